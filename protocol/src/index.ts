@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './protocol.lifecycle.js';
+export * from './protocol.cluster.js';
