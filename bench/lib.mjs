@@ -1,0 +1,47 @@
+// Helpers shared by the benchmarks: timing, medians and a uniform report line.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Resident set size of a live process in MiB, from /proc. */
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** Prints one figure next to its baseline, both measured in this run. */
+export function report(name, value, unit, baselineName, baseline) {
+  const fmt = (n) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : String(n));
+  const base = baselineName === undefined ? '' : `   baseline ${baselineName}: ${fmt(baseline)} ${unit}`;
+  console.log(`${name.padEnd(44)} ${fmt(value).padStart(8)} ${unit}${base}`);
+}
+
+/** Runs a command to completion and resolves with its wall time in ms. */
+export function timeCommand(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: 'ignore', ...options });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+        : reject(new Error(`${command} exited ${code}`)),
+    );
+  });
+}
+
+export function frame(message) {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+}
