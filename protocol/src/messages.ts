@@ -1,6 +1,12 @@
 import { NotificationType, ParameterStructures, RequestType, ResponseError } from 'vscode-jsonrpc';
 
 /**
+ * A whole number on the wire. JSON has one number type; this alias tells the generated bindings (Lua, Kotlin) to
+ * use an integer type where the TypeScript says `number` would be too loose.
+ */
+export type integer = number;
+
+/**
  * Which side sends a message. Recorded on every declaration so that the meta-model and the plugins know who
  * may send what.
  */
@@ -50,7 +56,7 @@ export interface DevModeErrorData {
   /**
    * The 1-based line in `file`, when known.
    */
-  line?: number;
+  line?: integer;
 
   /**
    * The name of the field or parameter at fault, as a dotted path (`target.namespace`).
@@ -108,6 +114,8 @@ export namespace DevModeErrorCodes {
   export const WorkloadConflict = -31016;
   /** The operation did not finish in time. */
   export const Timeout = -31017;
+  /** The local folder does not exist or is not a directory; `data.field` names the parameter. */
+  export const LocalDirInvalid = -31018;
 
   /** The local port is already in use. */
   export const PortInUse = -31020;
@@ -117,6 +125,10 @@ export namespace DevModeErrorCodes {
   export const WatchLimitReached = -31030;
   /** A sync path would land outside the session's workDir or follow a link out of the local folder. */
   export const UnsafePath = -31031;
+  /** The sync connection to the container is down, so the request cannot complete now. */
+  export const SyncDisconnected = -31032;
+  /** The container is not running (it is waiting, or it has terminated), so it cannot be attached to. */
+  export const ContainerNotRunning = -31040;
 }
 
 /**

@@ -65,6 +65,17 @@ export interface ListClustersResult {
  * file and the reason.
  *
  * @since 0.1.0
+ * @errors KubeconfigInvalid
+ * @example
+ * {
+ *   "params": {},
+ *   "result": {
+ *     "contexts": [
+ *       {"name": "kind-dev", "cluster": "kind-dev", "server": "https://127.0.0.1:6443", "namespace": "default", "user": "kind-dev", "current": true, "reachable": true}
+ *     ],
+ *     "files": ["/home/dev/.kube/config"]
+ *   }
+ * }
  */
 export namespace ListClustersRequest {
   export const method = 'cluster/list' as const;

@@ -110,6 +110,15 @@ export interface InitializeResult {
  * The first request a client sends. Any other request before it fails with `ServerNotInitialized`.
  *
  * @since 0.1.0
+ * @example
+ * {
+ *   "params": {"clientInfo": {"name": "devmode-vscode", "version": "0.1.0"}, "capabilities": {"workDoneProgress": true}, "rootPath": "/home/dev/src/web"},
+ *   "result": {
+ *     "serverInfo": {"name": "devmode", "version": "0.1.0"},
+ *     "protocolVersion": "0.1.0",
+ *     "capabilities": {"methods": ["initialize", "shutdown", "cluster/list", "devMode/start"], "workDoneProgress": true}
+ *   }
+ * }
  */
 export namespace InitializeRequest {
   export const method = 'initialize' as const;

@@ -1,0 +1,362 @@
+import { type integer, MessageDirection, ProtocolRequestType } from './messages.js';
+import type { Target } from './protocol.devMode.js';
+
+/**
+ * Resource amounts in Kubernetes quantity notation.
+ */
+export interface ResourceQuantities {
+  /**
+   * CPU, e.g. `500m` or `2`.
+   */
+  cpu?: string;
+
+  /**
+   * Memory, e.g. `512Mi`.
+   */
+  memory?: string;
+}
+
+/**
+ * The resources of the dev container, as in a container spec.
+ */
+export interface DevResources {
+  /**
+   * What the scheduler reserves for the container.
+   */
+  requests?: ResourceQuantities;
+
+  /**
+   * What the container may use at most.
+   */
+  limits?: ResourceQuantities;
+}
+
+/**
+ * Whether sync only sends local changes to the container (`send`) or also brings changes made in the container
+ * back to the local folder (`both`).
+ */
+export type SyncMode = 'send' | 'both';
+
+/**
+ * How the local folder is synced into the container, as written in a dev config.
+ */
+export interface DevSyncConfig {
+  /**
+   * The sync direction; `send` when absent.
+   */
+  mode?: SyncMode;
+
+  /**
+   * Gitignore-style patterns of local paths never to sync.
+   */
+  ignore?: string[];
+
+  /**
+   * Gitignore-style patterns of paths to sync even when `ignore` or `.gitignore` excludes them.
+   */
+  include?: string[];
+
+  /**
+   * True when the local `.gitignore` files also exclude paths; true when absent.
+   */
+  useGitignore?: boolean;
+}
+
+/**
+ * A directory of the dev container kept on a persistent volume, so its content outlives pod restarts.
+ */
+export interface DevPersistentDir {
+  /**
+   * The absolute path in the container.
+   */
+  path: string;
+
+  /**
+   * The size of the volume in Kubernetes quantity notation; `10Gi` when absent.
+   */
+  capacity?: string;
+}
+
+/**
+ * How a patch is applied to the pod template: as a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902).
+ */
+export type DevPatchType = 'merge' | 'json';
+
+/**
+ * A change to the pod template beyond the fields above, applied after them.
+ */
+export interface DevPatch {
+  /**
+   * How `patch` is applied.
+   */
+  type: DevPatchType;
+
+  /**
+   * The patch: an object for `merge`, an array of operations for `json`.
+   */
+  patch: unknown;
+}
+
+/**
+ * The dev config of one container, as written in the dev config file, the workload annotation or the
+ * `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
+ */
+export interface DevContainerConfig {
+  /**
+   * The dev image that replaces the container's image.
+   */
+  image?: string;
+
+  /**
+   * The directory in the container that the local folder is synced into.
+   */
+  workDir?: string;
+
+  /**
+   * The shell a terminal runs, e.g. `/bin/bash`.
+   */
+  shell?: string;
+
+  /**
+   * The command the dev container runs instead of the image's, as an argv array; by default a command that
+   * keeps the container idle so that the developer starts the program from a terminal.
+   */
+  command?: string[];
+
+  /**
+   * Environment variables added to the container, by name.
+   */
+  env?: { [name: string]: string };
+
+  /**
+   * The container's resources in DevMode.
+   */
+  resources?: DevResources;
+
+  /**
+   * Port-forwards started with the session, each `"local:remote"` (e.g. `"8080:80"`) or a single port used on
+   * both sides.
+   */
+  portForward?: string[];
+
+  /**
+   * How the local folder is synced.
+   */
+  sync?: DevSyncConfig;
+
+  /**
+   * Directories kept across pod restarts.
+   */
+  persistentDirs?: DevPersistentDir[];
+
+  /**
+   * Further changes to the pod template.
+   */
+  patches?: DevPatch[];
+}
+
+/**
+ * The dev config file (`.devmode/config.yaml` in the local folder) and the workload annotation share this shape.
+ */
+export interface DevConfig {
+  /**
+   * The version of the config format; `1` when absent.
+   */
+  version?: integer;
+
+  /**
+   * The dev config of each container, by container name.
+   */
+  containers: { [container: string]: DevContainerConfig };
+}
+
+/**
+ * The sync settings with every default filled in.
+ */
+export interface EffectiveSyncConfig {
+  /**
+   * The sync direction.
+   */
+  mode: SyncMode;
+
+  /**
+   * Patterns of local paths never synced.
+   */
+  ignore: string[];
+
+  /**
+   * Patterns of paths synced even when ignored.
+   */
+  include: string[];
+
+  /**
+   * Whether `.gitignore` files exclude paths.
+   */
+  useGitignore: boolean;
+}
+
+/**
+ * The dev config of one container once every source is merged and every default filled in.
+ */
+export interface EffectiveDevConfig {
+  /**
+   * The dev image.
+   */
+  image: string;
+
+  /**
+   * The directory in the container that the local folder is synced into.
+   */
+  workDir: string;
+
+  /**
+   * The shell a terminal runs.
+   */
+  shell: string;
+
+  /**
+   * The command the dev container runs.
+   */
+  command: string[];
+
+  /**
+   * Environment variables added to the container, by name.
+   */
+  env: { [name: string]: string };
+
+  /**
+   * The container's resources in DevMode; empty when the original container's resources are kept.
+   */
+  resources: DevResources;
+
+  /**
+   * Port-forwards started with the session, each `"local:remote"`.
+   */
+  portForward: string[];
+
+  /**
+   * How the local folder is synced.
+   */
+  sync: EffectiveSyncConfig;
+
+  /**
+   * Directories kept across pod restarts.
+   */
+  persistentDirs: DevPersistentDir[];
+
+  /**
+   * Further changes to the pod template.
+   */
+  patches: DevPatch[];
+}
+
+/**
+ * Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
+ * dev config file, or the `config` param of the request. Later sources override earlier ones.
+ */
+export type DevConfigSource = 'default' | 'annotation' | 'file' | 'request';
+
+/**
+ * The params of `devConfig/get`.
+ */
+export interface GetDevConfigParams {
+  /**
+   * The workload and container.
+   */
+  target: Target;
+
+  /**
+   * The absolute path of the local folder whose dev config file is read.
+   */
+  localDir: string;
+}
+
+/**
+ * The result of `devConfig/get`.
+ */
+export interface GetDevConfigResult {
+  /**
+   * The container the config applies to (the target's container or the first container).
+   */
+  container: string;
+
+  /**
+   * The effective dev config.
+   */
+  config: EffectiveDevConfig;
+
+  /**
+   * Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
+   */
+  sources: { [field: string]: DevConfigSource };
+
+  /**
+   * The dev config file that was read, when one exists.
+   */
+  file?: string;
+}
+
+/**
+ * Returns the dev config `devMode/start` would use for a target and local folder, and where each value came from.
+ * An invalid file fails with `DevConfigInvalid` locating the fault.
+ *
+ * @since 0.1.0
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, UnsupportedKind, LocalDirInvalid, DevConfigInvalid
+ * @example
+ * {
+ *   "params": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web"}, "localDir": "/home/dev/src/web"},
+ *   "result": {
+ *     "container": "web",
+ *     "config": {
+ *       "image": "node:22",
+ *       "workDir": "/app",
+ *       "shell": "/bin/bash",
+ *       "command": ["sleep", "infinity"],
+ *       "env": {"DEBUG": "1"},
+ *       "resources": {},
+ *       "portForward": ["8080:8080"],
+ *       "sync": {"mode": "send", "ignore": ["node_modules"], "include": [], "useGitignore": true},
+ *       "persistentDirs": [],
+ *       "patches": []
+ *     },
+ *     "sources": {"image": "file", "workDir": "file", "shell": "default", "command": "default", "env.DEBUG": "file", "portForward": "annotation", "sync.mode": "default"},
+ *     "file": "/home/dev/src/web/.devmode/config.yaml"
+ *   }
+ * }
+ */
+export namespace GetDevConfigRequest {
+  export const method = 'devConfig/get' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<GetDevConfigParams, GetDevConfigResult>(method);
+}
+
+/**
+ * The params of `devConfig/schema`: none.
+ */
+export type GetDevConfigSchemaParams = Record<string, never>;
+
+/**
+ * The result of `devConfig/schema`.
+ */
+export interface GetDevConfigSchemaResult {
+  /**
+   * The JSON Schema (draft 2020-12) of the dev config file, for editor validation and completion.
+   */
+  schema: object;
+}
+
+/**
+ * Returns the JSON Schema of the dev config file.
+ *
+ * @since 0.1.0
+ * @example
+ * {
+ *   "params": {},
+ *   "result": {"schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "devmode dev config", "type": "object"}}
+ * }
+ */
+export namespace GetDevConfigSchemaRequest {
+  export const method = 'devConfig/schema' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<GetDevConfigSchemaParams, GetDevConfigSchemaResult>(method);
+}

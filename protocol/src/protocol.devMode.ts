@@ -1,0 +1,462 @@
+import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
+import type { WorkDoneProgressParams } from './protocol.$.js';
+import type { DevContainerConfig } from './protocol.devConfig.js';
+import type { PortForward } from './protocol.portForward.js';
+import type { SyncStatus } from './protocol.sync.js';
+
+/**
+ * The workload kinds DevMode supports, spelled as the Kubernetes API spells them.
+ */
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
+
+/**
+ * A workload (or one of its containers) named the Kubernetes way.
+ */
+export interface Target {
+  /**
+   * The kubeconfig context; the kubeconfig's current context when absent.
+   */
+  context?: string;
+
+  /**
+   * The namespace the workload lives in.
+   */
+  namespace: string;
+
+  /**
+   * The workload's kind.
+   */
+  kind: WorkloadKind;
+
+  /**
+   * The workload's name.
+   */
+  name: string;
+
+  /**
+   * The container; the first container of the pod template when absent.
+   */
+  container?: string;
+}
+
+/**
+ * One pod (or one of its containers) named directly, for operations that work on a single pod.
+ */
+export interface PodTarget {
+  /**
+   * The kubeconfig context; the kubeconfig's current context when absent.
+   */
+  context?: string;
+
+  /**
+   * The namespace the pod lives in.
+   */
+  namespace: string;
+
+  /**
+   * The pod's name.
+   */
+  pod: string;
+
+  /**
+   * The container; the pod's first container when absent.
+   */
+  container?: string;
+}
+
+/**
+ * How DevMode takes over a workload: by changing the workload in place (`replace`), or by creating a copy of it
+ * with its own labels and leaving the original untouched (`duplicate`).
+ */
+export type DevModeMode = 'replace' | 'duplicate';
+
+/**
+ * Where a DevMode session stands.
+ */
+export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * The steps of `devMode/start`, in order, and the one step of `devMode/stop` and `devMode/reset`.
+ * `loadConfig` merges the dev config; `replaceImage` swaps in the dev image and records the original;
+ * `restartPod` rolls the pods; `waitPod` waits for the dev pod to be ready; `portForward` starts the configured
+ * forwards; `sync` runs the first full sync and starts watching; `terminal` is reached once the session is ready
+ * for a terminal. `restoreWorkload` puts the recorded original back.
+ */
+export type DevModePhase =
+  'loadConfig' | 'replaceImage' | 'restartPod' | 'waitPod' | 'portForward' | 'sync' | 'terminal' | 'restoreWorkload';
+
+/**
+ * The params of `devMode/start`.
+ */
+export interface StartDevModeParams extends WorkDoneProgressParams {
+  /**
+   * The workload and container to develop in.
+   */
+  target: Target;
+
+  /**
+   * The absolute path of the local folder to sync into the container's workDir.
+   */
+  localDir: string;
+
+  /**
+   * How to take over the workload; `replace` when absent.
+   */
+  mode?: DevModeMode;
+
+  /**
+   * Values that override the dev config from the cluster annotation and the local file for this session.
+   */
+  config?: DevContainerConfig;
+
+  /**
+   * How long to wait for the dev pod to become ready before failing with `Timeout`; 300 when absent.
+   */
+  timeoutSeconds?: integer;
+}
+
+/**
+ * The result of `devMode/start`: a session that is running.
+ */
+export interface StartDevModeResult {
+  /**
+   * The id of the new session, used by `devMode/stop`, `sync/*` and `devMode/didChangeState`.
+   */
+  sessionId: string;
+
+  /**
+   * The name of the dev pod.
+   */
+  pod: string;
+
+  /**
+   * The name of the dev container in that pod.
+   */
+  container: string;
+
+  /**
+   * The port-forwards the dev config asked for, as they stand once the session is running.
+   */
+  portForwards: PortForward[];
+
+  /**
+   * The state of the file sync after the first full sync.
+   */
+  sync: SyncStatus;
+}
+
+/**
+ * Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the
+ * configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through
+ * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
+ * before the response is sent.
+ *
+ * @since 0.1.0
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, UnsupportedKind, LocalDirInvalid, DevConfigInvalid, AlreadyInDevMode, ImagePullFailed, PodNotStarted, MissingTool, PortInUse, WatchLimitReached, Timeout, RequestCancelled
+ * @example
+ * {
+ *   "params": {
+ *     "target": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+ *     "localDir": "/home/dev/src/web",
+ *     "workDoneToken": "start-1"
+ *   },
+ *   "result": {
+ *     "sessionId": "s-4f2a",
+ *     "pod": "web-7c9d8b6f5-x2x7q",
+ *     "container": "web",
+ *     "portForwards": [
+ *       {
+ *         "id": "pf-1",
+ *         "target": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+ *         "address": "127.0.0.1",
+ *         "localPort": 8080,
+ *         "remotePort": 8080,
+ *         "state": "active",
+ *         "sessionId": "s-4f2a"
+ *       }
+ *     ],
+ *     "sync": {
+ *       "sessionId": "s-4f2a",
+ *       "state": "idle",
+ *       "localDir": "/home/dev/src/web",
+ *       "remoteDir": "/app",
+ *       "mode": "send",
+ *       "pendingFiles": 0,
+ *       "lastSyncAt": "2026-01-12T09:30:00.000Z",
+ *       "errors": [],
+ *       "conflicts": []
+ *     }
+ *   }
+ * }
+ */
+export namespace StartDevModeRequest {
+  export const method = 'devMode/start' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<StartDevModeParams, StartDevModeResult>(method);
+}
+
+/**
+ * Names the session to stop by its id.
+ */
+export interface StopDevModeBySessionParams extends WorkDoneProgressParams {
+  /**
+   * The id `devMode/start` returned.
+   */
+  sessionId: string;
+}
+
+/**
+ * Names the session to stop by its workload.
+ */
+export interface StopDevModeByTargetParams extends WorkDoneProgressParams {
+  /**
+   * The workload in DevMode.
+   */
+  target: Target;
+}
+
+/**
+ * The params of `devMode/stop`: a session id or a target.
+ */
+export type StopDevModeParams = StopDevModeBySessionParams | StopDevModeByTargetParams;
+
+/**
+ * The result of `devMode/stop`.
+ */
+export interface StopDevModeResult {
+  /**
+   * The workload that was restored.
+   */
+  target: Target;
+}
+
+/**
+ * Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as
+ * it was before `devMode/start`.
+ *
+ * @since 0.1.0
+ * @errors UnknownId, NotInDevMode, AlreadyInDevMode, ClusterUnreachable, Forbidden, WorkloadConflict, Timeout, RequestCancelled
+ * @example
+ * {
+ *   "params": {"sessionId": "s-4f2a"},
+ *   "result": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web", "container": "web"}}
+ * }
+ */
+export namespace StopDevModeRequest {
+  export const method = 'devMode/stop' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<StopDevModeParams, StopDevModeResult>(method);
+}
+
+/**
+ * The params of `devMode/reset`.
+ */
+export interface ResetDevModeParams extends WorkDoneProgressParams {
+  /**
+   * The workload to restore.
+   */
+  target: Target;
+}
+
+/**
+ * The result of `devMode/reset`.
+ */
+export interface ResetDevModeResult {
+  /**
+   * The workload that was restored.
+   */
+  target: Target;
+
+  /**
+   * The ids of this server's sessions on that workload that were ended by the reset.
+   */
+  endedSessions: string[];
+}
+
+/**
+ * Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the
+ * server that started it crashed. Any session of this server on that workload ends.
+ *
+ * @since 0.1.0
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, NotInDevMode, Timeout, RequestCancelled
+ * @example
+ * {
+ *   "params": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web"}},
+ *   "result": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web"}, "endedSessions": []}
+ * }
+ */
+export namespace ResetDevModeRequest {
+  export const method = 'devMode/reset' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<ResetDevModeParams, ResetDevModeResult>(method);
+}
+
+/**
+ * The params of `devMode/list`.
+ */
+export interface ListDevModeSessionsParams {
+  /**
+   * The kubeconfig context to look in; the current context when absent.
+   */
+  context?: string;
+
+  /**
+   * The namespace to look in; every namespace the user may list when absent.
+   */
+  namespace?: string;
+}
+
+/**
+ * A workload in DevMode.
+ */
+export interface DevModeSession {
+  /**
+   * The session id, when the session belongs to this server.
+   */
+  sessionId?: string;
+
+  /**
+   * The workload and dev container.
+   */
+  target: Target;
+
+  /**
+   * Where the session stands; workloads found only in the cluster are `running`.
+   */
+  state: DevModeState;
+
+  /**
+   * How the workload was taken over.
+   */
+  mode: DevModeMode;
+
+  /**
+   * True when this server started the session, false when another machine or a previous server did.
+   */
+  mine: boolean;
+
+  /**
+   * Who started DevMode, as recorded in the cluster (user and host).
+   */
+  owner?: string;
+
+  /**
+   * The local folder being synced, for sessions of this server.
+   */
+  localDir?: string;
+
+  /**
+   * The name of the dev pod, when it exists.
+   */
+  pod?: string;
+
+  /**
+   * When DevMode was started, as an RFC 3339 timestamp.
+   */
+  startedAt?: string;
+}
+
+/**
+ * The result of `devMode/list`.
+ */
+export interface ListDevModeSessionsResult {
+  /**
+   * This server's sessions first, then the other workloads found in DevMode, each workload once.
+   */
+  sessions: DevModeSession[];
+}
+
+/**
+ * Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
+ *
+ * @since 0.1.0
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden
+ * @example
+ * {
+ *   "params": {"namespace": "shop"},
+ *   "result": {
+ *     "sessions": [
+ *       {
+ *         "sessionId": "s-4f2a",
+ *         "target": {"namespace": "shop", "kind": "Deployment", "name": "web", "container": "web"},
+ *         "state": "running",
+ *         "mode": "replace",
+ *         "mine": true,
+ *         "owner": "ana@laptop",
+ *         "localDir": "/home/dev/src/web",
+ *         "pod": "web-7c9d8b6f5-x2x7q",
+ *         "startedAt": "2026-01-12T09:29:41.000Z"
+ *       },
+ *       {
+ *         "target": {"namespace": "shop", "kind": "StatefulSet", "name": "db", "container": "postgres"},
+ *         "state": "running",
+ *         "mode": "replace",
+ *         "mine": false,
+ *         "owner": "ben@desktop"
+ *       }
+ *     ]
+ *   }
+ * }
+ */
+export namespace ListDevModeSessionsRequest {
+  export const method = 'devMode/list' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<ListDevModeSessionsParams, ListDevModeSessionsResult>(method);
+}
+
+/**
+ * The params of `devMode/didChangeState`.
+ */
+export interface DidChangeDevModeStateParams {
+  /**
+   * The session, when it belongs to this server.
+   */
+  sessionId?: string;
+
+  /**
+   * The workload the change is about.
+   */
+  target: Target;
+
+  /**
+   * The new state.
+   */
+  state: DevModeState;
+
+  /**
+   * The step being worked on, while `starting` or `stopping`.
+   */
+  phase?: DevModePhase;
+
+  /**
+   * A sentence for the person: what is happening, or why the session failed.
+   */
+  message?: string;
+
+  /**
+   * The error code of the failure, when `state` is `failed`.
+   */
+  errorCode?: integer;
+}
+
+/**
+ * Tells the client that a DevMode session changed state or moved to another phase. Sent for this server's
+ * sessions and for workloads another machine puts into or out of DevMode.
+ *
+ * @since 0.1.0
+ * @example
+ * {
+ *   "params": {
+ *     "sessionId": "s-4f2a",
+ *     "target": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+ *     "state": "starting",
+ *     "phase": "waitPod",
+ *     "message": "Waiting for pod web-7c9d8b6f5-x2x7q to be ready"
+ *   }
+ * }
+ */
+export namespace DidChangeDevModeStateNotification {
+  export const method = 'devMode/didChangeState' as const;
+  export const messageDirection: MessageDirection = MessageDirection.serverToClient;
+  export const type = new ProtocolNotificationType<DidChangeDevModeStateParams>(method);
+}

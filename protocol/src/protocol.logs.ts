@@ -1,0 +1,192 @@
+import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
+import type { PodTarget, Target } from './protocol.devMode.js';
+
+/**
+ * Whose logs to stream: every pod of a workload, or one named pod.
+ */
+export type LogsTarget = Target | PodTarget;
+
+/**
+ * The params of `logs/open`.
+ */
+export interface OpenLogsParams {
+  /**
+   * Whose logs to stream.
+   */
+  target: LogsTarget;
+
+  /**
+   * The container; the target's container, or the first container, when absent.
+   */
+  container?: string;
+
+  /**
+   * True to keep streaming new lines until `logs/close`; false to send what exists and end.
+   */
+  follow?: boolean;
+
+  /**
+   * How many of the last lines to start with; all lines when absent.
+   */
+  tailLines?: integer;
+
+  /**
+   * Only lines written in the last this many seconds.
+   */
+  sinceSeconds?: integer;
+
+  /**
+   * True to fill `LogLine.timestamp`.
+   */
+  timestamps?: boolean;
+
+  /**
+   * True for the logs of the container's previous run, e.g. after a crash.
+   */
+  previous?: boolean;
+}
+
+/**
+ * The result of `logs/open`.
+ */
+export interface OpenLogsResult {
+  /**
+   * The new stream's id.
+   */
+  streamId: string;
+
+  /**
+   * The pods whose logs the stream carries.
+   */
+  pods: string[];
+}
+
+/**
+ * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+ *
+ * @since 0.1.0
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, ContainerNotRunning
+ * @example
+ * {
+ *   "params": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web"}, "follow": true, "tailLines": 100},
+ *   "result": {"streamId": "l-1", "pods": ["web-7c9d8b6f5-x2x7q"]}
+ * }
+ */
+export namespace OpenLogsRequest {
+  export const method = 'logs/open' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<OpenLogsParams, OpenLogsResult>(method);
+}
+
+/**
+ * One log line.
+ */
+export interface LogLine {
+  /**
+   * The pod that wrote it.
+   */
+  pod: string;
+
+  /**
+   * The container that wrote it.
+   */
+  container: string;
+
+  /**
+   * The line, without its line break.
+   */
+  text: string;
+
+  /**
+   * When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
+   */
+  timestamp?: string;
+}
+
+/**
+ * The params of `logs/didAppend`.
+ */
+export interface DidAppendLogsParams {
+  /**
+   * The stream.
+   */
+  streamId: string;
+
+  /**
+   * The new lines, in the order each pod wrote them.
+   */
+  lines: LogLine[];
+}
+
+/**
+ * Carries new log lines, batched so that a busy stream sends a few notifications a second.
+ *
+ * @since 0.1.0
+ * @example {"params": {"streamId": "l-1", "lines": [{"pod": "web-7c9d8b6f5-x2x7q", "container": "web", "text": "listening on :8080"}]}}
+ */
+export namespace DidAppendLogsNotification {
+  export const method = 'logs/didAppend' as const;
+  export const messageDirection: MessageDirection = MessageDirection.serverToClient;
+  export const type = new ProtocolNotificationType<DidAppendLogsParams>(method);
+}
+
+/**
+ * Why a log stream ended: it sent everything without `follow`, the client closed it, the pod or container is
+ * gone, or an error cut it.
+ */
+export type LogsEndReason = 'completed' | 'closed' | 'podDeleted' | 'containerTerminated' | 'error';
+
+/**
+ * The params of `logs/didEnd`.
+ */
+export interface DidEndLogsParams {
+  /**
+   * The stream.
+   */
+  streamId: string;
+
+  /**
+   * Why it ended.
+   */
+  reason: LogsEndReason;
+
+  /**
+   * More detail, e.g. the error.
+   */
+  message?: string;
+}
+
+/**
+ * Tells the client a log stream ended. No lines follow it.
+ *
+ * @since 0.1.0
+ * @example {"params": {"streamId": "l-1", "reason": "podDeleted", "message": "pod web-7c9d8b6f5-x2x7q was deleted"}}
+ */
+export namespace DidEndLogsNotification {
+  export const method = 'logs/didEnd' as const;
+  export const messageDirection: MessageDirection = MessageDirection.serverToClient;
+  export const type = new ProtocolNotificationType<DidEndLogsParams>(method);
+}
+
+/**
+ * The params of `logs/close`.
+ */
+export interface CloseLogsParams {
+  /**
+   * The stream.
+   */
+  streamId: string;
+}
+
+/**
+ * Closes a log stream. `logs/didEnd` with reason `closed` follows.
+ *
+ * @since 0.1.0
+ * @errors UnknownId
+ * @example {"params": {"streamId": "l-1"}, "result": null}
+ */
+export namespace CloseLogsRequest {
+  export const method = 'logs/close' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<CloseLogsParams, null>(method);
+}

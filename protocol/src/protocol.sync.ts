@@ -1,0 +1,302 @@
+import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
+import type { WorkDoneProgressParams } from './protocol.$.js';
+import type { SyncMode } from './protocol.devConfig.js';
+
+/**
+ * Where a session's file sync stands. `scanning` compares the local folder with the container; `syncing`
+ * transfers changes; `disconnected` waits for the dev pod to come back; `error` needs the person's attention.
+ */
+export type SyncState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'disconnected' | 'error';
+
+/**
+ * A file changed on both sides since the last sync (in `both` mode), so neither version was copied over the other.
+ */
+export interface SyncConflict {
+  /**
+   * The absolute local path.
+   */
+  localPath: string;
+
+  /**
+   * The absolute path in the container.
+   */
+  remotePath: string;
+
+  /**
+   * What happened, e.g. `changed on both sides`.
+   */
+  reason: string;
+}
+
+/**
+ * A file that could not be synced.
+ */
+export interface SyncFileError {
+  /**
+   * The absolute local path.
+   */
+  localPath: string;
+
+  /**
+   * The absolute path in the container.
+   */
+  remotePath: string;
+
+  /**
+   * Why the file could not be synced.
+   */
+  message: string;
+
+  /**
+   * The error code, when the failure has one (`UnsafePath`).
+   */
+  code?: integer;
+}
+
+/**
+ * The state of one session's file sync.
+ */
+export interface SyncStatus {
+  /**
+   * The session.
+   */
+  sessionId: string;
+
+  /**
+   * Where the sync stands.
+   */
+  state: SyncState;
+
+  /**
+   * The local folder.
+   */
+  localDir: string;
+
+  /**
+   * The directory in the container.
+   */
+  remoteDir: string;
+
+  /**
+   * The sync direction.
+   */
+  mode: SyncMode;
+
+  /**
+   * How many changed files wait to be transferred.
+   */
+  pendingFiles: integer;
+
+  /**
+   * When the last transfer finished, as an RFC 3339 timestamp.
+   */
+  lastSyncAt?: string;
+
+  /**
+   * Files that could not be synced.
+   */
+  errors: SyncFileError[];
+
+  /**
+   * Files changed on both sides.
+   */
+  conflicts: SyncConflict[];
+
+  /**
+   * Why the sync is `disconnected` or in `error`.
+   */
+  message?: string;
+}
+
+/**
+ * Names the session a sync request is about.
+ */
+export interface SyncSessionParams {
+  /**
+   * The DevMode session.
+   */
+  sessionId: string;
+}
+
+/**
+ * The result of `sync/status`.
+ */
+export type GetSyncStatusResult = SyncStatus;
+
+/**
+ * Returns the state of a session's file sync.
+ *
+ * @since 0.1.0
+ * @errors UnknownId
+ * @example
+ * {
+ *   "params": {"sessionId": "s-4f2a"},
+ *   "result": {
+ *     "sessionId": "s-4f2a",
+ *     "state": "syncing",
+ *     "localDir": "/home/dev/src/web",
+ *     "remoteDir": "/app",
+ *     "mode": "send",
+ *     "pendingFiles": 3,
+ *     "lastSyncAt": "2026-01-12T09:31:07.000Z",
+ *     "errors": [],
+ *     "conflicts": []
+ *   }
+ * }
+ */
+export namespace GetSyncStatusRequest {
+  export const method = 'sync/status' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<SyncSessionParams, GetSyncStatusResult>(method);
+}
+
+/**
+ * The params of `sync/flush`.
+ */
+export interface FlushSyncParams {
+  /**
+   * The DevMode session.
+   */
+  sessionId: string;
+
+  /**
+   * How long to wait before failing with `Timeout`; 30000 when absent.
+   */
+  timeoutMs?: integer;
+}
+
+/**
+ * The result of `sync/flush`.
+ */
+export interface FlushSyncResult {
+  /**
+   * How many files were transferred or deleted to catch up.
+   */
+  filesTransferred: integer;
+}
+
+/**
+ * Resolves once every change made to the local folder before the call is visible in the container, including
+ * changes the file watcher has not reported yet. Tests and "run" commands call it before using the container.
+ *
+ * @since 0.1.0
+ * @errors UnknownId, SyncDisconnected, Timeout, RequestCancelled
+ * @example {"params": {"sessionId": "s-4f2a", "timeoutMs": 10000}, "result": {"filesTransferred": 2}}
+ */
+export namespace FlushSyncRequest {
+  export const method = 'sync/flush' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<FlushSyncParams, FlushSyncResult>(method);
+}
+
+/**
+ * Stops transferring changes until `sync/resume`; changes are still recorded meanwhile.
+ *
+ * @since 0.1.0
+ * @errors UnknownId
+ * @example {"params": {"sessionId": "s-4f2a"}, "result": null}
+ */
+export namespace PauseSyncRequest {
+  export const method = 'sync/pause' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<SyncSessionParams, null>(method);
+}
+
+/**
+ * Resumes a paused sync and transfers what changed while it was paused.
+ *
+ * @since 0.1.0
+ * @errors UnknownId
+ * @example {"params": {"sessionId": "s-4f2a"}, "result": null}
+ */
+export namespace ResumeSyncRequest {
+  export const method = 'sync/resume' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<SyncSessionParams, null>(method);
+}
+
+/**
+ * The params of `sync/resync`.
+ */
+export interface ResyncParams extends WorkDoneProgressParams {
+  /**
+   * The DevMode session.
+   */
+  sessionId: string;
+}
+
+/**
+ * The result of `sync/resync`.
+ */
+export interface ResyncResult {
+  /**
+   * How many files were copied.
+   */
+  filesTransferred: integer;
+
+  /**
+   * How many files were deleted on the receiving side.
+   */
+  filesDeleted: integer;
+}
+
+/**
+ * Compares the whole local folder with the container and transfers every difference, for when the person suspects
+ * the two have drifted apart.
+ *
+ * @since 0.1.0
+ * @errors UnknownId, SyncDisconnected, RequestCancelled
+ * @example {"params": {"sessionId": "s-4f2a", "workDoneToken": "resync-1"}, "result": {"filesTransferred": 4, "filesDeleted": 1}}
+ */
+export namespace ResyncRequest {
+  export const method = 'sync/resync' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<ResyncParams, ResyncResult>(method);
+}
+
+/**
+ * The params of `sync/didChangeState`.
+ */
+export interface DidChangeSyncStateParams {
+  /**
+   * The session.
+   */
+  sessionId: string;
+
+  /**
+   * The new state.
+   */
+  state: SyncState;
+
+  /**
+   * How many changed files wait to be transferred.
+   */
+  pendingFiles: integer;
+
+  /**
+   * Why the sync is `disconnected` or in `error`.
+   */
+  message?: string;
+
+  /**
+   * Files that could not be synced, when that list changed.
+   */
+  errors?: SyncFileError[];
+
+  /**
+   * Files changed on both sides, when that list changed.
+   */
+  conflicts?: SyncConflict[];
+}
+
+/**
+ * Tells the client that a session's sync changed state. While syncing, sent at most a few times a second.
+ *
+ * @since 0.1.0
+ * @example {"params": {"sessionId": "s-4f2a", "state": "syncing", "pendingFiles": 12}}
+ */
+export namespace DidChangeSyncStateNotification {
+  export const method = 'sync/didChangeState' as const;
+  export const messageDirection: MessageDirection = MessageDirection.serverToClient;
+  export const type = new ProtocolNotificationType<DidChangeSyncStateParams>(method);
+}
