@@ -1,6 +1,8 @@
 import {
   DevModeErrorCodes,
   ExitNotification,
+  DidChangeTreeNotification,
+  TreeChildrenRequest,
   InitializedNotification,
   InitializeRequest,
   ListClustersRequest,
@@ -15,9 +17,12 @@ import {
   type CancellationToken,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
+import { Clusters } from './engine/clusters.js';
+import { WorkloadTree } from './engine/tree.js';
 import { listClusters } from './handlers/cluster.js';
 import { devModeError } from './handlers/errors.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
+import { treeChildren } from './handlers/tree.js';
 import { ResilientFrameReader } from './rpc/frameReader.js';
 
 export interface ServerOptions {
@@ -41,6 +46,10 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   );
   const state: LifecycleState = { initialized: false, shutdownRequested: false };
   const methods: string[] = [];
+  const clusters = new Clusters(() => state.kubeconfig);
+  const tree = new WorkloadTree(clusters, (nodeIds) => {
+    void connection.sendNotification(DidChangeTreeNotification.type, { nodeIds });
+  });
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
@@ -69,13 +78,18 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   });
   on(ShutdownRequest.type, () => {
     state.shutdownRequested = true;
+    tree.dispose();
     return null;
   });
-  on(ListClustersRequest.type, (params) => listClusters(params, state));
+  on(ListClustersRequest.type, (params) => listClusters(params, clusters));
+  on(TreeChildrenRequest.type, (params) => treeChildren(params, tree));
 
   connection.onNotification(InitializedNotification.type, () => undefined);
   connection.onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
   connection.onError(([error]) => options.log(`protocol error: ${error.message}`));
-  connection.onClose(() => options.exit(state.shutdownRequested ? 0 : 0));
+  connection.onClose(() => {
+    tree.dispose();
+    options.exit(0);
+  });
   return connection;
 }

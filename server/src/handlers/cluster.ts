@@ -1,16 +1,16 @@
-import { DevModeErrorCodes, type ListClustersResult } from '@devmode/protocol';
-import { KubeconfigError, kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.js';
-import { devModeError } from './errors.js';
+import type { ListClustersResult } from '@devmode/protocol';
+import type { Clusters } from '../engine/clusters.js';
+import { explainClusterError } from './kubeErrors.js';
 import { paramsObject } from './validate.js';
 
-/** Where the server finds its kubeconfig: the `initialize` option if the client gave one. */
-export interface KubeconfigSource {
-  kubeconfig?: string;
-}
-
-export function listClusters(params: unknown, source: KubeconfigSource): ListClustersResult {
+export function listClusters(params: unknown, clusters: Clusters): ListClustersResult {
   paramsObject(params);
-  const config = loadOrExplain(source);
+  let config;
+  try {
+    config = clusters.kubeconfig(true);
+  } catch (error) {
+    throw explainClusterError(error);
+  }
   return {
     files: config.files,
     contexts: config.contexts.map((context) => {
@@ -25,20 +25,4 @@ export function listClusters(params: unknown, source: KubeconfigSource): ListClu
       };
     }),
   };
-}
-
-function loadOrExplain(source: KubeconfigSource): ReturnType<typeof loadKubeconfig> {
-  try {
-    return loadKubeconfig(kubeconfigPaths(source.kubeconfig));
-  } catch (error) {
-    if (error instanceof KubeconfigError) {
-      throw devModeError(DevModeErrorCodes.KubeconfigInvalid, `Kubeconfig ${error.message}`, {
-        file: error.file,
-        ...(error.line !== undefined ? { line: error.line } : {}),
-        reason: error.reason,
-        hint: 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file.',
-      });
-    }
-    throw error;
-  }
 }

@@ -1,0 +1,328 @@
+import type { TreeNode, TreeNodeAction, TreeNodeState, WorkloadKind } from '@devmode/protocol';
+import { KubeError } from '../kube/errors.js';
+import type { KubeObject, ObjectClient } from '../kube/objects.js';
+import type { Clusters } from './clusters.js';
+import { currentOwner, sameOwner, type Owner } from './identity.js';
+
+/** The annotation DevMode records the original workload in; its presence means "in DevMode". */
+export const recordAnnotationName = 'devmode.dev/original';
+
+const workloadKinds: { kind: WorkloadKind; apiVersion: string; label: string }[] = [
+  { kind: 'Deployment', apiVersion: 'apps/v1', label: 'Deployments' },
+  { kind: 'StatefulSet', apiVersion: 'apps/v1', label: 'StatefulSets' },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', label: 'DaemonSets' },
+  { kind: 'Job', apiVersion: 'batch/v1', label: 'Jobs' },
+  { kind: 'CronJob', apiVersion: 'batch/v1', label: 'CronJobs' },
+  { kind: 'Pod', apiVersion: 'v1', label: 'Pods' },
+];
+
+/** Node ids are paths of URI-encoded segments, so any name round-trips. */
+export function nodeId(...parts: string[]): string {
+  return parts.map(encodeURIComponent).join('/');
+}
+
+function parseNodeId(id: string): string[] {
+  return id.split('/').map(decodeURIComponent);
+}
+
+/** Raised for a node id the tree never handed out. */
+export class UnknownNodeError extends Error {}
+
+/**
+ * The workload tree: contexts → namespaces → workload kinds → workloads → pods → containers. Each level is read
+ * when asked for; `watchers` reports which nodes changed so the client re-reads them instead of polling.
+ */
+export class WorkloadTree {
+  private readonly owner: Owner = currentOwner();
+  private readonly watches = new Map<string, () => void>();
+  private pending = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  public constructor(
+    private readonly clusters: Clusters,
+    private readonly onChange: (nodeIds: string[]) => void,
+  ) {}
+
+  public async children(id: string | undefined): Promise<TreeNode[]> {
+    if (id === undefined) return this.contexts();
+    const [level, context = '', namespace = '', kindOrPod = '', name = ''] = parseNodeId(id);
+    switch (level) {
+      case 'context':
+        return this.namespaces(context);
+      case 'namespace':
+        return this.groups(context, namespace);
+      case 'group':
+        return this.workloads(context, namespace, kindOrPod as WorkloadKind);
+      case 'workload':
+        return this.pods(context, namespace, kindOrPod as WorkloadKind, name);
+      case 'pod':
+        return this.containers(context, namespace, kindOrPod);
+      default:
+        throw new UnknownNodeError(`unknown tree node "${id}"`);
+    }
+  }
+
+  public dispose(): void {
+    for (const stop of this.watches.values()) stop();
+    this.watches.clear();
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+  }
+
+  private contexts(): TreeNode[] {
+    const config = this.clusters.kubeconfig(true);
+    return config.contexts.map((context) => ({
+      id: nodeId('context', context.name),
+      kind: 'context',
+      label: context.name,
+      description: context.name === config.currentContext ? 'current' : context.cluster,
+      hasChildren: true,
+      actions: ['refresh'],
+    }));
+  }
+
+  private async namespaces(context: string): Promise<TreeNode[]> {
+    const client = await this.clusters.client(context);
+    let names: string[];
+    try {
+      names = (await client.objects.list('v1', 'Namespace', undefined)).map((item) => item.metadata.name);
+    } catch (error) {
+      // A namespace-scoped kubeconfig may not list namespaces; its own namespace is still usable.
+      if (!(error instanceof KubeError && error.status === 403)) throw error;
+      names = [client.namespace];
+    }
+    this.watchOnce(`namespaces/${context}`, client.objects, 'v1', 'Namespace', undefined, [nodeId('context', context)]);
+    return names.sort().map((name) => ({
+      id: nodeId('namespace', context, name),
+      kind: 'namespace',
+      label: name,
+      ...(name === client.namespace ? { description: 'default namespace' } : {}),
+      hasChildren: true,
+      actions: ['refresh'],
+    }));
+  }
+
+  private groups(context: string, namespace: string): TreeNode[] {
+    return workloadKinds.map((entry) => ({
+      id: nodeId('group', context, namespace, entry.kind),
+      kind: 'group',
+      label: entry.label,
+      hasChildren: true,
+      actions: ['refresh'],
+    }));
+  }
+
+  private async workloads(context: string, namespace: string, kind: WorkloadKind): Promise<TreeNode[]> {
+    const entry = workloadKinds.find((candidate) => candidate.kind === kind);
+    if (entry === undefined) throw new UnknownNodeError(`unknown workload kind "${kind}"`);
+    const client = await this.clusters.client(context);
+    const groupId = nodeId('group', context, namespace, kind);
+    this.watchOnce(`${context}/${namespace}/${kind}`, client.objects, entry.apiVersion, kind, namespace, [groupId]);
+    let items = await client.objects.list(entry.apiVersion, kind, namespace);
+    // Pods that a workload owns appear under that workload, not as bare pods.
+    if (kind === 'Pod') items = items.filter((pod) => (pod.metadata.ownerReferences ?? []).length === 0);
+    return items
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .map((item) => this.workloadNode(context, namespace, kind, item));
+  }
+
+  private workloadNode(context: string, namespace: string, kind: WorkloadKind, item: KubeObject): TreeNode {
+    const record = parseRecordOwner(item.metadata.annotations?.[recordAnnotationName]);
+    const state: TreeNodeState =
+      record === undefined
+        ? workloadState(kind, item)
+        : sameOwner(record, this.owner)
+          ? 'devMode-mine'
+          : 'devMode-other';
+    const actions: TreeNodeAction[] =
+      state === 'devMode-mine'
+        ? ['stopDevMode', 'resetDevMode', 'openTerminal', 'openLogs', 'startPortForward', 'syncStatus']
+        : state === 'devMode-other'
+          ? ['resetDevMode', 'openLogs']
+          : ['startDevMode', 'openDevConfig', 'openLogs', 'startPortForward'];
+    return {
+      id: nodeId('workload', context, namespace, kind, item.metadata.name),
+      kind: 'workload',
+      label: item.metadata.name,
+      description: describeWorkload(kind, item, record),
+      state,
+      hasChildren: true,
+      actions,
+      target: { context, namespace, kind, name: item.metadata.name },
+    };
+  }
+
+  private async pods(context: string, namespace: string, kind: WorkloadKind, name: string): Promise<TreeNode[]> {
+    const client = await this.clusters.client(context);
+    const entry = workloadKinds.find((candidate) => candidate.kind === kind);
+    if (entry === undefined) throw new UnknownNodeError(`unknown workload kind "${kind}"`);
+    const workloadId = nodeId('workload', context, namespace, kind, name);
+    let pods: KubeObject[];
+    if (kind === 'Pod') {
+      const pod = await client.objects.get({ apiVersion: 'v1', kind: 'Pod', namespace, name });
+      pods = pod === undefined ? [] : [pod];
+    } else {
+      const workload = await client.objects.get({ apiVersion: entry.apiVersion, kind, namespace, name });
+      const selector = workload === undefined ? undefined : podSelector(kind, workload);
+      pods = selector === undefined ? [] : await client.objects.list('v1', 'Pod', namespace, selector);
+      this.watchOnce(
+        `${context}/${namespace}/pods/${selector ?? name}`,
+        client.objects,
+        'v1',
+        'Pod',
+        namespace,
+        [workloadId],
+        selector,
+      );
+    }
+    return pods.map((pod) => ({
+      id: nodeId('pod', context, namespace, pod.metadata.name),
+      kind: 'pod',
+      label: pod.metadata.name,
+      description: podPhase(pod),
+      state: podState(pod),
+      hasChildren: true,
+      actions: ['openTerminal', 'openLogs', 'startPortForward'],
+      target: { context, namespace, pod: pod.metadata.name },
+    }));
+  }
+
+  private async containers(context: string, namespace: string, podName: string): Promise<TreeNode[]> {
+    const client = await this.clusters.client(context);
+    const pod = await client.objects.get({ apiVersion: 'v1', kind: 'Pod', namespace, name: podName });
+    const statuses = ((pod?.status as { containerStatuses?: unknown } | undefined)?.containerStatuses ?? []) as {
+      name: string;
+      ready?: boolean;
+      state?: Record<string, { reason?: string }>;
+    }[];
+    const containers = ((pod?.spec as { containers?: unknown } | undefined)?.containers ?? []) as {
+      name: string;
+      image?: string;
+    }[];
+    return containers.map((container) => {
+      const status = statuses.find((candidate) => candidate.name === container.name);
+      const waiting = status?.state?.waiting?.reason;
+      return {
+        id: nodeId('container', context, namespace, podName, container.name),
+        kind: 'container',
+        label: container.name,
+        description: waiting ?? container.image ?? '',
+        state: status?.ready === true ? 'running' : waiting !== undefined ? 'failed' : 'pending',
+        hasChildren: false,
+        actions: ['openTerminal', 'openLogs'],
+        target: { context, namespace, pod: podName, container: container.name },
+      };
+    });
+  }
+
+  private watchOnce(
+    key: string,
+    objects: ObjectClient,
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    nodeIds: string[],
+    labelSelector?: string,
+  ): void {
+    if (this.watches.has(key)) return;
+    let initial = true;
+    const stop = objects.watch(
+      apiVersion,
+      kind,
+      namespace,
+      labelSelector === undefined ? {} : { labelSelector },
+      () => {
+        if (!initial) this.changed(nodeIds);
+      },
+    );
+    // The watch replays current objects as ADDED first; those are what the client just read.
+    setTimeout(() => (initial = false), 500).unref();
+    this.watches.set(key, stop);
+  }
+
+  /** Coalesces bursts of changes into one notification. */
+  private changed(nodeIds: string[]): void {
+    for (const id of nodeIds) this.pending.add(id);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      const ids = [...this.pending];
+      this.pending = new Set();
+      this.onChange(ids);
+    }, 100);
+  }
+}
+
+function parseRecordOwner(value: string | undefined): Owner | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const owner = (JSON.parse(value) as { owner?: Owner }).owner;
+    return owner ?? { machine: '?', user: '?' };
+  } catch {
+    return { machine: '?', user: '?' };
+  }
+}
+
+function describeWorkload(kind: WorkloadKind, item: KubeObject, record: Owner | undefined): string {
+  if (record !== undefined) return `DevMode by ${record.user}@${record.machine}`;
+  const status = (item.status ?? {}) as Record<string, number | undefined>;
+  switch (kind) {
+    case 'Deployment':
+    case 'StatefulSet':
+      return `${status.readyReplicas ?? 0}/${(item.spec as { replicas?: number } | undefined)?.replicas ?? 1} ready`;
+    case 'DaemonSet':
+      return `${status.numberReady ?? 0}/${status.desiredNumberScheduled ?? 0} ready`;
+    case 'Job':
+      return `${status.succeeded ?? 0} succeeded, ${status.failed ?? 0} failed`;
+    case 'CronJob':
+      return (item.spec as { suspend?: boolean } | undefined)?.suspend === true
+        ? 'suspended'
+        : String((item.spec as { schedule?: string }).schedule ?? '');
+    case 'Pod':
+      return podPhase(item);
+  }
+}
+
+function workloadState(kind: WorkloadKind, item: KubeObject): TreeNodeState {
+  if (kind === 'Pod') return podState(item);
+  const status = (item.status ?? {}) as Record<string, number | undefined>;
+  const spec = (item.spec ?? {}) as { replicas?: number };
+  switch (kind) {
+    case 'Deployment':
+    case 'StatefulSet':
+      return (status.readyReplicas ?? 0) >= (spec.replicas ?? 1) ? 'running' : 'pending';
+    case 'DaemonSet':
+      return (status.numberReady ?? 0) >= (status.desiredNumberScheduled ?? 0) ? 'running' : 'pending';
+    case 'Job':
+      return (status.failed ?? 0) > 0 ? 'failed' : (status.succeeded ?? 0) > 0 ? 'succeeded' : 'running';
+    case 'CronJob':
+      return 'running';
+  }
+}
+
+function podPhase(pod: KubeObject): string {
+  if (pod.metadata.deletionTimestamp !== undefined) return 'Terminating';
+  const status = pod.status as
+    { phase?: string; containerStatuses?: { state?: { waiting?: { reason?: string } } }[] } | undefined;
+  const statuses = status?.containerStatuses ?? [];
+  const waiting = statuses.map((status) => status.state?.waiting?.reason).find((reason) => reason !== undefined);
+  return waiting ?? status?.phase ?? 'Pending';
+}
+
+function podState(pod: KubeObject): TreeNodeState {
+  if (pod.metadata.deletionTimestamp !== undefined) return 'terminating';
+  const phase = podPhase(pod);
+  if (phase === 'Running') return 'running';
+  if (phase === 'Succeeded') return 'succeeded';
+  if (phase === 'Pending' || phase === 'ContainerCreating') return 'pending';
+  return 'failed';
+}
+
+/** The label selector of a workload's pods, as `k=v,k2=v2`. */
+export function podSelector(kind: WorkloadKind, workload: KubeObject): string | undefined {
+  if (kind === 'CronJob') return undefined;
+  const spec = workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined;
+  const labels = spec?.selector?.matchLabels;
+  if (labels === undefined || Object.keys(labels).length === 0) return undefined;
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}

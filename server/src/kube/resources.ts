@@ -1,0 +1,33 @@
+/** The built-in kinds devmode reads or writes, with the plural their REST paths use. */
+const plurals: Record<string, string> = {
+  Namespace: 'namespaces',
+  Pod: 'pods',
+  Event: 'events',
+  Service: 'services',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Deployment: 'deployments',
+  ReplicaSet: 'replicasets',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  Job: 'jobs',
+  CronJob: 'cronjobs',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+};
+
+const clusterScoped = new Set(['Namespace', 'Node']);
+
+export function pluralOf(kind: string): string {
+  const plural = plurals[kind];
+  if (plural === undefined) throw new Error(`devmode does not know the resource of kind ${kind}`);
+  return plural;
+}
+
+/** The REST collection path of a kind, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
+export function collectionPath(apiVersion: string, kind: string, namespace: string | undefined): string {
+  const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const scope =
+    namespace !== undefined && !clusterScoped.has(kind) ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${prefix}${scope}/${pluralOf(kind)}`;
+}

@@ -1,0 +1,106 @@
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type * as k8s from '@kubernetes/client-node';
+import { KubeError } from './errors.js';
+
+/**
+ * A small REST transport over the client library's authentication (tokens, client certificates, exec plugins).
+ * It sends request bodies exactly as given: patches keep their `$patch` directives and `null`s, which the
+ * library's typed serializer would strip.
+ */
+export class RestTransport {
+  public constructor(private readonly kubeConfig: k8s.KubeConfig) {}
+
+  public async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const response = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    const text = await readAll(response);
+    if ((response.statusCode ?? 0) >= 400) throw statusError(response.statusCode ?? 0, text, method, path);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** Opens a streaming GET (watch, logs); the caller reads the response and destroys it when done. */
+  public async stream(path: string): Promise<IncomingMessage> {
+    const response = await this.send('GET', path, undefined, undefined);
+    if ((response.statusCode ?? 0) >= 400)
+      throw statusError(response.statusCode ?? 0, await readAll(response), 'GET', path);
+    return response;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+  ): Promise<IncomingMessage> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new KubeError(0, 'ContextNotFound', 'the kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+    const options: RequestOptions = {
+      method,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      headers: {
+        Accept: 'application/json',
+        'User-Agent': 'devmode',
+        ...(contentType !== undefined && body !== undefined ? { 'Content-Type': contentType } : {}),
+      },
+    };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(options, resolve);
+      req.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`)),
+      );
+      req.end(body);
+    });
+  }
+}
+
+function readAll(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.once('error', reject);
+  });
+}
+
+function statusError(status: number, text: string, method: string, path: string): KubeError {
+  let body: { message?: string; reason?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = { message: text.trim() };
+  }
+  return new KubeError(status, body.reason ?? `HTTP${status}`, body.message ?? `${method} ${path}: HTTP ${status}`, {
+    verb: verbOf(method, path),
+    resource: resourceOf(path),
+  });
+}
+
+function verbOf(method: string, path: string): string {
+  switch (method) {
+    case 'GET':
+      return path.includes('watch=') ? 'watch' : /\/[^/]+\/[^/?]+(\?|$)/.test(path) ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/** The resource name in a REST path (`deployments` in `/apis/apps/v1/namespaces/x/deployments/y`). */
+function resourceOf(path: string): string {
+  const parts =
+    path
+      .split('?')[0]
+      ?.split('/')
+      .filter((part) => part !== '') ?? [];
+  const namespaced = parts.indexOf('namespaces');
+  const index = namespaced !== -1 && parts.length > namespaced + 2 ? namespaced + 2 : parts[0] === 'api' ? 2 : 3;
+  return parts[index] ?? path;
+}
