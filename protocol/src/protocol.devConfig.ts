@@ -72,15 +72,22 @@ export interface DevPersistentDir {
   path: string;
 
   /**
-   * The size of the volume in Kubernetes quantity notation; `10Gi` when absent.
+   * The size of the volume in Kubernetes quantity notation; `1Gi` when absent.
    */
   capacity?: string;
+
+  /**
+   * The StorageClass of the volume; the cluster's default when absent.
+   */
+  storageClass?: string;
 }
 
 /**
- * How a patch is applied to the pod template: as a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902).
+ * How a patch is applied to the pod template: as a strategic merge patch (containers, volumes and env merged by
+ * name, as kubectl patch does), a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902, paths relative to the pod
+ * template).
  */
-export type DevPatchType = 'merge' | 'json';
+export type DevPatchType = 'strategic' | 'merge' | 'json';
 
 /**
  * A change to the pod template beyond the fields above, applied after them.
@@ -92,9 +99,24 @@ export interface DevPatch {
   type: DevPatchType;
 
   /**
-   * The patch: an object for `merge`, an array of operations for `json`.
+   * The patch: an object for `strategic` and `merge`, an array of operations for `json`.
    */
   patch: unknown;
+}
+
+/**
+ * One environment variable, as a container spec lists it.
+ */
+export interface DevEnvVar {
+  /**
+   * The variable's name.
+   */
+  name: string;
+
+  /**
+   * The variable's value.
+   */
+  value: string;
 }
 
 /**
@@ -124,9 +146,10 @@ export interface DevContainerConfig {
   command?: string[];
 
   /**
-   * Environment variables added to the container, by name.
+   * Environment variables added to the container: a map by name, or a list of `{name, value}` as in a
+   * container spec.
    */
-  env?: { [name: string]: string };
+  env?: { [name: string]: string } | DevEnvVar[];
 
   /**
    * The container's resources in DevMode.
@@ -153,21 +176,23 @@ export interface DevContainerConfig {
    * Further changes to the pod template.
    */
   patches?: DevPatch[];
+
+  /**
+   * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
+   */
+  startTimeoutSeconds?: integer;
 }
 
 /**
- * The dev config file (`.devmode/config.yaml` in the local folder) and the workload annotation share this shape.
+ * The dev config file (`devmode.yaml` in the local folder), the workload annotation `devmode.dev/config` and the
+ * `config` param of `devMode/start` share this shape: top-level fields are the defaults of the target container,
+ * and `containers.<name>` overrides them for one container.
  */
-export interface DevConfig {
+export interface DevConfig extends DevContainerConfig {
   /**
-   * The version of the config format; `1` when absent.
+   * Per-container overrides, by container name.
    */
-  version?: integer;
-
-  /**
-   * The dev config of each container, by container name.
-   */
-  containers: { [container: string]: DevContainerConfig };
+  containers?: { [container: string]: DevContainerConfig };
 }
 
 /**
@@ -196,13 +221,28 @@ export interface EffectiveSyncConfig {
 }
 
 /**
+ * A port-forward of the dev config: a local port and the container port it reaches.
+ */
+export interface DevPortForward {
+  /**
+   * The local port (127.0.0.1).
+   */
+  local: integer;
+
+  /**
+   * The port in the dev container.
+   */
+  remote: integer;
+}
+
+/**
  * The dev config of one container once every source is merged and every default filled in.
  */
 export interface EffectiveDevConfig {
   /**
-   * The dev image.
+   * The dev image; absent when the container keeps its own image.
    */
-  image: string;
+  image?: string;
 
   /**
    * The directory in the container that the local folder is synced into.
@@ -210,9 +250,9 @@ export interface EffectiveDevConfig {
   workDir: string;
 
   /**
-   * The shell a terminal runs.
+   * The shell a terminal runs; absent when the first of bash and sh found in the image is used.
    */
-  shell: string;
+  shell?: string;
 
   /**
    * The command the dev container runs.
@@ -225,14 +265,14 @@ export interface EffectiveDevConfig {
   env: { [name: string]: string };
 
   /**
-   * The container's resources in DevMode; empty when the original container's resources are kept.
+   * The container's resources in DevMode; absent when the original container's resources are kept.
    */
-  resources: DevResources;
+  resources?: DevResources;
 
   /**
-   * Port-forwards started with the session, each `"local:remote"`.
+   * Port-forwards started with the session.
    */
-  portForward: string[];
+  portForward: DevPortForward[];
 
   /**
    * How the local folder is synced.
@@ -248,6 +288,11 @@ export interface EffectiveDevConfig {
    * Further changes to the pod template.
    */
   patches: DevPatch[];
+
+  /**
+   * How long `devMode/start` waits for the dev pod.
+   */
+  startTimeoutSeconds: integer;
 }
 
 /**
@@ -313,14 +358,14 @@ export interface GetDevConfigResult {
  *       "shell": "/bin/bash",
  *       "command": ["sleep", "infinity"],
  *       "env": {"DEBUG": "1"},
- *       "resources": {},
- *       "portForward": ["8080:8080"],
+ *       "portForward": [{"local": 8080, "remote": 8080}],
  *       "sync": {"mode": "send", "ignore": ["node_modules"], "include": [], "useGitignore": true},
  *       "persistentDirs": [],
- *       "patches": []
+ *       "patches": [],
+ *       "startTimeoutSeconds": 300
  *     },
  *     "sources": {"image": "file", "workDir": "file", "shell": "default", "command": "default", "env.DEBUG": "file", "portForward": "annotation", "sync.mode": "default"},
- *     "file": "/home/dev/src/web/.devmode/config.yaml"
+ *     "file": "/home/dev/src/web/devmode.yaml"
  *   }
  * }
  */

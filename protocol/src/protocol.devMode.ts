@@ -1,6 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { WorkDoneProgressParams } from './protocol.$.js';
-import type { DevContainerConfig } from './protocol.devConfig.js';
+import type { DevConfig } from './protocol.devConfig.js';
 import type { PortForward } from './protocol.portForward.js';
 import type { SyncStatus } from './protocol.sync.js';
 
@@ -107,7 +107,7 @@ export interface StartDevModeParams extends WorkDoneProgressParams {
   /**
    * Values that override the dev config from the cluster annotation and the local file for this session.
    */
-  config?: DevContainerConfig;
+  config?: DevConfig;
 
   /**
    * How long to wait for the dev pod to become ready before failing with `Timeout`; 300 when absent.
@@ -140,9 +140,9 @@ export interface StartDevModeResult {
   portForwards: PortForward[];
 
   /**
-   * The state of the file sync after the first full sync.
+   * The state of the file sync after the first full sync; absent while the session has no file sync.
    */
-  sync: SyncStatus;
+  sync?: SyncStatus;
 }
 
 /**

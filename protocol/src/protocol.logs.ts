@@ -21,6 +21,11 @@ export interface OpenLogsParams {
   container?: string;
 
   /**
+   * True to stream every container of each pod instead of one; each line's text then starts with `[container] `.
+   */
+  allContainers?: boolean;
+
+  /**
    * True to keep streaming new lines until `logs/close`; false to send what exists and end.
    */
   follow?: boolean;
@@ -104,6 +109,27 @@ export interface LogLine {
 }
 
 /**
+ * A pod or container a followed stream attached to after it opened: a new pod of the workload, or a container
+ * instance that replaced one that stopped (a restart).
+ */
+export interface LogAttachment {
+  /**
+   * The pod.
+   */
+  pod: string;
+
+  /**
+   * The container.
+   */
+  container: string;
+
+  /**
+   * Why the stream attached: a new pod of the workload appeared, or the container restarted.
+   */
+  reason: 'newPod' | 'containerRestarted';
+}
+
+/**
  * The params of `logs/didAppend`.
  */
 export interface DidAppendLogsParams {
@@ -116,6 +142,12 @@ export interface DidAppendLogsParams {
    * The new lines, in the order each pod wrote them.
    */
   lines: LogLine[];
+
+  /**
+   * What the stream attached to since the previous notification; the lines of this notification that come from
+   * those pods or containers were written after the attachment.
+   */
+  attached?: LogAttachment[];
 }
 
 /**

@@ -9,7 +9,8 @@ export type PortForwardTarget = Target | PodTarget;
 
 /**
  * Where a port-forward stands. `reconnecting` means the pod went away or the connection dropped and the server is
- * trying again; local connections are refused meanwhile.
+ * looking for the next ready pod; the local port stays bound and new local connections wait (up to 10 seconds)
+ * for it. `failed` means it gave up (its pod was deleted); `stopped` that it was stopped.
  */
 export type PortForwardState = 'active' | 'reconnecting' | 'failed' | 'stopped';
 

@@ -6,14 +6,18 @@ export interface Owner {
   user: string;
 }
 
-export function currentOwner(): Owner {
-  let user = process.env.USER ?? 'unknown';
+/**
+ * The machine and user recorded as DevMode's owner. `DEVMODE_USER` and `DEVMODE_MACHINE` override them, for
+ * containers whose hostname changes at every start or shared accounts where the login is not the person.
+ */
+export function currentOwner(env: NodeJS.ProcessEnv = process.env): Owner {
+  let user = env.USER ?? 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // Some containers have no passwd entry for the uid; the environment is the best we have.
   }
-  return { machine: hostname(), user };
+  return { machine: env.DEVMODE_MACHINE ?? hostname(), user: env.DEVMODE_USER ?? user };
 }
 
 export function sameOwner(a: Owner | undefined, b: Owner): boolean {

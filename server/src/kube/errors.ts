@@ -13,8 +13,3 @@ export class KubeError extends Error {
     this.name = 'KubeError';
   }
 }
-
-interface StatusBody {
-  message?: string;
-  reason?: string;
-}

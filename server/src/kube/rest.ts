@@ -43,7 +43,10 @@ export class RestTransport {
       headers: {
         Accept: 'application/json',
         'User-Agent': 'devmode',
-        ...(contentType !== undefined && body !== undefined ? { 'Content-Type': contentType } : {}),
+        // Node sends a DELETE body neither chunked nor with a length unless told, which corrupts the stream.
+        ...(contentType !== undefined && body !== undefined
+          ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }
+          : {}),
       },
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
@@ -74,7 +77,11 @@ function statusError(status: number, text: string, method: string, path: string)
   } catch {
     body = { message: text.trim() };
   }
-  return new KubeError(status, body.reason ?? `HTTP${status}`, body.message ?? `${method} ${path}: HTTP ${status}`, {
+  const message =
+    body.message !== undefined && body.message !== ''
+      ? body.message
+      : `${method} ${path.split('?')[0] ?? path}: HTTP ${status}`;
+  return new KubeError(status, body.reason ?? `HTTP${status}`, message, {
     verb: verbOf(method, path),
     resource: resourceOf(path),
   });

@@ -1,0 +1,405 @@
+/**
+ * Dev config: what DevMode does to a container, read from three sources and merged into one effective config.
+ *
+ * Sources, lowest to highest precedence:
+ *   1. built-in defaults (below);
+ *   2. the workload annotation `devmode.dev/config` (YAML or JSON), per-workload defaults set by whoever owns it;
+ *   3. the file `devmode.yaml` in the local project folder;
+ *   4. the `config` of the start request.
+ * Within each source, `containers.<name>.<key>` overrides the top-level `<key>`, so the order of layers is:
+ * default, annotation, annotation.containers.<name>, file, file.containers.<name>, request,
+ * request.containers.<name>. Each field is taken whole from the highest layer that sets it, except:
+ *   - `env` merges by variable name (`env.DEBUG` from the file, `env.PORT` from the annotation);
+ *   - `sync` merges by key (`sync.mode`, `sync.ignore`, `sync.include`, `sync.useGitignore`);
+ *   - `resources` merges `limits` and `requests` separately.
+ * `effectiveDevConfig` reports the winning source of every field by its dotted path (`sync.mode`, `env.DEBUG`).
+ *
+ * All sources share one schema (devConfigSchema.ts), which is also what `devConfig/schema` publishes. An invalid
+ * source fails with a DevConfigError naming the file, the line of the offending YAML node and the field's dotted
+ * path (`containers.api.sync.mode`, `patches[0].type`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { devConfigSchema } from './devConfigSchema.js';
+import { type SchemaError, type SchemaPath, validateSchema } from './jsonSchema.js';
+import { configAnnotation, type JsonObject, type KubeObject } from './objects.js';
+import type { JsonPatchOperation } from './patches.js';
+
+/** The file name of the dev config in the local project folder. */
+export const devConfigFileName = 'devmode.yaml';
+
+/** Where a config came from. */
+export type DevConfigSourceKind = 'file' | 'annotation' | 'request';
+
+/** Where an effective value came from. */
+export type DevConfigOrigin = 'default' | DevConfigSourceKind;
+
+/** A patch of the pod template. */
+export type DevPatch =
+  { type: 'strategic' | 'merge'; patch: JsonObject } | { type: 'json'; patch: JsonPatchOperation[] };
+
+type Quantity = string | number;
+type EnvValue = string | number | boolean;
+
+/** The settings of one container as written in a source (validated, defaults not filled in). */
+export interface RawContainerConfig {
+  image?: string;
+  workDir?: string;
+  shell?: string;
+  command?: string[];
+  env?: Record<string, EnvValue> | { name: string; value: EnvValue }[];
+  resources?: { limits?: Record<string, Quantity>; requests?: Record<string, Quantity> };
+  portForward?: (string | number)[];
+  sync?: { mode?: 'send' | 'both'; ignore?: string[]; include?: string[]; useGitignore?: boolean };
+  persistentDirs?: { path: string; capacity?: string; storageClass?: string }[];
+  patches?: DevPatch[];
+  startTimeoutSeconds?: number;
+}
+
+/** A whole source as written: container defaults at the top level plus per-container overrides. */
+export interface RawDevConfig extends RawContainerConfig {
+  containers?: Record<string, RawContainerConfig>;
+}
+
+export interface PortForwardSpec {
+  local: number;
+  remote: number;
+}
+
+export interface PersistentDir {
+  path: string;
+  capacity: string;
+  storageClass?: string;
+}
+
+/** The merged config of one container, every default filled in. */
+export interface EffectiveDevConfig {
+  /** The container this config applies to. */
+  container: string;
+  /** The dev image; undefined keeps the container's image. */
+  image?: string;
+  workDir: string;
+  /** The terminal shell; undefined lets the caller pick the first of bash and sh found in the image. */
+  shell?: string;
+  command: string[];
+  env: Record<string, string>;
+  /** The dev container's resources; undefined keeps the container's own. */
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+  portForward: PortForwardSpec[];
+  sync: { mode: 'send' | 'both'; ignore: string[]; include: string[]; useGitignore: boolean };
+  persistentDirs: PersistentDir[];
+  patches: DevPatch[];
+  startTimeoutSeconds: number;
+}
+
+/**
+ * The default dev command. It keeps the container running without a busy loop and without needing `tail`,
+ * `sleep infinity` (GNU only) or a particular shell: `sh` runs as PID 1, which ignores SIGTERM unless a handler is
+ * installed, so the `trap` makes pod deletion immediate instead of waiting out the grace period; sleeping in the
+ * background and `wait`ing lets the trap run as soon as the signal arrives.
+ */
+export const defaultDevCommand: readonly string[] = Object.freeze([
+  '/bin/sh',
+  '-c',
+  "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
+]);
+
+export const defaultWorkDir = '/home/devmode';
+export const defaultPersistentDirCapacity = '1Gi';
+export const defaultStartTimeoutSeconds = 300;
+
+const sourceNames: Record<DevConfigSourceKind, string> = {
+  file: devConfigFileName,
+  annotation: `annotation ${configAnnotation}`,
+  request: 'request config',
+};
+
+/** An invalid dev config: where it is (file and line when known) and which field is wrong. */
+export class DevConfigError extends Error {
+  override readonly name = 'DevConfigError';
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  /** The dotted path of the offending field; empty when the whole document is at fault. */
+  readonly field: string;
+  readonly sourceKind: DevConfigSourceKind;
+  /** The problem alone, without the location. */
+  readonly problem: string;
+
+  constructor(details: {
+    file?: string;
+    line?: number;
+    field: string;
+    sourceKind: DevConfigSourceKind;
+    problem: string;
+  }) {
+    const where = details.file ?? sourceNames[details.sourceKind];
+    const line = details.line === undefined ? '' : `:${details.line}`;
+    const field = details.field === '' ? '' : `${details.field} `;
+    super(`${where}${line}: ${field}${details.problem}`);
+    this.file = details.file;
+    this.line = details.line;
+    this.field = details.field;
+    this.sourceKind = details.sourceKind;
+    this.problem = details.problem;
+  }
+}
+
+export interface DevConfigSource {
+  file?: string;
+  kind: DevConfigSourceKind;
+}
+
+/** Parses and validates the text of a dev config (YAML or JSON). */
+export function parseDevConfig(text: string, source: DevConfigSource): RawDevConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const syntaxError = document.errors[0];
+  if (syntaxError !== undefined) {
+    throw new DevConfigError({
+      file: source.file,
+      line: lineCounter.linePos(syntaxError.pos[0]).line,
+      field: '',
+      sourceKind: source.kind,
+      problem: `is not valid YAML: ${syntaxError.message.split('\n')[0] ?? ''}`,
+    });
+  }
+  const value: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
+  const errors = findErrors(value);
+  if (errors.length > 0) {
+    const located = errors.map((error) => ({ error, offset: locate(document, error) }));
+    located.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
+    const first = located[0];
+    if (first !== undefined) {
+      const line = first.offset === undefined ? undefined : lineCounter.linePos(first.offset).line;
+      throw toDevConfigError(first.error, source, line);
+    }
+  }
+  return value as RawDevConfig;
+}
+
+/** Validates a dev config given as a value (the request's `config`), without line information. */
+export function validateDevConfig(value: unknown, source: DevConfigSource): RawDevConfig {
+  const first = findErrors(value ?? {})[0];
+  if (first !== undefined) throw toDevConfigError(first, source, undefined);
+  return value ?? {};
+}
+
+/** Reads `devmode.yaml` from a local folder; undefined when the folder has none. */
+export function loadDevConfigFile(localDir: string): { file: string; config: RawDevConfig } | undefined {
+  const file = join(localDir, devConfigFileName);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DevConfigError({ file, field: '', sourceKind: 'file', problem: `cannot be read: ${reason}` });
+  }
+  return { file, config: parseDevConfig(text, { file, kind: 'file' }) };
+}
+
+/** The per-workload defaults from the `devmode.dev/config` annotation; undefined when absent. */
+export function annotationDevConfig(workload: KubeObject): RawDevConfig | undefined {
+  const text = workload.metadata.annotations?.[configAnnotation];
+  return text === undefined ? undefined : parseDevConfig(text, { kind: 'annotation' });
+}
+
+function findErrors(value: unknown): SchemaError[] {
+  const errors = validateSchema(devConfigSchema, value);
+  return errors.length > 0 ? errors : findDuplicates(value as RawDevConfig);
+}
+
+/** Rules the schema cannot express: no two persistent dirs on one path, no two forwards from one local port. */
+function findDuplicates(config: RawDevConfig): SchemaError[] {
+  const scopes: [SchemaPath, RawContainerConfig][] = [[[], config]];
+  for (const [name, containerConfig] of Object.entries(config.containers ?? {})) {
+    scopes.push([['containers', name], containerConfig]);
+  }
+  const errors: SchemaError[] = [];
+  for (const [prefix, scope] of scopes) {
+    const dirs = (scope.persistentDirs ?? []).map((dir) => dir.path.replace(/\/+$/, '') || '/');
+    errors.push(...duplicatesIn(dirs, [...prefix, 'persistentDirs'], 'path', 'repeats the path of an earlier entry'));
+    const locals = (scope.portForward ?? []).map((forward) => parsePortForward(forward).local);
+    errors.push(...duplicatesIn(locals, [...prefix, 'portForward'], undefined, 'repeats an earlier local port'));
+  }
+  return errors;
+}
+
+function duplicatesIn(keys: unknown[], path: SchemaPath, field: string | undefined, message: string): SchemaError[] {
+  return keys.flatMap((key, index) =>
+    keys.indexOf(key) < index
+      ? [{ path: field === undefined ? [...path, index] : [...path, index, field], keyword: 'unique', message }]
+      : [],
+  );
+}
+
+function toDevConfigError(error: SchemaError, source: DevConfigSource, line: number | undefined): DevConfigError {
+  return new DevConfigError({
+    file: source.file,
+    line,
+    field: formatFieldPath(error.path),
+    sourceKind: source.kind,
+    problem: error.message,
+  });
+}
+
+/** `containers.api.patches[0].type` from a path. */
+export function formatFieldPath(path: SchemaPath): string {
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join('');
+}
+
+/**
+ * The source offset of the node an error is about: the key for an unknown or badly named field, the object
+ * holding a missing required field, the value otherwise.
+ */
+function locate(document: Document, error: SchemaError): number | undefined {
+  const path = error.missing === true ? error.path.slice(0, -1) : error.path;
+  let node: unknown = document.contents;
+  let offset = rangeStart(node);
+  for (const [index, segment] of path.entries()) {
+    const last = index === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (pair === undefined) return offset;
+      if (last && error.atKey === true) return rangeStart(pair.key);
+      node = pair.value;
+      offset = rangeStart(pair.value) ?? rangeStart(pair.key);
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return range?.[0];
+}
+
+/** Splits `"8080:9080"`, `"9229"` or `9229` into local and remote ports (the input is already validated). */
+export function parsePortForward(forward: string | number): PortForwardSpec {
+  const [local, remote] = String(forward).split(':');
+  return { local: Number(local), remote: Number(remote ?? local) };
+}
+
+export interface EffectiveDevConfigInput {
+  container: string;
+  annotationConfig?: RawDevConfig;
+  fileConfig?: RawDevConfig;
+  requestConfig?: RawDevConfig;
+}
+
+export interface EffectiveDevConfigResult {
+  config: EffectiveDevConfig;
+  /** The source of every field, by dotted path (`image`, `sync.mode`, `env.DEBUG`, `resources.limits`). */
+  sources: Record<string, DevConfigOrigin>;
+}
+
+const wholeFields = [
+  'image',
+  'workDir',
+  'shell',
+  'command',
+  'portForward',
+  'persistentDirs',
+  'patches',
+  'startTimeoutSeconds',
+] as const;
+const syncFields = ['mode', 'ignore', 'include', 'useGitignore'] as const;
+const resourceFields = ['limits', 'requests'] as const;
+
+/** Merges the sources of one container's config by the precedence rules at the top of this file. */
+export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDevConfigResult {
+  const values: Record<string, unknown> = {
+    image: undefined,
+    workDir: defaultWorkDir,
+    shell: undefined,
+    command: defaultDevCommand,
+    portForward: [],
+    persistentDirs: [],
+    patches: [],
+    startTimeoutSeconds: defaultStartTimeoutSeconds,
+    'sync.mode': 'send',
+    'sync.ignore': [],
+    'sync.include': [],
+    'sync.useGitignore': true,
+    'resources.limits': undefined,
+    'resources.requests': undefined,
+  };
+  const sources: Record<string, DevConfigOrigin> = {};
+  for (const field of Object.keys(values)) sources[field] = 'default';
+  const env: Record<string, string> = {};
+
+  const layers: [DevConfigSourceKind, RawDevConfig | undefined][] = [
+    ['annotation', input.annotationConfig],
+    ['file', input.fileConfig],
+    ['request', input.requestConfig],
+  ];
+  for (const [kind, config] of layers) {
+    for (const layer of [config, config?.containers?.[input.container]]) {
+      if (layer === undefined) continue;
+      const set = (field: string, value: unknown): void => {
+        if (value === undefined) return;
+        values[field] = value;
+        sources[field] = kind;
+      };
+      for (const field of wholeFields) set(field, layer[field]);
+      for (const field of syncFields) set(`sync.${field}`, layer.sync?.[field]);
+      for (const field of resourceFields) set(`resources.${field}`, layer.resources?.[field]);
+      for (const [name, value] of envEntries(layer.env)) {
+        env[name] = String(value);
+        sources[`env.${name}`] = kind;
+      }
+    }
+  }
+
+  const limits = values['resources.limits'] as Record<string, Quantity> | undefined;
+  const requests = values['resources.requests'] as Record<string, Quantity> | undefined;
+  const dirs = values.persistentDirs as NonNullable<RawContainerConfig['persistentDirs']>;
+  const config: EffectiveDevConfig = {
+    container: input.container,
+    image: values.image as string | undefined,
+    workDir: values.workDir as string,
+    shell: values.shell as string | undefined,
+    command: [...(values.command as string[])],
+    env,
+    resources:
+      limits === undefined && requests === undefined
+        ? undefined
+        : { ...(limits && { limits: quantities(limits) }), ...(requests && { requests: quantities(requests) }) },
+    portForward: (values.portForward as (string | number)[]).map(parsePortForward),
+    sync: {
+      mode: values['sync.mode'] as 'send' | 'both',
+      ignore: [...(values['sync.ignore'] as string[])],
+      include: [...(values['sync.include'] as string[])],
+      useGitignore: values['sync.useGitignore'] as boolean,
+    },
+    persistentDirs: dirs.map((dir) => ({
+      path: dir.path,
+      capacity: dir.capacity ?? defaultPersistentDirCapacity,
+      ...(dir.storageClass !== undefined && { storageClass: dir.storageClass }),
+    })),
+    patches: structuredClone(values.patches as DevPatch[]),
+    startTimeoutSeconds: values.startTimeoutSeconds as number,
+  };
+  if (config.image === undefined) delete config.image;
+  if (config.shell === undefined) delete config.shell;
+  if (config.resources === undefined) delete config.resources;
+  return { config, sources };
+}
+
+function envEntries(env: RawContainerConfig['env']): [string, EnvValue][] {
+  if (env === undefined) return [];
+  if (Array.isArray(env)) return env.map((entry) => [entry.name, entry.value]);
+  return Object.entries(env);
+}
+
+function quantities(list: Record<string, Quantity>): Record<string, string> {
+  return Object.fromEntries(Object.entries(list).map(([name, amount]) => [name, String(amount)]));
+}

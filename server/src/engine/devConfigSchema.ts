@@ -1,0 +1,272 @@
+/**
+ * The JSON Schema (draft 2020-12) of `devmode.yaml` and of the `devmode.dev/config` workload annotation.
+ *
+ * This object is both what `devConfig/schema` publishes to editors and what `parseDevConfig` enforces (through the
+ * validator in jsonSchema.ts), so the two cannot drift apart. Top-level keys are defaults for the target container;
+ * `containers.<name>` holds the same keys for one container and overrides them.
+ */
+import type { JsonSchema } from './jsonSchema.js';
+
+/** One TCP port, 1 to 65535, as text without leading zeros. */
+const portText = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+
+/** A Kubernetes resource quantity such as `500m`, `2`, `1.5Gi` or `1e3`. */
+const quantityPattern = '^[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
+
+const quantity: JsonSchema = {
+  type: ['string', 'number'],
+  description: 'A Kubernetes resource quantity, e.g. 500m, 2 or 512Mi.',
+  pattern: quantityPattern,
+};
+
+const resourceList: JsonSchema = {
+  type: 'object',
+  description: 'Amounts by resource name (cpu, memory, ephemeral-storage, ...).',
+  additionalProperties: quantity,
+};
+
+const envName: JsonSchema = {
+  type: 'string',
+  description: 'An environment variable name: letters, digits, "_", "-" and ".", not starting with a digit.',
+  pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$',
+};
+
+const jsonPointer: JsonSchema = {
+  type: 'string',
+  description: 'A JSON pointer into the pod template, e.g. /spec/containers/0/image (empty for the whole template).',
+  pattern: '^(?:/.*)?$',
+};
+
+const patchOperations: JsonSchema = {
+  type: 'array',
+  description: 'RFC 6902 operations; paths are relative to the pod template.',
+  items: {
+    description: 'One JSON patch operation.',
+    oneOf: [
+      {
+        type: 'object',
+        description: 'An operation that needs a value.',
+        additionalProperties: false,
+        required: ['op', 'path', 'value'],
+        properties: {
+          op: { enum: ['add', 'replace', 'test'], description: 'The operation.' },
+          path: jsonPointer,
+          value: { description: 'The value to add, replace with or test against.' },
+        },
+      },
+      {
+        type: 'object',
+        description: 'Removes the value at path.',
+        additionalProperties: false,
+        required: ['op', 'path'],
+        properties: { op: { enum: ['remove'], description: 'The operation.' }, path: jsonPointer },
+      },
+      {
+        type: 'object',
+        description: 'Moves or copies the value at from to path.',
+        additionalProperties: false,
+        required: ['op', 'from', 'path'],
+        properties: {
+          op: { enum: ['move', 'copy'], description: 'The operation.' },
+          from: jsonPointer,
+          path: jsonPointer,
+        },
+      },
+    ],
+  },
+};
+
+const patch: JsonSchema = {
+  description: 'A change to the pod template applied after every other dev config field.',
+  oneOf: [
+    {
+      type: 'object',
+      description: 'A strategic merge patch or a JSON merge patch of the pod template ({metadata, spec}).',
+      additionalProperties: false,
+      required: ['type', 'patch'],
+      properties: {
+        type: {
+          enum: ['strategic', 'merge'],
+          description:
+            'strategic: lists of containers, volumes and env merge by name, volumeMounts by mountPath, ports by ' +
+            'containerPort, and "$patch: delete" removes an entry; merge: RFC 7386, lists are replaced.',
+        },
+        patch: { type: 'object', description: 'The patch, shaped like a pod template: {metadata?, spec?}.' },
+      },
+    },
+    {
+      type: 'object',
+      description: 'An RFC 6902 JSON patch of the pod template.',
+      additionalProperties: false,
+      required: ['type', 'patch'],
+      properties: {
+        type: { enum: ['json'], description: 'json: RFC 6902 operations.' },
+        patch: patchOperations,
+      },
+    },
+  ],
+};
+
+/** The keys allowed both at the top level and under `containers.<name>`. */
+const containerProperties: Record<string, JsonSchema> = {
+  image: {
+    type: 'string',
+    minLength: 1,
+    description: "The dev image that replaces the container's image; the container's own image when absent.",
+  },
+  workDir: {
+    type: 'string',
+    pattern: '^/',
+    description: 'The absolute directory the local folder is synced into and the dev command starts in.',
+    default: '/home/devmode',
+  },
+  shell: {
+    type: 'string',
+    minLength: 1,
+    description: 'The shell terminals run; the first of bash and sh found in the image when absent.',
+  },
+  command: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', description: 'One argument.' },
+    description:
+      'The dev container command as an argv array (the image arguments are cleared); by default a command that ' +
+      'keeps the container idle and exits at once on SIGTERM.',
+  },
+  env: {
+    description: 'Environment variables set in the dev container; they win over the container own variables.',
+    oneOf: [
+      {
+        type: 'object',
+        description: 'Variables as a mapping of name to value.',
+        propertyNames: envName,
+        additionalProperties: {
+          type: ['string', 'number', 'boolean'],
+          description: 'The value; numbers and booleans are turned into text.',
+        },
+      },
+      {
+        type: 'array',
+        description: 'Variables as a list of {name, value}.',
+        items: {
+          type: 'object',
+          description: 'One variable.',
+          additionalProperties: false,
+          required: ['name', 'value'],
+          properties: {
+            name: envName,
+            value: { type: ['string', 'number', 'boolean'], description: 'The value.' },
+          },
+        },
+      },
+    ],
+  },
+  resources: {
+    type: 'object',
+    description: "The dev container's resources; the container's own resources when absent.",
+    additionalProperties: false,
+    properties: {
+      limits: { ...resourceList, description: 'What the container may use at most.' },
+      requests: { ...resourceList, description: 'What the scheduler reserves for the container.' },
+    },
+  },
+  portForward: {
+    type: 'array',
+    description: 'Port-forwards started with the session.',
+    items: {
+      type: ['string', 'integer'],
+      description: 'A port-forward: "local:remote" or one port used on both sides, each between 1 and 65535.',
+      pattern: `^${portText}(?::${portText})?$`,
+      minimum: 1,
+      maximum: 65535,
+    },
+  },
+  sync: {
+    type: 'object',
+    description: 'How the local folder is synced into workDir.',
+    additionalProperties: false,
+    properties: {
+      mode: {
+        enum: ['send', 'both'],
+        description: 'send: local changes go to the container only; both: container changes come back too.',
+        default: 'send',
+      },
+      ignore: {
+        type: 'array',
+        items: { type: 'string', description: 'A gitignore-style pattern.' },
+        description: 'Gitignore-style patterns of local paths never synced.',
+      },
+      include: {
+        type: 'array',
+        items: { type: 'string', description: 'A gitignore-style pattern.' },
+        description: 'Gitignore-style patterns synced even when ignored.',
+      },
+      useGitignore: {
+        type: 'boolean',
+        description: 'Whether .gitignore files also exclude paths.',
+        default: true,
+      },
+    },
+  },
+  persistentDirs: {
+    type: 'array',
+    description: 'Directories of the dev container kept on persistent volumes across sessions.',
+    items: {
+      type: 'object',
+      description: 'One persistent directory.',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        path: { type: 'string', pattern: '^/', description: 'The absolute path in the container.' },
+        capacity: { ...quantity, type: 'string', description: 'The volume size, e.g. 1Gi.', default: '1Gi' },
+        storageClass: {
+          type: 'string',
+          minLength: 1,
+          description: "The volume's storage class; the cluster default when absent.",
+        },
+      },
+    },
+  },
+  patches: {
+    type: 'array',
+    description: 'Changes to the pod template, applied in order after every other field.',
+    items: patch,
+  },
+  startTimeoutSeconds: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 86400,
+    description: 'How long start waits for the dev pod to run before rolling back.',
+    default: 300,
+  },
+};
+
+/** The published JSON Schema of the dev config. */
+export const devConfigSchema: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://devmode.dev/schemas/devmode.yaml.json',
+  title: 'devmode.yaml',
+  description:
+    'DevMode settings. Top-level keys are defaults for the target container; containers.<name> overrides them ' +
+    'for one container.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...containerProperties,
+    containers: {
+      type: 'object',
+      description: 'Per-container settings, by container name; they override the top-level keys.',
+      propertyNames: {
+        type: 'string',
+        description: 'A container name (lowercase letters, digits and "-").',
+        pattern: '^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$',
+      },
+      additionalProperties: {
+        type: 'object',
+        description: 'The settings of one container.',
+        additionalProperties: false,
+        properties: containerProperties,
+      },
+    },
+  },
+};

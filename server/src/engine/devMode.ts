@@ -1,0 +1,724 @@
+/**
+ * The DevMode lifecycle: start (record, rewrite, wait for the dev pod), stop and reset (restore from the record).
+ * What DevMode changes is planned by the pure functions of devModePatch.ts; this file only performs the API calls,
+ * in an order that a crash at any point leaves something `reset` can restore: the original is recorded in the
+ * cluster before anything else is touched, and every later step can be undone from that record alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { ClusterClient } from '../kube/client.js';
+import { KubeError } from '../kube/errors.js';
+import type { KubeObject, ObjectClient, ObjectRef } from '../kube/objects.js';
+import type { Clusters } from './clusters.js';
+import {
+  annotationDevConfig,
+  DevConfigError,
+  effectiveDevConfig,
+  loadDevConfigFile,
+  validateDevConfig,
+  type EffectiveDevConfig,
+  type RawDevConfig,
+} from './devConfig.js';
+import {
+  DevModePlanError,
+  generatedDeploymentName,
+  planDevMode,
+  planRestore,
+  readRecord,
+  type DevModeKind,
+  type DevModeMode,
+  type DevModeRecord,
+} from './devModePatch.js';
+import { waitForDevPod } from './devPod.js';
+import { EngineError } from './engineError.js';
+import { failpoint } from './failpoints.js';
+import { clampHpas, restoreHpas } from './hpa.js';
+import { currentOwner, sameOwner, type Owner } from './identity.js';
+import { generatedForLabel, sessionLabel } from './objects.js';
+
+export interface WorkloadTarget {
+  context?: string;
+  namespace: string;
+  kind: DevModeKind;
+  name: string;
+  container?: string;
+}
+
+export type DevModePhase = 'loadConfig' | 'replaceImage' | 'restartPod' | 'waitPod' | 'restoreWorkload';
+export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** What the engine reports while it works; the handler turns it into `$/progress` and notifications. */
+export interface DevModeReporter {
+  progress(phase: DevModePhase, message: string, percentage?: number): void;
+}
+
+export interface DevModeStateChange {
+  sessionId?: string;
+  target: WorkloadTarget;
+  state: DevModeState;
+  phase?: DevModePhase;
+  message?: string;
+  error?: EngineError;
+}
+
+export interface DevSession {
+  sessionId: string;
+  target: WorkloadTarget;
+  mode: DevModeMode;
+  localDir: string;
+  pod: string;
+  container: string;
+  config: EffectiveDevConfig;
+  startedAt: string;
+  state: DevModeState;
+}
+
+export interface StartRequest {
+  target: WorkloadTarget;
+  localDir: string;
+  mode: DevModeMode;
+  config?: unknown;
+  timeoutSeconds?: number;
+}
+
+const apiVersions: Record<DevModeKind, string> = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Pod: 'v1',
+};
+
+function workloadRef(target: { namespace: string; kind: DevModeKind; name: string }): ObjectRef {
+  return { apiVersion: apiVersions[target.kind], kind: target.kind, namespace: target.namespace, name: target.name };
+}
+
+function deploymentRef(namespace: string, name: string): ObjectRef {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name };
+}
+
+const conflictRetries = 5;
+
+export class DevModeEngine {
+  private readonly sessions = new Map<string, DevSession>();
+  private readonly owner: Owner = currentOwner();
+
+  public constructor(
+    private readonly clusters: Clusters,
+    private readonly onStateChange: (change: DevModeStateChange) => void,
+  ) {}
+
+  public session(sessionId: string): DevSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  public localSessions(): DevSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Starts DevMode. On any failure or cancellation after the cluster was touched, it restores the workload. */
+  public async start(request: StartRequest, reporter: DevModeReporter, signal: AbortSignal): Promise<DevSession> {
+    const { target } = request;
+    checkLocalDir(request.localDir);
+    const cluster = await this.clusters.client(target.context);
+    const objects = cluster.objects;
+    const sessionId = randomUUID();
+    this.onStateChange({ sessionId, target, state: 'starting', phase: 'loadConfig' });
+    reporter.progress('loadConfig', `Reading ${target.kind} ${target.name} and the dev config`, 0);
+
+    const workload = await objects.get(workloadRef(target));
+    if (workload === undefined) throw notFound(target, cluster);
+    const existing = this.recordOf(workload);
+    if (existing !== undefined && request.mode === 'replace') {
+      if (!sameOwner(existing.owner, this.owner)) throw alreadyInDevMode(target, existing);
+      throw new EngineError(
+        'AlreadyInDevMode',
+        `${target.kind} ${target.name} is already in DevMode, started by you (session ${existing.sessionId})`,
+        {
+          owner: existing.owner,
+          hint: 'Stop that session (devMode/stop) or reset the workload (devMode/reset), then start again.',
+        },
+      );
+    }
+    const config = this.loadConfig(request, workload);
+    let touched = false;
+    try {
+      const plan = this.plan(workload, target, config, request.mode, sessionId);
+      const namespace = target.namespace;
+
+      throwIfCancelled(signal);
+      if (plan.recordPatch !== undefined) {
+        await this.recordOriginal(objects, workload, plan.recordPatch.patch);
+        touched = true;
+        failpoint('start:afterRecord');
+      }
+      if (request.mode === 'replace' && (target.kind === 'Deployment' || target.kind === 'StatefulSet')) {
+        const clamped = await clampHpas(objects, namespace, target.kind, target.name);
+        if (clamped.length > 0)
+          reporter.progress('replaceImage', `Pinned HorizontalPodAutoscaler ${clamped.join(', ')} to one replica`);
+        failpoint('start:afterHpa');
+      }
+      for (const claim of plan.pvcs) {
+        if (
+          (await objects.get({
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            namespace,
+            name: claim.metadata.name,
+          })) === undefined
+        ) {
+          await objects.create(claim);
+        }
+      }
+      reporter.progress(
+        'replaceImage',
+        `Replacing the image of container ${plan.container} with ${plan.record.devContainer.image}`,
+        20,
+      );
+      if (plan.parkPatch !== undefined) {
+        await objects.patch(plan.parkPatch.target, plan.parkPatch.patch, plan.parkPatch.type);
+        failpoint('start:afterPark');
+      }
+      throwIfCancelled(signal);
+      reporter.progress('restartPod', describeRestart(target, request.mode), 40);
+      touched = true;
+      if (plan.devObjectAction === 'create') {
+        await this.createOrReplace(objects, plan.devObject);
+      } else {
+        await this.updateWithRetry(objects, workloadRef(target), (current) => {
+          const replanned = this.plan(withoutRecord(current), target, config, request.mode, sessionId);
+          return replanned.devObject;
+        });
+      }
+      failpoint('start:afterApply');
+      if (plan.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
+      if (plan.needsPodDeletion) await this.deleteWorkloadPods(objects, target, plan.devObject);
+
+      throwIfCancelled(signal);
+      reporter.progress('waitPod', 'Waiting for the dev pod to start', 60);
+      this.onStateChange({ sessionId, target, state: 'starting', phase: 'waitPod' });
+      const pod = await waitForDevPod(objects, {
+        namespace,
+        selector: selectorOf(plan.devObject),
+        sessionId,
+        container: plan.container,
+        timeoutMs: (request.timeoutSeconds ?? config.startTimeoutSeconds) * 1000,
+        signal,
+        onStatus: (message) => reporter.progress('waitPod', message),
+      });
+      failpoint('start:afterPodReady');
+      const session: DevSession = {
+        sessionId,
+        target: { ...target, container: plan.container },
+        mode: request.mode,
+        localDir: request.localDir,
+        pod: pod.metadata.name,
+        container: plan.container,
+        config,
+        startedAt: plan.record.startedAt,
+        state: 'running',
+      };
+      this.sessions.set(sessionId, session);
+      reporter.progress('waitPod', `Dev container ${plan.container} is running in pod ${pod.metadata.name}`, 100);
+      this.onStateChange({ sessionId, target: session.target, state: 'running', message: `pod ${pod.metadata.name}` });
+      return session;
+    } catch (error) {
+      let failure: unknown = error;
+      try {
+        failure = asEngineError(error);
+      } catch {
+        // A cluster error: the handler explains it; the rollback below still runs.
+      }
+      if (touched) {
+        reporter.progress(
+          'restoreWorkload',
+          `Start failed (${(failure as Error).message}); restoring ${target.kind} ${target.name}`,
+        );
+        try {
+          await this.restore(cluster, target, { sessionId, wait: false, force: true }, reporter);
+        } catch (restoreError) {
+          if (failure instanceof EngineError) {
+            failure.data.restoreError = (restoreError as Error).message;
+            failure.data.hint = `The workload could not be restored automatically (${(restoreError as Error).message}); run devMode/reset.`;
+          }
+        }
+      }
+      this.onStateChange({
+        sessionId,
+        target,
+        state: 'failed',
+        message: (failure as Error).message,
+        ...(failure instanceof EngineError ? { error: failure } : {}),
+      });
+      throw failure;
+    }
+  }
+
+  /** Ends a session of this server, or the DevMode of a target this user owns, restoring the workload. */
+  public async stop(
+    selector: { sessionId: string } | { target: WorkloadTarget },
+    reporter: DevModeReporter,
+  ): Promise<WorkloadTarget> {
+    let session: DevSession | undefined;
+    let target: WorkloadTarget;
+    if ('sessionId' in selector) {
+      session = this.sessions.get(selector.sessionId);
+      if (session === undefined) {
+        throw new EngineError('UnknownId', `No DevMode session has the id ${selector.sessionId}`, {
+          field: 'sessionId',
+          hint: 'devMode/list shows the sessions; devMode/reset restores a workload from the cluster alone.',
+        });
+      }
+      target = session.target;
+    } else {
+      target = selector.target;
+      session = [...this.sessions.values()].find((candidate) => sameTarget(candidate.target, target));
+    }
+    const cluster = await this.clusters.client(target.context);
+    const records = await this.findRecords(cluster.objects, target);
+    const mine = records.filter((record) =>
+      session !== undefined ? record.sessionId === session.sessionId : sameOwner(record.owner, this.owner),
+    );
+    if (mine.length === 0) {
+      if (session !== undefined) this.endSession(session);
+      const other = records[0];
+      if (other !== undefined) throw alreadyInDevMode(target, other);
+      throw new EngineError('NotInDevMode', `${target.kind} ${target.name} is not in DevMode`, {
+        hint: 'Nothing to stop. devMode/list shows the workloads in DevMode.',
+      });
+    }
+    if (session !== undefined) session.state = 'stopping';
+    this.onStateChange({
+      ...(session !== undefined ? { sessionId: session.sessionId } : {}),
+      target,
+      state: 'stopping',
+      phase: 'restoreWorkload',
+    });
+    for (const record of mine) {
+      await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: false }, reporter);
+    }
+    if (session !== undefined) this.endSession(session);
+    this.onStateChange({
+      ...(session !== undefined ? { sessionId: session.sessionId } : {}),
+      target,
+      state: 'stopped',
+    });
+    return target;
+  }
+
+  /** Restores a workload from what is recorded in the cluster alone, whoever started DevMode and whatever state it is in. */
+  public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<{ endedSessions: string[] }> {
+    const cluster = await this.clusters.client(target.context);
+    const records = await this.findRecords(cluster.objects, target);
+    const hpaRestored = await restoreHpas(cluster.objects, target.namespace, target.kind, target.name);
+    if (records.length === 0 && hpaRestored.length === 0) {
+      throw new EngineError('NotInDevMode', `${target.kind} ${target.name} has no DevMode record to reset`, {
+        hint: 'The workload is already as it was. devMode/list shows the workloads in DevMode.',
+      });
+    }
+    this.onStateChange({ target, state: 'stopping', phase: 'restoreWorkload', message: 'reset' });
+    for (const record of records) {
+      await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: true }, reporter);
+    }
+    const ended = records.map((record) => record.sessionId);
+    for (const sessionId of ended) {
+      const session = this.sessions.get(sessionId);
+      if (session !== undefined) this.endSession(session);
+    }
+    this.onStateChange({ target, state: 'stopped', message: 'reset' });
+    return { endedSessions: ended };
+  }
+
+  /** The records of every DevMode on a target: on the workload itself and on Deployments generated for it. */
+  public async findRecords(objects: ObjectClient, target: WorkloadTarget): Promise<DevModeRecord[]> {
+    const records = new Map<string, DevModeRecord>();
+    const workload = await objects.get(workloadRef(target));
+    const own = workload === undefined ? undefined : this.recordOf(workload);
+    if (own !== undefined) records.set(own.sessionId, own);
+    const generated = await objects.list('apps/v1', 'Deployment', target.namespace);
+    const value = `${target.kind.toLowerCase()}.${target.name}`;
+    for (const deployment of generated) {
+      const label = deployment.metadata.labels?.[generatedForLabel];
+      if (label === undefined || !(label === value || value.startsWith(label.slice(0, 40)))) continue;
+      const record = this.recordOf(deployment);
+      if (record !== undefined && record.kind === target.kind && record.name === target.name)
+        records.set(record.sessionId, record);
+    }
+    return [...records.values()];
+  }
+
+  /** Workloads in DevMode in a namespace (or every namespace), as the cluster records them. */
+  public async clusterRecords(context: string | undefined, namespace: string | undefined): Promise<DevModeRecord[]> {
+    const cluster = await this.clusters.client(context);
+    const records = new Map<string, DevModeRecord>();
+    for (const kind of Object.keys(apiVersions) as DevModeKind[]) {
+      let items: KubeObject[];
+      try {
+        items = await cluster.objects.list(apiVersions[kind], kind, namespace);
+      } catch (error) {
+        if (error instanceof KubeError && error.status === 403) continue;
+        throw error;
+      }
+      for (const item of items) {
+        const record = this.recordOf(item);
+        if (record !== undefined) records.set(record.sessionId, record);
+      }
+    }
+    return [...records.values()];
+  }
+
+  public get me(): Owner {
+    return this.owner;
+  }
+
+  /** Forgets every local session; DevMode stays on in the cluster (shutdown semantics). */
+  public dispose(): void {
+    this.sessions.clear();
+  }
+
+  private endSession(session: DevSession): void {
+    session.state = 'stopped';
+    this.sessions.delete(session.sessionId);
+  }
+
+  private recordOf(object: KubeObject): DevModeRecord | undefined {
+    try {
+      return readRecord(object);
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
+  /** The effective dev config of a target and where each value came from (`devConfig/get`). */
+  public async devConfig(target: WorkloadTarget, localDir: string) {
+    checkLocalDir(localDir);
+    const cluster = await this.clusters.client(target.context);
+    const workload = await cluster.objects.get(workloadRef(target));
+    if (workload === undefined) throw notFound(target, cluster);
+    try {
+      const file = loadDevConfigFile(localDir);
+      const annotation = annotationDevConfig(workload);
+      const container = target.container ?? firstContainer(workload);
+      const result = effectiveDevConfig({
+        container,
+        ...(annotation !== undefined ? { annotationConfig: annotation } : {}),
+        ...(file !== undefined ? { fileConfig: file.config } : {}),
+      });
+      return { container, ...result, ...(file !== undefined ? { file: file.file } : {}) };
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
+  private loadConfig(request: StartRequest, workload: KubeObject): EffectiveDevConfig {
+    try {
+      const file = loadDevConfigFile(request.localDir);
+      const annotation = annotationDevConfig(workload);
+      const requestConfig: RawDevConfig | undefined =
+        request.config === undefined ? undefined : validateDevConfig(request.config, { kind: 'request' });
+      const container = request.target.container ?? firstContainer(workload);
+      return effectiveDevConfig({
+        container,
+        ...(annotation !== undefined ? { annotationConfig: annotation } : {}),
+        ...(file !== undefined ? { fileConfig: file.config } : {}),
+        ...(requestConfig !== undefined ? { requestConfig } : {}),
+      }).config;
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
+  private plan(
+    workload: KubeObject,
+    target: WorkloadTarget,
+    config: EffectiveDevConfig,
+    mode: DevModeMode,
+    sessionId: string,
+  ) {
+    try {
+      return planDevMode({
+        workload,
+        ...(target.container !== undefined ? { container: target.container } : {}),
+        config,
+        mode,
+        owner: this.owner,
+        sessionId,
+        now: new Date().toISOString(),
+      });
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
+  /** Stores the record with the resourceVersion read, so a concurrent change is noticed rather than overwritten. */
+  private async recordOriginal(
+    objects: ObjectClient,
+    workload: KubeObject,
+    patch: Record<string, unknown>,
+  ): Promise<void> {
+    const metadata = (patch.metadata ?? {}) as Record<string, unknown>;
+    await objects.patch(
+      workloadRef({
+        namespace: workload.metadata.namespace ?? 'default',
+        kind: workload.kind as DevModeKind,
+        name: workload.metadata.name,
+      }),
+      { ...patch, metadata: { ...metadata, resourceVersion: workload.metadata.resourceVersion } },
+      'merge',
+    );
+  }
+
+  /** Re-reads and rewrites on a resourceVersion conflict (a controller updating status is the usual cause). */
+  private async updateWithRetry(
+    objects: ObjectClient,
+    ref: ObjectRef,
+    rewrite: (current: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await objects.get(ref);
+      if (current === undefined)
+        throw new EngineError('NotFound', `${ref.kind} ${ref.name} disappeared during DevMode`);
+      const next = rewrite(current);
+      next.metadata.resourceVersion = current.metadata.resourceVersion;
+      try {
+        return await objects.replace(next);
+      } catch (error) {
+        if (!(error instanceof KubeError && error.status === 409) || attempt >= conflictRetries) throw error;
+      }
+    }
+  }
+
+  private async createOrReplace(objects: ObjectClient, object: KubeObject): Promise<void> {
+    try {
+      await objects.create(object);
+    } catch (error) {
+      if (!(error instanceof KubeError && error.status === 409)) throw error;
+      await this.updateWithRetry(
+        objects,
+        deploymentRef(object.metadata.namespace ?? 'default', object.metadata.name),
+        () => structuredClone(object),
+      );
+    }
+  }
+
+  private async deleteWorkloadPods(
+    objects: ObjectClient,
+    target: WorkloadTarget,
+    devObject: KubeObject,
+  ): Promise<void> {
+    const pods = await objects.list('v1', 'Pod', target.namespace, selectorOf(devObject));
+    for (const pod of pods)
+      await objects.delete({ apiVersion: 'v1', kind: 'Pod', namespace: target.namespace, name: pod.metadata.name });
+  }
+
+  /**
+   * Undoes one DevMode session from its record: writes the original back in place (never delete-and-recreate, but
+   * for a bare Pod, whose spec cannot change), gives HPAs their bounds back, deletes what DevMode generated.
+   */
+  private async restore(
+    cluster: ClusterClient,
+    target: WorkloadTarget,
+    options: { sessionId: string; wait: boolean; force: boolean },
+    reporter: DevModeReporter,
+  ): Promise<void> {
+    const objects = cluster.objects;
+    const ref = workloadRef(target);
+    const records = await this.findRecords(objects, target);
+    const record = records.find((candidate) => candidate.sessionId === options.sessionId);
+    reporter.progress('restoreWorkload', `Restoring ${target.kind} ${target.name}`);
+    if (record !== undefined) {
+      const current = await objects.get(ref);
+      const plan = planRestore({ current, record });
+      if (plan.update !== undefined) {
+        await this.updateWithRetry(objects, ref, (live) => {
+          const next = planRestore({ current: live, record }).update;
+          return next ?? live;
+        });
+      }
+      if (plan.create !== undefined) await this.createOrIgnore(objects, plan.create);
+      failpoint('stop:afterRestore');
+      if (record.mode === 'replace') await restoreHpas(objects, target.namespace, target.kind, target.name);
+      failpoint('stop:afterHpa');
+      if (plan.deleteDeployment !== undefined)
+        await objects.delete(deploymentRef(target.namespace, plan.deleteDeployment));
+      failpoint('stop:afterCleanup');
+    } else {
+      // No record is left (a crash between steps): clean up whatever else the session may have left behind.
+      await restoreHpas(objects, target.namespace, target.kind, target.name);
+      const leftover = generatedDeploymentName({ name: target.name, mode: 'replace', sessionId: options.sessionId });
+      const deployment = await objects.get(deploymentRef(target.namespace, leftover));
+      if (deployment?.metadata.labels?.[sessionLabel] === options.sessionId)
+        await objects.delete(deploymentRef(target.namespace, leftover));
+    }
+    if (options.wait) await this.waitForRestored(objects, target, options.sessionId, reporter);
+  }
+
+  private async createOrIgnore(objects: ObjectClient, object: KubeObject): Promise<void> {
+    try {
+      await objects.create(object);
+    } catch (error) {
+      if (!(error instanceof KubeError && error.status === 409)) throw error;
+    }
+  }
+
+  /** Waits (bounded) until no pod of the session is left and the workload has rolled back out. */
+  private async waitForRestored(
+    objects: ObjectClient,
+    target: WorkloadTarget,
+    sessionId: string,
+    reporter: DevModeReporter,
+  ): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const pods = await objects.list('v1', 'Pod', target.namespace);
+      const devPods = pods.filter(
+        (pod) =>
+          pod.metadata.annotations?.[sessionLabel] === sessionId || pod.metadata.labels?.[sessionLabel] === sessionId,
+      );
+      const workload = await objects.get(workloadRef(target));
+      const rolledOut = workload === undefined || isRolledOut(workload);
+      if (devPods.length === 0 && rolledOut) return;
+      if (Date.now() > deadline) {
+        reporter.progress('restoreWorkload', `Restored; ${devPods.length} dev pod(s) still terminating`);
+        return;
+      }
+      reporter.progress(
+        'restoreWorkload',
+        devPods.length > 0 ? `Waiting for ${devPods.length} dev pod(s) to terminate` : 'Waiting for the rollout',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted)
+    throw new EngineError('RequestCancelled', 'DevMode start was cancelled; the workload was restored');
+}
+
+function isRolledOut(workload: KubeObject): boolean {
+  const spec = (workload.spec ?? {}) as { replicas?: number };
+  const status = (workload.status ?? {}) as {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    replicas?: number;
+  };
+  if (workload.kind !== 'Deployment' && workload.kind !== 'StatefulSet') return true;
+  const generation = workload.metadata.generation ?? 0;
+  const desired = spec.replicas ?? 1;
+  return (
+    (status.observedGeneration ?? 0) >= generation &&
+    (status.updatedReplicas ?? 0) >= desired &&
+    (status.readyReplicas ?? 0) >= desired
+  );
+}
+
+function withoutRecord(object: KubeObject): KubeObject {
+  // While starting, the record on the object is ours; planning from it again must see the workload as it was.
+  const copy = structuredClone(object);
+  if (copy.metadata.annotations !== undefined) delete copy.metadata.annotations['devmode.dev/original'];
+  return copy;
+}
+
+function selectorOf(object: KubeObject): string {
+  const labels =
+    (object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+function firstContainer(workload: KubeObject): string {
+  const spec = workload.spec as Record<string, unknown> | undefined;
+  const template =
+    workload.kind === 'Pod'
+      ? spec
+      : workload.kind === 'CronJob'
+        ? ((spec?.jobTemplate as { spec?: { template?: { spec?: unknown } } } | undefined)?.spec?.template?.spec as
+            Record<string, unknown> | undefined)
+        : ((spec?.template as { spec?: unknown } | undefined)?.spec as Record<string, unknown> | undefined);
+  const containers = (template?.containers ?? []) as { name?: string }[];
+  return containers[0]?.name ?? '';
+}
+
+function sameTarget(a: WorkloadTarget, b: WorkloadTarget): boolean {
+  return (
+    a.namespace === b.namespace && a.kind === b.kind && a.name === b.name && (a.context ?? '') === (b.context ?? '')
+  );
+}
+
+function describeRestart(target: WorkloadTarget, mode: DevModeMode): string {
+  if (mode === 'duplicate') return `Creating a duplicate of ${target.kind} ${target.name}`;
+  if (target.kind === 'Deployment' || target.kind === 'StatefulSet')
+    return `Updating ${target.kind} ${target.name}: dev container, workDir volume, no probes, one replica`;
+  return `Parking ${target.kind} ${target.name} and creating its dev Deployment`;
+}
+
+function checkLocalDir(localDir: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(localDir).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  if (!isDirectory) {
+    throw new EngineError('LocalDirInvalid', `The local folder ${localDir} does not exist or is not a folder`, {
+      field: 'localDir',
+      hint: 'Pass the absolute path of the project folder to synchronise into the container.',
+    });
+  }
+}
+
+function notFound(target: WorkloadTarget, cluster: ClusterClient): EngineError {
+  return new EngineError(
+    'NotFound',
+    `${target.kind} "${target.name}" not found in namespace "${target.namespace}" of context "${cluster.context}"`,
+    {
+      hint: 'tree/children lists the workloads; check the namespace and the kind.',
+    },
+  );
+}
+
+function alreadyInDevMode(target: WorkloadTarget, record: DevModeRecord): EngineError {
+  const owner = `${record.owner.user}@${record.owner.machine}`;
+  return new EngineError(
+    'AlreadyInDevMode',
+    `${target.kind} ${target.name} is in DevMode, started by ${owner} at ${record.startedAt}`,
+    {
+      owner: record.owner,
+      sessionId: record.sessionId,
+      hint: `Ask ${owner} to stop it, use mode "duplicate" to get your own copy, or reset it (devMode/reset) if that session is abandoned.`,
+    },
+  );
+}
+
+const planErrorCodes: Record<DevModePlanError['code'], EngineError['code']> = {
+  UnsupportedKind: 'UnsupportedKind',
+  InvalidWorkload: 'UnsupportedKind',
+  PodHasOwner: 'UnsupportedKind',
+  InvalidSessionId: 'WorkloadConflict',
+  ContainerNotFound: 'NotFound',
+  AlreadyInDevMode: 'AlreadyInDevMode',
+  PatchFailed: 'DevConfigInvalid',
+  InvalidRecord: 'WorkloadConflict',
+  RecordTooLarge: 'UnsupportedKind',
+};
+
+/** Converts the pure cores' errors into engine errors; cluster errors pass through for the handler to explain. */
+export function asEngineError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  if (error instanceof DevConfigError) {
+    return new EngineError('DevConfigInvalid', error.message, {
+      ...(error.file !== undefined ? { file: error.file } : {}),
+      ...(error.line !== undefined ? { line: error.line } : {}),
+      field: error.field,
+      hint: 'Fix the field named above; devConfig/schema describes every field.',
+    });
+  }
+  if (error instanceof DevModePlanError) {
+    return new EngineError(planErrorCodes[error.code], error.message, { reason: error.code, ...error.details });
+  }
+  throw error;
+}

@@ -1,0 +1,188 @@
+import type { KubeObject, ObjectClient } from '../kube/objects.js';
+import { EngineError } from './engineError.js';
+import { sessionLabel } from './objects.js';
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: string };
+    terminated?: { exitCode?: number; reason?: string; message?: string };
+  };
+  lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+}
+
+interface PodStatus {
+  phase?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  containerStatuses?: ContainerStatus[];
+}
+
+export interface WaitForDevPodOptions {
+  namespace: string;
+  /** The label selector of the dev workload's pods. */
+  selector: string;
+  sessionId: string;
+  container: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Called with each new, human-readable status line (deduplicated). */
+  onStatus: (message: string) => void;
+}
+
+/** Reasons a container can wait for that will not fix themselves: fail at once with the cluster's explanation. */
+const imagePullReasons = new Set(['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+const fatalReasons = new Set([
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/**
+ * Waits for the pod of this DevMode session to run its dev container. Fails fast, with the reason from the pod's
+ * status and events, when the image cannot be pulled or the container crash-loops; reports scheduling and volume
+ * problems as status lines and includes the last of them in the timeout error.
+ */
+export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptions): Promise<KubeObject> {
+  return new Promise((resolve, reject) => {
+    let lastStatus = 'waiting for the dev pod to be created';
+    let settled = false;
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      stopWatch();
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const report = (message: string): void => {
+      if (message === lastStatus) return;
+      lastStatus = message;
+      options.onStatus(message);
+    };
+    const onAbort = (): void =>
+      finish(() => reject(new EngineError('RequestCancelled', 'DevMode start was cancelled')));
+    options.signal.addEventListener('abort', onAbort);
+    const timer = setTimeout(() => {
+      finish(() =>
+        reject(
+          new EngineError(
+            'Timeout',
+            `The dev pod did not start within ${Math.round(options.timeoutMs / 1000)} s: ${lastStatus}`,
+            {
+              reason: lastStatus,
+              retryable: true,
+              hint: 'Check the pod events (the reason above) or raise startTimeoutSeconds in devmode.yaml.',
+            },
+          ),
+        ),
+      );
+    }, options.timeoutMs);
+
+    const examine = (pod: KubeObject): void => {
+      if (settled || pod.metadata.deletionTimestamp !== undefined) return;
+      if (
+        pod.metadata.annotations?.[sessionLabel] !== options.sessionId &&
+        pod.metadata.labels?.[sessionLabel] !== options.sessionId
+      )
+        return;
+      const status = (pod.status ?? {}) as PodStatus;
+      const container = status.containerStatuses?.find((candidate) => candidate.name === options.container);
+      const waiting = container?.state?.waiting;
+      if (status.phase === 'Running' && container?.state?.running !== undefined) {
+        finish(() => resolve(pod));
+        return;
+      }
+      if (waiting?.reason !== undefined && imagePullReasons.has(waiting.reason)) {
+        void explain(objects, pod, waiting.message).then((why) =>
+          finish(() =>
+            reject(
+              new EngineError('ImagePullFailed', `The dev image could not be pulled: ${why}`, {
+                pod: pod.metadata.name,
+                reason: waiting.reason,
+                hint: 'Check the image name in devmode.yaml, that the cluster can reach its registry, and imagePullSecrets.',
+              }),
+            ),
+          ),
+        );
+        return;
+      }
+      if (waiting?.reason !== undefined && fatalReasons.has(waiting.reason)) {
+        const last = container?.lastState?.terminated;
+        const exit =
+          last === undefined
+            ? ''
+            : ` (last exit code ${last.exitCode ?? '?'}${last.reason !== undefined ? `, ${last.reason}` : ''})`;
+        void explain(objects, pod, waiting.message).then((why) =>
+          finish(() =>
+            reject(
+              new EngineError('PodNotStarted', `The dev container is in ${waiting.reason}${exit}: ${why}`, {
+                pod: pod.metadata.name,
+                reason: waiting.reason,
+                hint: 'The dev command exits at once: check `command` in devmode.yaml and the pod logs.',
+              }),
+            ),
+          ),
+        );
+        return;
+      }
+      const unscheduled = status.conditions?.find(
+        (condition) => condition.type === 'PodScheduled' && condition.status === 'False',
+      );
+      if (unscheduled !== undefined) {
+        report(
+          `pod ${pod.metadata.name} cannot be scheduled: ${unscheduled.message ?? unscheduled.reason ?? 'unknown reason'}`,
+        );
+        return;
+      }
+      report(
+        `pod ${pod.metadata.name}: ${waiting?.reason ?? status.phase ?? 'Pending'}${waiting?.message !== undefined ? ` (${waiting.message})` : ''}`,
+      );
+    };
+    const stopWatch = objects.watch(
+      'v1',
+      'Pod',
+      options.namespace,
+      { labelSelector: options.selector },
+      (type, pod) => {
+        if (type !== 'DELETED') examine(pod);
+      },
+    );
+  });
+}
+
+/** The most telling explanation for a pod's trouble: its latest Warning event, else the container's message. */
+async function explain(objects: ObjectClient, pod: KubeObject, fallback: string | undefined): Promise<string> {
+  try {
+    const events = await objects.list('v1', 'Event', pod.metadata.namespace);
+    const warnings = events
+      .map(
+        (event) =>
+          event as {
+            involvedObject?: { name?: string; kind?: string };
+            type?: string;
+            message?: string;
+            lastTimestamp?: string;
+            eventTime?: string;
+          },
+      )
+      .filter(
+        (event) =>
+          event.involvedObject?.kind === 'Pod' &&
+          event.involvedObject.name === pod.metadata.name &&
+          event.type === 'Warning',
+      );
+    warnings.sort((a, b) => (a.lastTimestamp ?? a.eventTime ?? '').localeCompare(b.lastTimestamp ?? b.eventTime ?? ''));
+    // The kubelet's "Failed to pull image ..." names the image and the registry's answer; later back-off events
+    // only repeat the reason.
+    const pullFailure = warnings.filter((event) => event.message?.startsWith('Failed to pull image') === true).at(-1);
+    const latest = pullFailure?.message ?? warnings.at(-1)?.message;
+    if (latest !== undefined) return latest;
+  } catch {
+    // Events are an explanation, not a requirement: a user who may not list them still gets the status message.
+  }
+  return fallback ?? 'no reason given by the cluster';
+}

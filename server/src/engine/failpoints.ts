@@ -1,0 +1,18 @@
+/**
+ * Named points in long operations where a crash test can kill the server, so that recovery (`devMode/reset`)
+ * is tested at every step rather than at whichever step a timer happens to hit. Set `DEVMODE_FAILPOINT` to a
+ * point's name; the process then dies with SIGKILL on reaching it, exactly as an editor crash would end it.
+ */
+export type FailpointName =
+  | 'start:afterRecord'
+  | 'start:afterHpa'
+  | 'start:afterPark'
+  | 'start:afterApply'
+  | 'start:afterPodReady'
+  | 'stop:afterRestore'
+  | 'stop:afterHpa'
+  | 'stop:afterCleanup';
+
+export function failpoint(name: FailpointName): void {
+  if (process.env.DEVMODE_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,162 @@
+import {
+  DidChangeDevModeStateNotification,
+  type DevModeSession,
+  type ListDevModeSessionsResult,
+  type ProgressToken,
+  type ResetDevModeResult,
+  type StartDevModeResult,
+  type StopDevModeResult,
+} from '@devmode/protocol';
+import { isAbsolute } from 'node:path';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
+import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
+import { sameOwner } from '../engine/identity.js';
+import { engineErrorToResponse, explained } from './engineErrors.js';
+import { invalidParams } from './errors.js';
+import { abortSignalOf, WorkDone } from './progress.js';
+import { workloadTarget } from './target.js';
+import {
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  paramsObject,
+  requiredString,
+  type Params,
+} from './validate.js';
+
+function progressToken(params: Params): ProgressToken | undefined {
+  const token = params.workDoneToken;
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string' && typeof token !== 'number')
+    throw invalidParams('workDoneToken', 'must be a string or an integer');
+  return token;
+}
+
+export async function startDevMode(
+  params: unknown,
+  token: CancellationToken,
+  engine: DevModeEngine,
+  connection: MessageConnection,
+): Promise<StartDevModeResult> {
+  const p = paramsObject(params, false);
+  const target = workloadTarget(p);
+  const localDir = requiredString(p, 'localDir');
+  if (!isAbsolute(localDir)) throw invalidParams('localDir', 'must be an absolute path');
+  const mode = optionalString(p, 'mode') ?? 'replace';
+  if (mode !== 'replace' && mode !== 'duplicate')
+    throw invalidParams('mode', `must be "replace" or "duplicate", not "${mode}"`);
+  const config = optionalObject(p, 'config');
+  const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
+  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
+  try {
+    const session = await explained(() =>
+      engine.start(
+        {
+          target,
+          localDir,
+          mode,
+          ...(config !== undefined ? { config } : {}),
+          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        },
+        { progress: (phase, message, percentage) => work.report(`${phase}: ${message}`, percentage) },
+        abortSignalOf(token),
+      ),
+    );
+    work.done(`DevMode is running in pod ${session.pod}`);
+    return { sessionId: session.sessionId, pod: session.pod, container: session.container, portForwards: [] };
+  } catch (error) {
+    work.done('DevMode did not start');
+    throw error;
+  }
+}
+
+export async function stopDevMode(
+  params: unknown,
+  engine: DevModeEngine,
+  connection: MessageConnection,
+): Promise<StopDevModeResult> {
+  const p = paramsObject(params, false);
+  const sessionId = optionalString(p, 'sessionId');
+  if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
+  const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
+  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
+  try {
+    const target = await explained(() =>
+      engine.stop(selector, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
+    );
+    work.done('Workload restored');
+    return { target };
+  } catch (error) {
+    work.done('DevMode did not stop');
+    throw error;
+  }
+}
+
+export async function resetDevMode(
+  params: unknown,
+  engine: DevModeEngine,
+  connection: MessageConnection,
+): Promise<ResetDevModeResult> {
+  const p = paramsObject(params, false);
+  const target = workloadTarget(p);
+  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
+  try {
+    const result = await explained(() =>
+      engine.reset(target, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
+    );
+    work.done('Workload restored');
+    return { target, endedSessions: result.endedSessions };
+  } catch (error) {
+    work.done('Reset failed');
+    throw error;
+  }
+}
+
+export async function listDevModeSessions(params: unknown, engine: DevModeEngine): Promise<ListDevModeSessionsResult> {
+  const p = paramsObject(params);
+  const context = optionalString(p, 'context');
+  const namespace = optionalString(p, 'namespace');
+  const local = engine.localSessions();
+  const sessions: DevModeSession[] = local.map((session) => ({
+    sessionId: session.sessionId,
+    target: session.target,
+    state: session.state,
+    mode: session.mode,
+    mine: true,
+    localDir: session.localDir,
+    pod: session.pod,
+    startedAt: session.startedAt,
+  }));
+  const records = await explained(() => engine.clusterRecords(context, namespace));
+  for (const record of records) {
+    if (local.some((session) => session.sessionId === record.sessionId)) continue;
+    sessions.push({
+      target: {
+        ...(context !== undefined ? { context } : {}),
+        namespace: record.namespace,
+        kind: record.kind,
+        name: record.name,
+        container: record.container,
+      },
+      state: 'running',
+      mode: record.mode,
+      mine: sameOwner(record.owner, engine.me),
+      owner: `${record.owner.user}@${record.owner.machine}`,
+      startedAt: record.startedAt,
+      sessionId: record.sessionId,
+    });
+  }
+  return { sessions };
+}
+
+/** Forwards the engine's state changes to the client. */
+export function notifyStateChange(connection: MessageConnection, change: DevModeStateChange): void {
+  void connection.sendNotification(DidChangeDevModeStateNotification.type, {
+    ...(change.sessionId !== undefined ? { sessionId: change.sessionId } : {}),
+    target: change.target,
+    state: change.state,
+    ...(change.phase !== undefined ? { phase: change.phase } : {}),
+    ...(change.message !== undefined ? { message: change.message } : {}),
+    ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
+  });
+}

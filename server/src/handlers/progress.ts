@@ -1,0 +1,48 @@
+import { ProgressNotification, type ProgressToken } from '@devmode/protocol';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
+
+/**
+ * Reports a long request's progress the LSP way: `$/progress` begin/report/end on the token the client passed.
+ * Without a token, nothing is sent (the client did not ask for progress).
+ */
+export class WorkDone {
+  private begun = false;
+
+  public constructor(
+    private readonly connection: MessageConnection,
+    private readonly token: ProgressToken | undefined,
+    private readonly title: string,
+  ) {}
+
+  public report(message: string, percentage?: number): void {
+    if (this.token === undefined) return;
+    const value = this.begun
+      ? { kind: 'report' as const, message, ...(percentage !== undefined ? { percentage } : {}) }
+      : {
+          kind: 'begin' as const,
+          title: this.title,
+          message,
+          cancellable: true,
+          ...(percentage !== undefined ? { percentage } : {}),
+        };
+    this.begun = true;
+    void this.connection.sendNotification(ProgressNotification.type, { token: this.token, value });
+  }
+
+  public done(message?: string): void {
+    if (this.token === undefined) return;
+    if (!this.begun) this.report(message ?? this.title);
+    void this.connection.sendNotification(ProgressNotification.type, {
+      token: this.token,
+      value: { kind: 'end', ...(message !== undefined ? { message } : {}) },
+    });
+  }
+}
+
+/** An AbortSignal that fires when the client cancels the request. */
+export function abortSignalOf(token: CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}

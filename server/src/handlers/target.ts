@@ -1,0 +1,25 @@
+import type { Target, WorkloadKind } from '@devmode/protocol';
+import { invalidParams } from './errors.js';
+import { optionalString, requiredString, type Params } from './validate.js';
+
+const kinds: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
+
+/** Reads a workload target from params, naming any field at fault (`target.kind`). */
+export function workloadTarget(params: Params, field = 'target'): Target {
+  const value = params[field];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidParams(field, 'must be an object {namespace, kind, name}');
+  const target = value as Params;
+  const kind = requiredString(target, 'kind', `${field}.kind`);
+  if (!kinds.includes(kind as WorkloadKind))
+    throw invalidParams(`${field}.kind`, `must be one of ${kinds.join(', ')}, not "${kind}"`);
+  const context = optionalString(target, 'context', `${field}.context`);
+  const container = optionalString(target, 'container', `${field}.container`);
+  return {
+    namespace: requiredString(target, 'namespace', `${field}.namespace`),
+    kind: kind as WorkloadKind,
+    name: requiredString(target, 'name', `${field}.name`),
+    ...(context !== undefined ? { context } : {}),
+    ...(container !== undefined ? { container } : {}),
+  };
+}

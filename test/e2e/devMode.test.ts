@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { apply, kubectlJson, projectDir, rolledOut, snapshot, waitUntil } from './devModeHelpers.js';
+
+let sandbox: TestSandbox;
+let client: DevmodeClient;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  client = await startClient(sandbox.env);
+}, 120_000);
+
+afterAll(async () => {
+  await client?.close();
+  await sandbox?.stop();
+}, 60_000);
+
+interface PodList {
+  items: {
+    metadata: { name: string; annotations?: Record<string, string> };
+    spec: { containers: Record<string, unknown>[] };
+  }[];
+}
+
+describe('DevMode on a Deployment (replace mode)', () => {
+  test('start rewrites the workload, reports the phases, and stop restores it exactly', async () => {
+    await apply(sandbox, 'deployment.yaml');
+    await rolledOut(sandbox, 'deployment/ratings');
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const hpaBefore = await snapshot(sandbox, 'hpa', 'ratings');
+    const dir = projectDir('image: devmode/dev\nenv: {DEBUG: "1"}\n');
+
+    const started = await client.request<{ sessionId: string; pod: string; container: string }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+      workDoneToken: 'start-1',
+    });
+    expect(started.container).toBe('ratings');
+
+    // Progress the LSP way, with the seed's phases in order.
+    const progress = client.notifications.filter((n) => n.method === '$/progress' && n.params.token === 'start-1');
+    const kinds = progress.map((n) => (n.params.value as { kind: string }).kind);
+    expect(kinds[0]).toBe('begin');
+    expect(kinds.at(-1)).toBe('end');
+    const messages = progress.map((n) => String((n.params.value as { message?: string }).message ?? ''));
+    const phases = ['loadConfig', 'replaceImage', 'restartPod', 'waitPod'].map((phase) =>
+      messages.findIndex((m) => m.startsWith(`${phase}:`)),
+    );
+    expect(phases.every((index) => index >= 0)).toBe(true);
+    expect([...phases].sort((a, b) => a - b)).toEqual(phases);
+    expect(
+      client.notifications.some((n) => n.method === 'devMode/didChangeState' && n.params.state === 'running'),
+    ).toBe(true);
+
+    // The cluster shows DevMode: one replica, the dev image, no probes, the workDir volume, the HPA pinned.
+    const deployment = await kubectlJson<{
+      spec: {
+        replicas: number;
+        template: { spec: { containers: Record<string, unknown>[]; volumes: { name: string }[] } };
+      };
+    }>(sandbox, ['get', 'deployment', 'ratings']);
+    expect(deployment.spec.replicas).toBe(1);
+    const container = deployment.spec.template.spec.containers[0] ?? {};
+    expect(container.image).toBe('devmode/dev');
+    expect(container.readinessProbe).toBeUndefined();
+    expect(container.livenessProbe).toBeUndefined();
+    expect(container.workingDir).toBe('/home/devmode');
+    expect(container.env).toContainEqual({ name: 'DEBUG', value: '1' });
+    expect(deployment.spec.template.spec.volumes.map((v) => v.name)).toContain('devmode-workdir');
+    const hpa = await kubectlJson<{ spec: { minReplicas: number; maxReplicas: number } }>(sandbox, [
+      'get',
+      'hpa',
+      'ratings',
+    ]);
+    expect(hpa.spec).toMatchObject({ minReplicas: 1, maxReplicas: 1 });
+    const pod = await sandbox.kubectl(['exec', started.pod, '-c', 'ratings', '--', 'sh', '-c', 'pwd; echo $DEBUG']);
+    expect(pod.stdout).toBe('/home/devmode\n1\n');
+
+    // devMode/list shows the session as mine.
+    const list = await client.request<{ sessions: { sessionId?: string; mine: boolean; state: string }[] }>(
+      'devMode/list',
+      {},
+    );
+    expect(list.sessions).toContainEqual(
+      expect.objectContaining({ sessionId: started.sessionId, mine: true, state: 'running' }),
+    );
+
+    await client.request('devMode/stop', { sessionId: started.sessionId });
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+    expect(await snapshot(sandbox, 'hpa', 'ratings')).toBe(hpaBefore);
+    const pods = await kubectlJson<PodList>(sandbox, ['get', 'pods', '-l', 'app=ratings']);
+    expect(pods.items.length).toBe(2);
+    expect(pods.items.every((p) => p.spec.containers[0]?.image === 'devmode/ratings')).toBe(true);
+  });
+
+  test('a second start by someone else is refused with the owner named', async () => {
+    const alice = await startClient({ ...sandbox.env, DEVMODE_USER: 'alice', DEVMODE_MACHINE: 'elsewhere' });
+    try {
+      const started = await alice.request<{ sessionId: string }>('devMode/start', {
+        target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+        localDir: projectDir('image: devmode/dev\n'),
+      });
+      const refused = await client.requestError('devMode/start', {
+        target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+        localDir: projectDir('image: devmode/dev\n'),
+      });
+      expect(refused.code).toBe(-31011);
+      expect(refused.message).toContain('alice@elsewhere');
+      expect(refused.data?.hint).toContain('duplicate');
+      const tree = await client.request<{ nodes: { label: string; state?: string; description?: string }[] }>(
+        'tree/children',
+        {
+          nodeId: 'group/devmode-sandbox/default/Deployment',
+        },
+      );
+      expect(tree.nodes).toContainEqual(
+        expect.objectContaining({
+          label: 'ratings',
+          state: 'devMode-other',
+          description: 'DevMode by alice@elsewhere',
+        }),
+      );
+
+      const stop = await client.requestError('devMode/stop', {
+        target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      });
+      expect(stop.code).toBe(-31011);
+      // Reset works from the cluster's record alone, whoever owns it.
+      const reset = await client.request<{ endedSessions: string[] }>('devMode/reset', {
+        target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      });
+      expect(reset.endedSessions).toEqual([started.sessionId]);
+    } finally {
+      await alice.close();
+    }
+  });
+});
+
+describe('bad input gets a named error and changes nothing', () => {
+  test('an unknown workload', async () => {
+    const error = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'no-such-thing' },
+      localDir: projectDir(),
+    });
+    expect(error.code).toBe(-31005);
+    expect(error.message).toContain('no-such-thing');
+  });
+
+  test('an invalid dev config names the file, the line and the field', async () => {
+    const dir = projectDir('image: devmode/dev\nsync:\n  mode: sideways\n');
+    const error = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+    });
+    expect(error.code).toBe(-31010);
+    expect(error.data).toMatchObject({ line: 3, field: 'sync.mode' });
+    expect(String(error.data?.file)).toContain('devmode.yaml');
+  });
+
+  test('params that are not what the method takes', async () => {
+    const noKind = await client.requestError('devMode/start', {
+      target: { namespace: 'default', name: 'x' },
+      localDir: '/tmp',
+    });
+    expect(noKind).toMatchObject({ code: -32602, data: { field: 'target.kind' } });
+    const relative = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: 'relative/dir',
+    });
+    expect(relative).toMatchObject({ code: -32602, data: { field: 'localDir' } });
+    const missingDir = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: '/no/such/folder',
+    });
+    expect(missingDir).toMatchObject({ code: -31018, data: { field: 'localDir' } });
+  });
+
+  test('an image that cannot be pulled fails with the reason from the events and restores the workload', async () => {
+    await waitUntil(async () => (await sandbox.kubectl(['get', 'deployment', 'ratings'])).code === 0);
+    await rolledOut(sandbox, 'deployment/ratings');
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const error = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: projectDir('image: registry.invalid/nothing:1\n'),
+    });
+    expect(error.code).toBe(-31014);
+    expect(error.message).toContain('registry.invalid/nothing:1');
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+});
