@@ -94,7 +94,11 @@ export interface ListOptions {
  */
 export interface Store {
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
-  list(resource: string, namespace: string | undefined, options?: ListOptions): { items: KubeObject[]; resourceVersion: string };
+  list(
+    resource: string,
+    namespace: string | undefined,
+    options?: ListOptions,
+  ): { items: KubeObject[]; resourceVersion: string };
   /** Fills uid, resourceVersion, creationTimestamp, generation (1), apiVersion/kind; resolves generateName. 409 AlreadyExists. */
   create(resource: string, object: KubeObject): KubeObject;
   /**
@@ -160,10 +164,25 @@ export interface LogOptions {
  * `kubectl.kubernetes.io/default-container` annotation).
  */
 export interface PodRuntime {
-  exec(namespace: string, pod: string, container: string | undefined, command: string[], options: ExecOptions): ContainerProcess;
+  exec(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    command: string[],
+    options: ExecOptions,
+  ): ContainerProcess;
   attach(namespace: string, pod: string, container: string | undefined, options: ExecOptions): ContainerProcess;
   /** A TCP connection to 127.0.0.1:port inside the pod's own network namespace. */
   connect(namespace: string, pod: string, port: number): Promise<Duplex>;
   /** The container's log as a stream of bytes, formatted as `kubectl logs` expects. */
   logs(namespace: string, pod: string, container: string | undefined, options: LogOptions): Readable;
+}
+
+/** The pod subresource an upgrade request (exec, attach, port-forward) targets, as the API server routed it. */
+export interface StreamTarget {
+  namespace: string;
+  pod: string;
+  subresource: 'exec' | 'attach' | 'portforward';
+  /** The request's query: `command`, `container`, `stdin`, `tty`, `ports`… */
+  query: URLSearchParams;
 }

@@ -4,6 +4,17 @@ import { fileURLToPath } from 'node:url';
 /** The path of the devmode CLI that npm's bin runs; tests drive the real, built server through it. */
 export const devmodeBin = fileURLToPath(new URL('../../server/bin/devmode.mjs', import.meta.url));
 
+/** How tests start devmode: npm's bin under this node, or the executable named by DEVMODE_TEST_BIN. */
+export interface DevmodeCommand {
+  command: string;
+  args: string[];
+}
+
+export function devmodeCommand(): DevmodeCommand {
+  const bin = process.env.DEVMODE_TEST_BIN;
+  return bin ? { command: bin, args: [] } : { command: process.execPath, args: [devmodeBin] };
+}
+
 export interface RpcMessage {
   jsonrpc: '2.0';
   id?: number | string | null;
@@ -28,12 +39,23 @@ export class RawServer {
   private waiters: (() => void)[] = [];
   private nextId = 1;
 
-  public constructor(env: NodeJS.ProcessEnv = process.env, args: string[] = ['serve', '--stdio']) {
-    this.child = spawn(process.execPath, [devmodeBin, ...args], { env, stdio: 'pipe' });
+  public constructor(
+    env: NodeJS.ProcessEnv = process.env,
+    args: string[] = ['serve', '--stdio'],
+    devmode: DevmodeCommand = devmodeCommand(),
+  ) {
+    this.child = spawn(devmode.command, [...devmode.args, ...args], { env, stdio: 'pipe' });
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => (this.stderr += chunk));
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => resolve(code));
+      // A command that cannot start (say a wrong DEVMODE_TEST_BIN) shows up in stderr, which waitFor reports.
+      this.child.once('error', (error) => {
+        this.stderr += `cannot run ${devmode.command}: ${error.message}\n`;
+        resolve(null);
+      });
+    });
   }
 
   public sendRaw(bytes: string | Buffer): void {
