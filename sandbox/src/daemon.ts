@@ -90,11 +90,20 @@ export function kubeconfigText(url: string, credentials: Credentials): string {
     `    cluster: ${CONTEXT_NAME}`,
     `    user: ${CONTEXT_NAME}`,
     '    namespace: default',
+    // A second user whose rights come only from RBAC objects: for trying namespace-scoped kubeconfigs.
+    `- name: ${CONTEXT_NAME}-developer`,
+    '  context:',
+    `    cluster: ${CONTEXT_NAME}`,
+    `    user: ${CONTEXT_NAME}-developer`,
+    '    namespace: default',
     `current-context: ${CONTEXT_NAME}`,
     'users:',
     `- name: ${CONTEXT_NAME}`,
     '  user:',
     `    token: ${credentials.token}`,
+    `- name: ${CONTEXT_NAME}-developer`,
+    '  user:',
+    `    token: ${credentials.developerToken}`,
     '',
   ].join('\n');
 }

@@ -1,14 +1,24 @@
 /**
- * `kubectl auth can-i`: the sandbox has one user, the holder of its token, who may do everything. Self access
- * and rules reviews say so instead of answering 404.
+ * `kubectl auth can-i`: the administrator may do everything; the `developer` user's self access reviews are
+ * evaluated against the stored RBAC objects (when the review comes as JSON; kubectl's protobuf reviews of the
+ * developer are answered as not allowed, with that reason).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, type Store } from '../contracts.js';
+import { resourceByKey } from '../resources.js';
 import { sendJson } from './http.js';
+import { ADMIN_USER, authorize } from './rbac.js';
 
 export const ACCESS_REVIEWS = new Set(['selfsubjectaccessreviews', 'selfsubjectrulesreviews']);
 
 /** Answers a review; the request body (often protobuf from kubectl) does not change the answer. */
-export async function reviewAccess(req: IncomingMessage, res: ServerResponse, review: string): Promise<void> {
+export async function reviewAccess(
+  req: IncomingMessage,
+  res: ServerResponse,
+  review: string,
+  user: string = ADMIN_USER,
+  store?: Store,
+): Promise<void> {
   let text = '';
   for await (const chunk of req) text += (chunk as Buffer).toString('latin1');
   let spec: unknown = {};
@@ -20,7 +30,9 @@ export async function reviewAccess(req: IncomingMessage, res: ServerResponse, re
   const allowed = 'the sandbox grants every request made with its token';
   const status =
     review === 'selfsubjectaccessreviews'
-      ? { allowed: true, reason: allowed }
+      ? user === ADMIN_USER || store === undefined
+        ? { allowed: true, reason: allowed }
+        : evaluate(store, user, spec)
       : {
           resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
           nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
@@ -33,4 +45,26 @@ export async function reviewAccess(req: IncomingMessage, res: ServerResponse, re
     spec,
     status,
   });
+}
+
+function evaluate(store: Store, user: string, spec: unknown): { allowed: boolean; reason?: string } {
+  const attributes = (spec as { resourceAttributes?: Record<string, string> }).resourceAttributes;
+  if (attributes === undefined)
+    return { allowed: false, reason: 'only resource attributes sent as JSON are evaluated' };
+  const group = attributes.group ?? '';
+  const resource = resourceByKey(group === '' ? (attributes.resource ?? '') : `${attributes.resource ?? ''}.${group}`);
+  if (resource === undefined) return { allowed: false, reason: 'unknown resource' };
+  try {
+    authorize(store, user, {
+      verb: attributes.verb ?? 'get',
+      resource,
+      ...(attributes.subresource ? { subresource: attributes.subresource } : {}),
+      ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+      ...(attributes.name ? { name: attributes.name } : {}),
+    });
+    return { allowed: true };
+  } catch (error) {
+    if (error instanceof ApiError) return { allowed: false, reason: error.message };
+    throw error;
+  }
 }

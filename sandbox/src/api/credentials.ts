@@ -16,6 +16,8 @@ export interface Credentials {
   serverCert: string;
   serverKey: string;
   token: string;
+  /** The bearer token of the RBAC-governed `developer` user. */
+  developerToken: string;
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -78,11 +80,16 @@ export async function ensureCredentials(stateDir: string): Promise<Credentials> 
     serverCert = await readFile(join(pki, 'server.crt'), 'utf8');
     serverKey = await readFile(join(pki, 'server.key'), 'utf8');
   }
-  const tokenPath = join(stateDir, 'token');
-  let token = (await readIfPresent(tokenPath))?.trim();
+  const token = await ensureToken(join(stateDir, 'token'));
+  const developerToken = await ensureToken(join(stateDir, 'token-developer'));
+  return { caCert, serverCert, serverKey, token, developerToken };
+}
+
+async function ensureToken(path: string): Promise<string> {
+  let token = (await readIfPresent(path))?.trim();
   if (!token) {
     token = randomBytes(32).toString('hex');
-    await writeFile(tokenPath, `${token}\n`, { mode: 0o600 });
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
   }
-  return { caCert, serverCert, serverKey, token };
+  return token;
 }
