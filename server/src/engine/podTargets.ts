@@ -1,0 +1,277 @@
+/**
+ * From a target (a workload or one pod) to its pods: how to select them, which one is the newest ready, and a watch
+ * that keeps that answer current while pods are replaced.
+ */
+import type { KubeObject, ObjectClient } from '../kube/objects.js';
+
+export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
+
+export interface WorkloadTarget {
+  context?: string;
+  namespace: string;
+  kind: WorkloadKindName;
+  name: string;
+  container?: string;
+}
+
+export interface NamedPodTarget {
+  context?: string;
+  namespace: string;
+  pod: string;
+  container?: string;
+}
+
+export type PodsTarget = WorkloadTarget | NamedPodTarget;
+
+/** The target names something that does not exist; `field` is the target field at fault. */
+export class TargetNotFoundError extends Error {
+  public constructor(
+    message: string,
+    public readonly field: string,
+  ) {
+    super(message);
+    this.name = 'TargetNotFoundError';
+  }
+}
+
+const apiVersions: Record<WorkloadKindName, string> = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Pod: 'v1',
+};
+
+/** How a target's pods are found. */
+export interface PodSelection {
+  namespace: string;
+  /** True when the target is one pod: it is never replaced, so its end is the end. */
+  singlePod: boolean;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** How a person names the target, e.g. `Deployment shop/web`. */
+  description: string;
+  /** The container the target asks for, if any. */
+  container?: string;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** A `metav1.LabelSelector` as the `labelSelector` query parameter spells it. */
+export function formatLabelSelector(selector: LabelSelector): string {
+  const terms = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+  for (const expression of selector.matchExpressions ?? []) {
+    const values = (expression.values ?? []).join(',');
+    switch (expression.operator) {
+      case 'In':
+        terms.push(`${expression.key} in (${values})`);
+        break;
+      case 'NotIn':
+        terms.push(`${expression.key} notin (${values})`);
+        break;
+      case 'Exists':
+        terms.push(expression.key);
+        break;
+      case 'DoesNotExist':
+        terms.push(`!${expression.key}`);
+        break;
+    }
+  }
+  return terms.join(',');
+}
+
+export function isNamedPod(target: PodsTarget): target is NamedPodTarget {
+  return 'pod' in target;
+}
+
+/** Checks that the target exists and works out how to select its pods. */
+export async function resolvePodSelection(objects: ObjectClient, target: PodsTarget): Promise<PodSelection> {
+  const container = target.container !== undefined ? { container: target.container } : {};
+  if (isNamedPod(target) || target.kind === 'Pod') {
+    const name = isNamedPod(target) ? target.pod : target.name;
+    const pod = await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: target.namespace, name });
+    if (pod === undefined) {
+      throw new TargetNotFoundError(
+        `pod "${name}" not found in namespace "${target.namespace}"`,
+        isNamedPod(target) ? 'target.pod' : 'target.name',
+      );
+    }
+    return {
+      namespace: target.namespace,
+      singlePod: true,
+      fieldSelector: `metadata.name=${name}`,
+      description: `pod ${target.namespace}/${name}`,
+      ...container,
+    };
+  }
+  const apiVersion = apiVersions[target.kind];
+  const workload = await objects.get({ apiVersion, kind: target.kind, namespace: target.namespace, name: target.name });
+  if (workload === undefined) {
+    throw new TargetNotFoundError(
+      `${target.kind} "${target.name}" not found in namespace "${target.namespace}"`,
+      'target.name',
+    );
+  }
+  const spec = workload.spec as
+    | {
+        selector?: LabelSelector;
+        jobTemplate?: { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } };
+      }
+    | undefined;
+  // A CronJob has no selector of its own; the labels of its job template reach every pod it creates.
+  const selector =
+    target.kind === 'CronJob' ? { matchLabels: spec?.jobTemplate?.spec?.template?.metadata?.labels } : spec?.selector;
+  const labelSelector = selector === undefined ? '' : formatLabelSelector(selector);
+  if (labelSelector === '') {
+    throw new TargetNotFoundError(`${target.kind} "${target.name}" has no pod selector`, 'target.name');
+  }
+  return {
+    namespace: target.namespace,
+    singlePod: false,
+    labelSelector,
+    description: `${target.kind} ${target.namespace}/${target.name}`,
+    ...container,
+  };
+}
+
+/** Ready: running, passing its readiness checks and not being deleted. */
+export function isPodReady(pod: KubeObject): boolean {
+  if (pod.metadata.deletionTimestamp !== undefined) return false;
+  const status = pod.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+  if (status?.phase !== 'Running') return false;
+  return status.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+}
+
+/** Running and not being deleted: what a forward to one named pod needs, ready or not (as kubectl's does). */
+export function isPodRunning(pod: KubeObject): boolean {
+  return (
+    pod.metadata.deletionTimestamp === undefined && (pod.status as { phase?: string } | undefined)?.phase === 'Running'
+  );
+}
+
+/** Running with every container started, though maybe not ready yet (its readiness probe has not passed). */
+export function isPodStarted(pod: KubeObject): boolean {
+  if (!isPodRunning(pod)) return false;
+  const statuses = (pod.status as { containerStatuses?: { state?: { running?: unknown } }[] } | undefined)
+    ?.containerStatuses;
+  return (
+    statuses !== undefined && statuses.length > 0 && statuses.every((status) => status.state?.running !== undefined)
+  );
+}
+
+/** The most recently created ready pod, the one a person means by "the workload's pod". */
+export function newestReadyPod(pods: Iterable<KubeObject>): KubeObject | undefined {
+  let best: KubeObject | undefined;
+  for (const pod of pods) {
+    if (!isPodReady(pod)) continue;
+    if (best === undefined || compareAge(pod, best) > 0) best = pod;
+  }
+  return best;
+}
+
+function compareAge(a: KubeObject, b: KubeObject): number {
+  const byTime = (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+  return byTime !== 0 ? byTime : a.metadata.name.localeCompare(b.metadata.name);
+}
+
+/** The container a target means: the one named, else the pod's default (annotated or first) container. */
+export function defaultContainer(pod: KubeObject, requested?: string): string | undefined {
+  if (requested !== undefined) return requested;
+  const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (annotated !== undefined) return annotated;
+  const spec = pod.spec as { containers?: { name: string }[] } | undefined;
+  return spec?.containers?.[0]?.name;
+}
+
+/** Keeps the current pods of a selection, from a watch that reconnects by itself. */
+export class PodWatcher {
+  private readonly current = new Map<string, KubeObject>();
+  private readonly listeners = new Set<() => void>();
+  private readonly stopWatch: () => void;
+  private synced = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  public constructor(
+    objects: ObjectClient,
+    public readonly selection: PodSelection,
+  ) {
+    const options = {
+      ...(selection.labelSelector !== undefined ? { labelSelector: selection.labelSelector } : {}),
+      ...(selection.fieldSelector !== undefined ? { fieldSelector: selection.fieldSelector } : {}),
+    };
+    this.stopWatch = objects.watch('v1', 'Pod', selection.namespace, options, (type, pod) => {
+      if (type === 'DELETED') this.current.delete(pod.metadata.name);
+      else this.current.set(pod.metadata.name, pod);
+      if (!this.synced) {
+        this.synced = true;
+        for (const resolve of this.syncWaiters.splice(0)) resolve();
+      }
+      for (const listener of this.listeners) listener();
+    });
+    // An empty first list sends no event, so a quiet selection counts as synced after a short while.
+    setTimeout(() => {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }, 1000).unref();
+  }
+
+  public pods(): KubeObject[] {
+    return [...this.current.values()];
+  }
+
+  public pod(name: string): KubeObject | undefined {
+    return this.current.get(name);
+  }
+
+  public newestReady(): KubeObject | undefined {
+    return newestReadyPod(this.current.values());
+  }
+
+  /** The most recently created pod whose containers all run, ready or not. */
+  public newestStarted(): KubeObject | undefined {
+    let best: KubeObject | undefined;
+    for (const pod of this.current.values()) {
+      if (isPodStarted(pod) && (best === undefined || compareAge(pod, best) > 0)) best = pod;
+    }
+    return best;
+  }
+
+  /** Calls `listener` after every change; returns the function that removes it. */
+  public onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the first value `check` returns that is not undefined, or undefined after `timeoutMs`. */
+  public waitFor<T>(check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const finish = (value: T | undefined): void => {
+        clearTimeout(timer);
+        remove();
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const remove = this.onChange(() => {
+        const value = check();
+        if (value !== undefined) finish(value);
+      });
+    });
+  }
+
+  /** Resolves once the first list arrived, so that "no pod" means none rather than not known yet. */
+  public whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  public stop(): void {
+    this.stopWatch();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,58 @@
+import { DevModeErrorCodes, type OpenLogsResult } from '@devmode/protocol';
+import { KubeError } from '../kube/errors.js';
+import { UnknownLogStreamError, type LogStreams } from '../engine/logs.js';
+import { devModeError, invalidParams } from './errors.js';
+import { explainTargetError, parsePodsTarget } from './targets.js';
+import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
+
+export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenLogsResult> {
+  const input = paramsObject(params, false);
+  const target = parsePodsTarget(input);
+  const container = optionalString(input, 'container');
+  const allContainers = optionalBoolean(input, 'allContainers');
+  if (container !== undefined && allContainers === true) {
+    throw invalidParams('allContainers', 'cannot be combined with container');
+  }
+  const follow = optionalBoolean(input, 'follow');
+  const tailLines = optionalInteger(input, 'tailLines', { min: 0 });
+  const sinceSeconds = optionalInteger(input, 'sinceSeconds', { min: 1 });
+  const timestamps = optionalBoolean(input, 'timestamps');
+  const previous = optionalBoolean(input, 'previous');
+  try {
+    return await logs.open({
+      target,
+      ...(container !== undefined ? { container } : {}),
+      ...(allContainers !== undefined ? { allContainers } : {}),
+      ...(follow !== undefined ? { follow } : {}),
+      ...(tailLines !== undefined ? { tailLines } : {}),
+      ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+      ...(timestamps !== undefined ? { timestamps } : {}),
+      ...(previous !== undefined ? { previous } : {}),
+    });
+  } catch (error) {
+    // The API server answers 400 for a container that is unknown, not started, or has no previous run.
+    if (error instanceof KubeError && error.status === 400) {
+      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `No logs: ${error.message}`, {
+        ...(container !== undefined ? { field: 'container' } : {}),
+        hint:
+          previous === true
+            ? 'The container has not restarted, so it has no previous logs.'
+            : 'Check the container name, or wait for the container to start.',
+      });
+    }
+    throw explainTargetError(error);
+  }
+}
+
+export function closeLogs(params: unknown, logs: LogStreams): null {
+  const streamId = requiredString(paramsObject(params, false), 'streamId');
+  try {
+    logs.close(streamId);
+  } catch (error) {
+    if (error instanceof UnknownLogStreamError) {
+      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'streamId' });
+    }
+    throw error;
+  }
+  return null;
+}

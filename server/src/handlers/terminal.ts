@@ -1,0 +1,104 @@
+import { DevModeErrorCodes, type OpenTerminalResult } from '@devmode/protocol';
+import {
+  LocalDirectoryError,
+  MissingShellError,
+  NoReadyPodError,
+  UnknownTerminalError,
+  type LocalShellTarget,
+  type Terminals,
+} from '../engine/terminal.js';
+import type { PodsTarget } from '../engine/podTargets.js';
+import { devModeError, invalidParams } from './errors.js';
+import { explainTargetError, parsePodsTarget } from './targets.js';
+import {
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  paramsObject,
+  requiredString,
+  type Params,
+} from './validate.js';
+
+function requiredSize(params: Params, field: string): number {
+  const value = optionalInteger(params, field, { min: 1, max: 10_000 });
+  if (value === undefined) throw invalidParams(field, 'is required');
+  return value;
+}
+
+function parseTerminalTarget(params: Params): PodsTarget | LocalShellTarget {
+  const target = optionalObject(params, 'target');
+  if (target?.local !== undefined) {
+    const local = optionalObject(target, 'local', 'target.local') ?? {};
+    const cwd = optionalString(local, 'cwd', 'target.local.cwd');
+    const shell = optionalString(local, 'shell', 'target.local.shell');
+    return { local: { ...(cwd !== undefined ? { cwd } : {}), ...(shell !== undefined ? { shell } : {}) } };
+  }
+  return parsePodsTarget(params);
+}
+
+function parseCommand(params: Params): string[] | undefined {
+  const command = params.command;
+  if (command === undefined || command === null) return undefined;
+  if (!Array.isArray(command) || command.length === 0)
+    throw invalidParams('command', 'must be a non-empty array of strings');
+  command.forEach((arg, index) => {
+    if (typeof arg !== 'string') throw invalidParams(`command.${index}`, 'must be a string');
+  });
+  return command as string[];
+}
+
+export async function openTerminal(params: unknown, terminals: Terminals): Promise<OpenTerminalResult> {
+  const input = paramsObject(params, false);
+  const target = parseTerminalTarget(input);
+  const command = parseCommand(input);
+  const cols = requiredSize(input, 'cols');
+  const rows = requiredSize(input, 'rows');
+  try {
+    const terminalId = await terminals.open({ target, cols, rows, ...(command !== undefined ? { command } : {}) });
+    return { terminalId };
+  } catch (error) {
+    if (error instanceof MissingShellError) {
+      throw devModeError(DevModeErrorCodes.MissingTool, `The ${error.message}`, {
+        tool: error.tried.join(' or '),
+        hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
+      });
+    }
+    if (error instanceof NoReadyPodError) {
+      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `The ${error.message}`, {
+        retryable: true,
+        hint: 'Wait for a pod of the workload to become ready, or name a pod.',
+      });
+    }
+    if (error instanceof LocalDirectoryError) {
+      throw devModeError(DevModeErrorCodes.LocalDirInvalid, `Local directory ${error.message}`, {
+        field: 'target.local.cwd',
+      });
+    }
+    throw explainTargetError(error);
+  }
+}
+
+export function sendTerminalInput(params: unknown, terminals: Terminals): void {
+  const input = paramsObject(params, false);
+  const terminalId = requiredString(input, 'terminalId');
+  const data = optionalString(input, 'data') ?? '';
+  terminals.input(terminalId, data);
+}
+
+export function resizeTerminal(params: unknown, terminals: Terminals): void {
+  const input = paramsObject(params, false);
+  terminals.resize(requiredString(input, 'terminalId'), requiredSize(input, 'cols'), requiredSize(input, 'rows'));
+}
+
+export function closeTerminal(params: unknown, terminals: Terminals): null {
+  const terminalId = requiredString(paramsObject(params, false), 'terminalId');
+  try {
+    terminals.close(terminalId);
+  } catch (error) {
+    if (error instanceof UnknownTerminalError) {
+      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'terminalId' });
+    }
+    throw error;
+  }
+  return null;
+}

@@ -1,0 +1,97 @@
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ChannelSocket } from './channelSocket.js';
+
+/** An unmasked frame, as a server sends it. */
+function serverFrame(opcode: number, payload: Buffer, fin = true): Buffer {
+  const length = payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([(fin ? 0x80 : 0) | opcode, length])
+      : length < 65536
+        ? Buffer.from([(fin ? 0x80 : 0) | opcode, 126, length >> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode, 127]), bigLength(length)]);
+  return Buffer.concat([header, payload]);
+}
+
+function bigLength(length: number): Buffer {
+  const buffer = Buffer.alloc(8);
+  buffer.writeBigUInt64BE(BigInt(length));
+  return buffer;
+}
+
+/** Reads the payload of a masked client frame. */
+function clientPayload(frame: Buffer): { opcode: number; payload: Buffer } {
+  const short = frame[1]! & 0x7f;
+  const offset = short === 126 ? 4 : short === 127 ? 10 : 2;
+  const length = short === 126 ? frame.readUInt16BE(2) : short === 127 ? Number(frame.readBigUInt64BE(2)) : short;
+  const key = frame.subarray(offset, offset + 4);
+  const payload = Buffer.from(frame.subarray(offset + 4, offset + 4 + length));
+  for (let i = 0; i < payload.length; i++) payload[i]! ^= key[i & 3]!;
+  return { opcode: frame[0]! & 0x0f, payload };
+}
+
+function fakeSocket(): { socket: Socket; written: Buffer[]; feed: (data: Buffer) => void } {
+  const written: Buffer[] = [];
+  const duplex = new Duplex({
+    read: () => undefined,
+    write: (chunk: Buffer, _encoding, callback) => {
+      written.push(chunk);
+      callback();
+    },
+  });
+  Object.assign(duplex, { setNoDelay: () => duplex });
+  return { socket: duplex as unknown as Socket, written, feed: (data) => duplex.push(data) };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('ChannelSocket', () => {
+  it('hands on payload by channel, across fragments, split headers and interleaved pings', async () => {
+    const { socket, written, feed } = fakeSocket();
+    const received: [number, string][] = [];
+    new ChannelSocket(socket, 'v4.channel.k8s.io', Buffer.alloc(0), {
+      data: (channel, data) => received.push([channel, data.toString()]),
+      close: () => undefined,
+    });
+    const big = Buffer.alloc(70_000, 'b');
+    const stream = Buffer.concat([
+      serverFrame(2, Buffer.from('\x01hello ')),
+      serverFrame(2, Buffer.from('\x02wor'), false),
+      serverFrame(9, Buffer.from('ping!')),
+      serverFrame(0, Buffer.from('ld')),
+      serverFrame(2, Buffer.concat([Buffer.from([1]), big.subarray(0, 300)])),
+      serverFrame(2, Buffer.concat([Buffer.from([3]), big])),
+    ]);
+    // One byte at a time: every header and payload is split.
+    for (const byte of stream) feed(Buffer.from([byte]));
+    await tick();
+    const joined = new Map<number, string>();
+    for (const [channel, text] of received) joined.set(channel, (joined.get(channel) ?? '') + text);
+    expect(joined.get(1)).toBe('hello ' + 'b'.repeat(300));
+    expect(joined.get(2)).toBe('world');
+    expect(joined.get(3)).toBe('b'.repeat(70_000));
+    // The ping was answered with a masked pong carrying the same payload.
+    const pong = clientPayload(Buffer.concat(written));
+    expect(pong).toEqual({ opcode: 10, payload: Buffer.from('ping!') });
+  });
+
+  it('sends masked frames with the channel byte, and answers a close with a close', async () => {
+    const { socket, written, feed } = fakeSocket();
+    let closed: [number, string] | undefined;
+    const channelSocket = new ChannelSocket(socket, 'v5.channel.k8s.io', Buffer.alloc(0), {
+      data: () => undefined,
+      close: (code, reason) => (closed = [code, reason]),
+    });
+    channelSocket.send(0, Buffer.from('input'));
+    expect(clientPayload(written[0]!)).toEqual({ opcode: 2, payload: Buffer.from('\x00input') });
+    const reason = Buffer.from([0x03, 0xe8, ...Buffer.from('done')]);
+    feed(serverFrame(8, reason));
+    await tick();
+    expect(clientPayload(written[1]!)).toEqual({ opcode: 8, payload: Buffer.from([0x03, 0xe8]) });
+    socket.destroy();
+    await tick();
+    expect(closed).toEqual([1000, 'done']);
+  });
+});
