@@ -82,27 +82,37 @@ function extractFile(name: string, data: Buffer, root: string): string {
   }
 }
 
-/** Extracts a directory archive (see `TreeArchive`) to `<root>/<hash>/<name>/` unless it is there already. */
+/**
+ * Extracts a directory archive (see `TreeArchive`) to `<root>/<hash>/<name>/` unless it is there already. It is
+ * written to a staging directory and renamed into place, with the same fallback to the temp dir as extractFile.
+ */
 function extractTree(name: string, data: Buffer, root: string): string {
-  const dir = join(contentDir(root, data), name);
-  if (existsSync(dir)) return dir;
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
-  const staging = mkdtempSync(`${dir}.tmp-`);
-  const archive = JSON.parse(data.toString('utf8')) as TreeArchive;
-  for (const file of archive.files) {
-    const target = join(staging, file.path);
-    if (!target.startsWith(staging + '/')) throw new Error(`bad path "${file.path}" in embedded ${name}`);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, Buffer.from(file.data, 'base64'), { mode: file.mode });
-  }
+  const write = (parent: string): string => {
+    const dir = join(parent, name);
+    if (existsSync(dir)) return dir;
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    const staging = mkdtempSync(`${dir}.tmp-`);
+    const archive = JSON.parse(data.toString('utf8')) as TreeArchive;
+    for (const file of archive.files) {
+      const target = join(staging, file.path);
+      if (!target.startsWith(staging + '/')) throw new Error(`bad path "${file.path}" in embedded ${name}`);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, Buffer.from(file.data, 'base64'), { mode: file.mode });
+    }
+    try {
+      renameSync(staging, dir);
+    } catch (error) {
+      // Another process extracted the same content first; its copy is identical.
+      rmSync(staging, { recursive: true, force: true });
+      if (!existsSync(dir)) throw error;
+    }
+    return dir;
+  };
   try {
-    renameSync(staging, dir);
-  } catch (error) {
-    // Another process extracted the same content first; its copy is identical.
-    rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(dir)) throw error;
+    return write(contentDir(root, data));
+  } catch {
+    return write(mkdtempSync(join(tmpdir(), 'devmode-')));
   }
-  return dir;
 }
 
 let imagesDir: string | undefined;

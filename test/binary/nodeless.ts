@@ -1,0 +1,89 @@
+/**
+ * The single executable, and a view of this machine in which Node is not installed: bubblewrap shows the whole
+ * filesystem except every `node` executable and the repository's node_modules, and the files the executable must
+ * carry inside itself (the bundle's assets, the sandbox images) are hidden too.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BINARY = join(ROOT, 'dist', 'devmode');
+export const BUNDLE = join(ROOT, 'dist', 'devmode.cjs');
+/** A PATH with the usual system directories, where a Node install would be found. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Builds dist/devmode unless it is newer than its sources (the build script decides). */
+export function ensureBinary(): void {
+  const build = spawnSync(process.execPath, [join(ROOT, 'build', 'buildBinary.mjs'), '--if-stale'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (build.status !== 0) {
+    throw new Error(`building the single executable failed (exit ${build.status}):\n${build.stdout}${build.stderr}`);
+  }
+  if (!existsSync(BINARY)) throw new Error(`the build did not produce ${BINARY}`);
+}
+
+/** Fails with a clear message when bubblewrap, which makes the node-less view, is missing. */
+export function requireBubblewrap(): void {
+  const probe = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error('bubblewrap (bwrap) is needed to hide Node from the executable: apt-get install bubblewrap');
+  }
+}
+
+/** bwrap arguments for the view without Node; the command follows after `--`. */
+export function nodelessView(): string[] {
+  const nodeModules = join(ROOT, 'node_modules');
+  const nodes = new Set<string>([realpathSync(process.execPath)]);
+  for (const dir of [...(process.env.PATH ?? '').split(':'), ...SYSTEM_PATH.split(':')]) {
+    const candidate = join(dir, 'node');
+    if (dir !== '' && existsSync(candidate)) nodes.add(realpathSync(candidate));
+  }
+  const args = ['--dev-bind', '/', '/'];
+  // As root, keep the capabilities the sandbox needs to start its own bubblewrap pods.
+  if (process.getuid?.() === 0) args.push('--cap-add', 'ALL');
+  for (const dir of [nodeModules, join(ROOT, 'dist', 'assets'), join(ROOT, 'sandbox', 'images')]) {
+    args.push('--tmpfs', dir);
+  }
+  for (const node of nodes) {
+    if (!node.startsWith(nodeModules + '/')) args.push('--ro-bind', '/dev/null', node);
+  }
+  return args;
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command args` inside the node-less view with exactly `env`. */
+export function runNodeless(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 90_000,
+): Promise<Result> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('bwrap', [...nodelessView(), '--', command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
