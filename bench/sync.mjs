@@ -1,0 +1,243 @@
+// File sync figures, each next to a baseline measured in the same run: save-to-visible latency of one small file
+// (p50/p99 over 100 saves, each confirmed by reading the file in the container), the initial sync of 10,000 files
+// (100 MB) against `kubectl cp` of the same folder, and the resync of 10 changed files in that tree. Against the
+// sandbox when it can be started; otherwise against a local directory standing in for the container, with
+// `tar | sh` as the baseline. The output says which.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, percentile, report } from './lib.mjs';
+import { startSandbox } from './streamsLib.mjs';
+
+const SAVES = Number(process.env.BENCH_SYNC_SAVES ?? 100);
+const FILES = Number(process.env.BENCH_SYNC_FILES ?? 10_000);
+const TREE_BYTES = Number(process.env.BENCH_SYNC_BYTES ?? 100 * 1024 * 1024);
+const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3);
+const WORKDIR = '/home/devmode/bench';
+const elapsed = (started) => Number(process.hrtime.bigint() - started) / 1e6;
+
+function collect(stream) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+/** The sandbox pod as the container: the agent runs over exec, the baseline is `kubectl cp`. */
+async function sandboxTarget() {
+  const sandbox = await startSandbox();
+  try {
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: sync-bench}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: devmode/dev, command: [sleep, infinity]}
+`;
+    await sandbox.kubectl(['apply', '-f', '-'], { input: pod });
+    await sandbox.kubectl(['wait', '--for=condition=Ready', 'pod/sync-bench', '--timeout=120s']);
+    const { openCluster } = await import('../server/dist/kube/client.js');
+    const { loadKubeconfig } = await import('../server/dist/kube/kubeconfig.js');
+    const { execInPod } = await import('../server/dist/kube/exec.js');
+    const cluster = await openCluster(loadKubeconfig([sandbox.kubeconfig]));
+    const target = { namespace: 'default', pod: 'sync-bench' };
+    const exec = async (command) => {
+      const process = await execInPod(cluster, target, command);
+      const [stdout] = await Promise.all([collect(process.stdout), collect(process.stderr), process.exit]);
+      return stdout;
+    };
+    return {
+      name: 'sandbox pod over exec',
+      baselineName: 'kubectl cp',
+      workDir: WORKDIR,
+      openRemote: (command) => execInPod(cluster, target, command, { stdin: true }),
+      read: (path) => exec(['cat', path]),
+      clear: () => exec(['rm', '-rf', WORKDIR]),
+      async copyFile(localFile, remotePath) {
+        await sandbox.kubectl(['cp', localFile, `sync-bench:${remotePath}`]);
+      },
+      async copyTree(localDir) {
+        await exec(['mkdir', '-p', WORKDIR]);
+        await sandbox.kubectl(['cp', `${localDir}/.`, `sync-bench:${WORKDIR}`], { timeoutMs: 600_000 });
+      },
+      stop: () => sandbox.stop(),
+    };
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+}
+
+function pipeTar(localPath, remoteDir, names) {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['-c', '-C', localPath, ...names], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sh = spawn('sh', ['-c', 'mkdir -p "$1" && exec tar -x -C "$1"', 'sh', remoteDir], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    tar.stdout.pipe(sh.stdin);
+    sh.once('error', reject);
+    sh.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar | sh exited ${code}`))));
+  });
+}
+
+/** A local directory as the container: the agent runs under the local sh, the baseline is `tar | sh`. */
+async function localTarget() {
+  const { spawnLocalProcess } = await import('../server/dist/engine/sync/index.js');
+  const root = mkdtempSync(join(tmpdir(), 'devmode-bench-container-'));
+  const workDir = join(root, 'bench');
+  return {
+    name: 'local directory standing in for the container',
+    baselineName: 'tar | sh',
+    workDir,
+    openRemote: (command) => spawnLocalProcess(command),
+    read: (path) => Promise.resolve(readFileSync(path)),
+    clear: () => Promise.resolve(rmSync(workDir, { recursive: true, force: true })),
+    copyFile: (localFile, remotePath) =>
+      pipeTar(join(localFile, '..'), join(remotePath, '..'), [localFile.slice(localFile.lastIndexOf('/') + 1)]),
+    copyTree: (localDir) => pipeTar(localDir, workDir, ['.']),
+    stop: () => Promise.resolve(rmSync(root, { recursive: true, force: true })),
+  };
+}
+
+function newSession(SyncSession, target, localDir) {
+  return new SyncSession({
+    localDir,
+    workDir: target.workDir,
+    config: { mode: 'send', ignore: [], include: [], useGitignore: true },
+    openRemote: target.openRemote,
+  });
+}
+
+async function latency(SyncSession, target) {
+  const local = mkdtempSync(join(tmpdir(), 'devmode-bench-latency-'));
+  writeFileSync(join(local, 'README.md'), '# bench\n');
+  writeFileSync(join(local, 'app.js'), 'start\n');
+  await target.clear();
+  const session = newSession(SyncSession, target, local);
+  await session.start();
+  const times = [];
+  for (let i = 0; i < SAVES; i++) {
+    const content = `console.log(${i}); // ${'x'.repeat(i % 7)}\n`;
+    const started = process.hrtime.bigint();
+    writeFileSync(join(local, 'app.js'), content);
+    await session.flush(10_000);
+    times.push(elapsed(started));
+    const seen = (await target.read(`${target.workDir}/app.js`)).toString();
+    if (seen !== content) throw new Error(`save ${i} was not visible in the container: ${JSON.stringify(seen)}`);
+  }
+  await session.stop();
+  const baseline = [];
+  for (let i = 0; i < Math.min(20, SAVES); i++) {
+    writeFileSync(join(local, 'app.js'), `baseline ${i}\n`);
+    const started = process.hrtime.bigint();
+    await target.copyFile(join(local, 'app.js'), `${target.workDir}/app.js`);
+    baseline.push(elapsed(started));
+  }
+  rmSync(local, { recursive: true, force: true });
+  report(
+    `save-to-visible p50 (${SAVES} saves, flush)`,
+    percentile(times, 50),
+    'ms',
+    `${target.baselineName} of the file`,
+    median(baseline),
+  );
+  report(
+    `save-to-visible p99 (${SAVES} saves, flush)`,
+    percentile(times, 99),
+    'ms',
+    `${target.baselineName} p99`,
+    percentile(baseline, 99),
+  );
+}
+
+function makeTree() {
+  const local = mkdtempSync(join(tmpdir(), 'devmode-bench-tree-'));
+  const perFile = Math.floor(TREE_BYTES / FILES);
+  const perDir = 100;
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(local, `pkg${Math.floor(i / perDir)}`);
+    if (i % perDir === 0) mkdirSync(dir);
+    writeFileSync(join(dir, `file${i % perDir}.js`), randomBytes(perFile));
+  }
+  return local;
+}
+
+/** Initial sync and resync, each alternated with its baseline `RUNS` times: disk speed varies a lot between runs. */
+async function bulk(SyncSession, target) {
+  const local = makeTree();
+  const mb = Math.round(TREE_BYTES / 1024 / 1024);
+  const dirs = Math.ceil(FILES / 100);
+  const initial = [];
+  const baselineInitial = [];
+  const resync = [];
+  const baselineResync = [];
+  for (let run = 0; run < RUNS; run++) {
+    await target.clear();
+    let started = process.hrtime.bigint();
+    await target.copyTree(local);
+    baselineInitial.push(elapsed(started));
+
+    await target.clear();
+    const session = newSession(SyncSession, target, local);
+    started = process.hrtime.bigint();
+    const counts = await session.start();
+    initial.push(elapsed(started));
+    await session.stop();
+    if (counts.filesTransferred < FILES) throw new Error(`the initial sync sent ${counts.filesTransferred} files`);
+    const copied = await target.read(`${target.workDir}/pkg7/file7.js`);
+    if (!copied.equals(readFileSync(join(local, 'pkg7/file7.js')))) throw new Error('the initial sync missed a file');
+
+    for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), randomBytes(1024));
+    const again = newSession(SyncSession, target, local);
+    started = process.hrtime.bigint();
+    const changed = await again.start();
+    resync.push(elapsed(started));
+    await again.stop();
+    if (changed.filesTransferred !== 10) throw new Error(`the resync sent ${changed.filesTransferred} files, not 10`);
+
+    started = process.hrtime.bigint();
+    await target.copyTree(local);
+    baselineResync.push(elapsed(started));
+  }
+  rmSync(local, { recursive: true, force: true });
+  const label = `median of ${RUNS}`;
+  report(
+    `initial sync, ${FILES} files / ${mb} MB (${label})`,
+    median(initial),
+    'ms',
+    `${target.baselineName} of the folder`,
+    median(baselineInitial),
+  );
+  report(
+    `resync after reconnect, 10 changed (${label})`,
+    median(resync),
+    'ms',
+    `${target.baselineName} of the folder`,
+    median(baselineResync),
+  );
+}
+
+export async function run() {
+  const { SyncSession } = await import('../server/dist/engine/sync/index.js');
+  let target;
+  try {
+    target = await sandboxTarget();
+  } catch (error) {
+    console.log(`(the sandbox could not be started: ${error.message.split('\n')[0]})`);
+    target = await localTarget();
+  }
+  console.log(`\n== file sync, against a ${target.name} ==`);
+  try {
+    await latency(SyncSession, target);
+    await bulk(SyncSession, target);
+  } finally {
+    await target.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

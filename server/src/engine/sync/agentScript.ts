@@ -1,0 +1,270 @@
+/**
+ * The agent that runs in the container for the whole sync session: a constant POSIX `sh` script, started once over
+ * exec, that needs only `sh`, `tar` and the usual file tools (`find`, `rm`, `mv`, `mkdir`). The work directory is its
+ * only argument; every path arrives on stdin as data, is decoded with `printf %b` and checked (relative, no `..`, no
+ * symlinked parent) before use. Nothing is ever spliced into the script.
+ *
+ * Commands, one line each: `X id` extracts the tar archive that follows; `P id n` extracts it aside and renames
+ * the n listed paths into place; `D id n` deletes n paths; `R id n` renames
+ * n pairs; `L id n` lists the tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given
+ * paths; `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each answer ends with
+ * `DONE id exitCode length` and `length` bytes of error text.
+ */
+
+/** Where the agent stages placed files inside the work directory; hidden from listings, removed when it exits. */
+export const STAGING_DIR = '.devmode-sync-staging.tmp';
+
+/** The protocol version the agent reports in its `READY` line. */
+export const SYNC_AGENT_VERSION = '1';
+
+export const SYNC_AGENT_SCRIPT = `# The devmode sync agent. It reads one command per line on stdin and answers on stdout; paths arrive as lines with
+# every byte outside [A-Za-z0-9._/+-] written as a \\0ooo octal escape, and are checked here before any use.
+set -u
+LC_ALL=C
+export LC_ALL
+dir=$1
+z='\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000'
+fatal() {
+  printf 'FATAL %s\\n' "$1"
+  exit 3
+}
+case $dir in
+  /?*) ;;
+  *) fatal workdir ;;
+esac
+mkdir -p -- "$dir" 2>/dev/null && [ -d "$dir" ] && [ ! -L "$dir" ] || fatal workdir
+command -v tar >/dev/null 2>&1 || fatal tar
+sum=-
+for tool in sha256sum md5sum; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    sum=$tool
+    break
+  fi
+done
+list=0
+find "$dir" -maxdepth 0 -printf '' >/dev/null 2>&1 && list=1
+# Where placed files are extracted before they are renamed into place; never listed, removed when the agent ends.
+stage=$dir/.devmode-sync-staging.tmp
+rm -rf -- "$stage"
+trap 'rm -rf -- "$stage"' EXIT
+printf 'READY 1 %s %s\\n' "$sum" "$list"
+
+# Sets p to the path a line encodes.
+decode() {
+  case $1 in
+    *\\\\*)
+      p=$(printf '%bx' "$1")
+      p=\${p%x}
+      ;;
+    *) p=$1 ;;
+  esac
+}
+
+# Succeeds when p is relative, has no empty, "." or ".." parts, and no directory on the way is a symlink.
+safe() {
+  case /$p/ in
+    *//* | */./* | */../*) return 1 ;;
+  esac
+  rest=$p
+  cur=$dir
+  while :; do
+    case $rest in
+      */*)
+        cur=$cur/\${rest%%/*}
+        rest=\${rest#*/}
+        [ -L "$cur" ] && return 1
+        ;;
+      *) return 0 ;;
+    esac
+  done
+}
+
+reply() {
+  printf 'DONE %s %s %s\\n%s' "$1" "$2" "\${#3}" "$3"
+}
+
+cmd_extract() {
+  out=$(tar -x -p -o -b 20 -f - -C "$dir" 2>&1)
+  reply "$1" $? "$out"
+}
+
+# Extracts into a staging folder, then renames each listed path into place, so readers never see half a file.
+cmd_place() {
+  id=$1 n=$2 i=0 errs=
+  set --
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    # Refused paths keep their place in the list (as "-"), so that indexes in the answer match the request.
+    if safe; then
+      set -- "$@" "+$p"
+    else
+      set -- "$@" -
+      errs="\${errs}unsafe $i
+"
+    fi
+    i=$((i + 1))
+  done
+  if [ ! -d "$stage" ] && ! mkdir -- "$stage" 2>/dev/null; then
+    tar -t -b 20 -f - >/dev/null 2>&1
+    reply "$id" 2 "\${errs}cannot create $stage"
+    return
+  fi
+  out=$(tar -x -p -o -b 20 -f - -C "$stage" 2>&1)
+  rc=$?
+  i=0
+  for q in "$@"; do
+    case $q in
+      +*)
+        p=\${q#+}
+        if [ -d "$dir/$p" ] && [ ! -L "$dir/$p" ]; then rm -rf -- "$dir/$p"; fi
+        if ! mv -f -- "$stage/$p" "$dir/$p" 2>/dev/null; then
+          rc=1
+          out="$out
+failed $i"
+        fi
+        ;;
+    esac
+    i=$((i + 1))
+  done
+  if [ -n "$errs" ] && [ "$rc" = 0 ]; then rc=1; fi
+  reply "$id" "$rc" "$errs$out"
+}
+
+cmd_remove() {
+  id=$1 n=$2 i=0 errs=
+  set --
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    if safe; then
+      set -- "$@" "$dir/$p"
+    else
+      errs="\${errs}unsafe $i
+"
+    fi
+    i=$((i + 1))
+  done
+  out= rc=0
+  if [ $# -gt 0 ]; then out=$(rm -rf -- "$@" 2>&1) || rc=$?; fi
+  reply "$id" "$rc" "$errs$out"
+}
+
+cmd_rename() {
+  id=$1 n=$2 i=0 errs= rc=0
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r from || exit 0
+    IFS= read -r to || exit 0
+    decode "$from"
+    a=$p ok=0
+    safe && ok=1
+    decode "$to"
+    if [ "$ok" = 1 ] && safe; then
+      case $p in
+        */*) mkdir -p -- "$dir/\${p%/*}" ;;
+      esac
+      out=$(rm -rf -- "$dir/$p" && mv -f -- "$dir/$a" "$dir/$p" 2>&1) || {
+        rc=1
+        errs="\${errs}failed $i $out
+"
+      }
+    else
+      rc=1
+      errs="\${errs}unsafe $i
+"
+    fi
+    i=$((i + 1))
+  done
+  reply "$id" "$rc" "$errs"
+}
+
+cmd_list() {
+  id=$1 n=$2 i=0
+  set --
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    if safe; then set -- "$@" -path "$dir/$p" -prune -o; fi
+    i=$((i + 1))
+  done
+  rc=127
+  if [ "$list" = 1 ]; then
+    find "$dir" -path "$stage" -prune -o "$@" -printf '%y %s %T@ %m %P\\000%l\\000' 2>/dev/null
+    rc=$?
+  fi
+  printf 'END\\000\\000'
+  reply "$id" "$rc" ''
+}
+
+cmd_stat() {
+  id=$1 n=$2 i=0
+  set --
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    if safe; then set -- "$@" "$dir/$p"; fi
+    i=$((i + 1))
+  done
+  if [ $# -gt 0 ] && [ "$list" = 1 ]; then find "$@" -maxdepth 0 -printf '%y %s %T@ %m %p\\000%l\\000' 2>/dev/null; fi
+  printf 'END\\000\\000'
+  reply "$id" 0 ''
+}
+
+cmd_hash() {
+  id=$1 n=$2 i=0
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    h=-
+    if [ "$sum" != - ] && safe && [ -f "$dir/$p" ] && [ ! -L "$dir/$p" ]; then
+      h=$("$sum" <"$dir/$p" 2>/dev/null) || h=-
+      h=\${h%% *}
+    fi
+    printf '%s\\n' "$h"
+    i=$((i + 1))
+  done
+  reply "$id" 0 ''
+}
+
+cmd_pack() {
+  id=$1 n=$2 i=0
+  set --
+  while [ "$i" -lt "$n" ]; do
+    IFS= read -r line || exit 0
+    decode "$line"
+    if safe; then set -- "$@" "./$p"; fi
+    i=$((i + 1))
+  done
+  rc=0
+  if [ $# -gt 0 ]; then
+    tar -c -b 20 -f - -C "$dir" "$@"
+    rc=$?
+  fi
+  i=0
+  while [ "$i" -lt 16 ]; do
+    printf "$z"
+    i=$((i + 1))
+  done
+  reply "$id" "$rc" ''
+}
+
+while IFS=' ' read -r cmd id n; do
+  case $cmd in
+    X) cmd_extract "$id" ;;
+    P) cmd_place "$id" "$n" ;;
+    D) cmd_remove "$id" "$n" ;;
+    R) cmd_rename "$id" "$n" ;;
+    L) cmd_list "$id" "$n" ;;
+    S) cmd_stat "$id" "$n" ;;
+    H) cmd_hash "$id" "$n" ;;
+    C) cmd_pack "$id" "$n" ;;
+    Q) exit 0 ;;
+    *) reply "$id" 2 'unknown command' ;;
+  esac
+done
+`;
+
+/** The argv that starts the agent for `workDir` in the container. */
+export function syncAgentCommand(workDir: string): string[] {
+  return ['sh', '-c', SYNC_AGENT_SCRIPT, 'devmode-sync', workDir];
+}

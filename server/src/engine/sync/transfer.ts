@@ -1,0 +1,99 @@
+/**
+ * Sends a set of local entries to the container as one tar archive and reports, per path, what arrived: the state
+ * that was sent (with the hash of the bytes for racily read files) or why it failed.
+ */
+import type { SyncAgent } from './agent.js';
+import { statLocal, type FileState } from './manifest.js';
+import { absoluteBytes, ancestors, displayPath, type RelPath } from './paths.js';
+import type { ProgressReport } from './replica.js';
+import type { TarEntry } from './tarWriter.js';
+
+export interface SendOutcome {
+  /** Every entry now in the container, directories on the way included. */
+  sent: Map<RelPath, FileState>;
+  failed: Map<RelPath, string>;
+}
+
+/** Batches up to this size whose folders already exist in the container are renamed into place (a typical save). */
+const PLACED_BATCH = 32;
+
+export async function sendArchive(
+  agent: SyncAgent,
+  localDir: string,
+  sends: Map<RelPath, FileState>,
+  existingDirs: (dir: RelPath) => boolean,
+  onProgress?: (progress: ProgressReport) => void,
+): Promise<SendOutcome> {
+  const entries = new Map<RelPath, FileState>();
+  const placed =
+    sends.size <= PLACED_BATCH &&
+    [...sends].every(([path, state]) => state.type !== 'dir' && ancestors(path).every(existingDirs));
+  for (const path of [...sends.keys()].sort()) {
+    // Otherwise every directory on the way goes first: tar then makes each a real directory, never following a
+    // symlink there (placed batches are checked for symlinked folders by the agent instead).
+    for (const dir of placed ? [] : ancestors(path)) {
+      if (entries.has(dir)) continue;
+      const state = sends.get(dir) ?? statLocal(localDir, dir);
+      if (state?.type === 'dir') entries.set(dir, state);
+    }
+    entries.set(path, sends.get(path)!);
+  }
+  const tar: TarEntry[] = [...entries].map(([path, state]) => ({
+    path,
+    type: state.type === 'other' ? 'file' : state.type,
+    mode: state.mode,
+    mtimeNs: state.mtimeNs,
+    ...(state.type === 'file' ? { source: absoluteBytes(localDir, path) } : {}),
+    ...(state.type === 'symlink' ? { linkTarget: state.linkTarget ?? '' } : {}),
+    ...(state.racy === true ? { hash: true } : {}),
+  }));
+  const totalBytes = [...entries.values()].reduce((sum, state) => sum + (state.type === 'file' ? state.size : 0), 0);
+  let bytes = 0;
+  let reported = 0;
+  const { reply, written } = await agent.extract(
+    tar,
+    (count) => {
+      bytes += count;
+      const now = Date.now();
+      if (onProgress !== undefined && now - reported > 100) {
+        reported = now;
+        onProgress({ files: 0, totalFiles: sends.size, bytes: Math.min(bytes, totalBytes), totalBytes });
+      }
+    },
+    placed ? [...entries.keys()] : undefined,
+  );
+  const failed = new Map<RelPath, string>();
+  if (reply.exitCode !== 0) {
+    // GNU tar and mv name the path in each message: "tar: <name>: Cannot open: ...".
+    const lines = reply.message.split('\n');
+    const listed = [...entries.keys()];
+    for (const [, word, index] of reply.message.matchAll(/^(unsafe|failed) (\d+)$/gm)) {
+      const path = listed[Number(index)];
+      if (path === undefined) continue;
+      failed.set(
+        path,
+        word === 'unsafe'
+          ? 'a folder on the way is a symlink in the container'
+          : 'the file could not be put in place in the container',
+      );
+    }
+    for (const path of entries.keys()) {
+      const line = lines.find((text) => text.includes(`${displayPath(path)}:`));
+      if (line !== undefined) failed.set(path, line.replace(/^tar: /, ''));
+    }
+    if (failed.size === 0) {
+      const message = reply.message.trim() || `tar exited with code ${reply.exitCode}`;
+      for (const path of sends.keys()) failed.set(path, message);
+    }
+  }
+  const incomplete = new Set(written.filter((entry) => !entry.complete).map((entry) => entry.path));
+  const hashes = new Map(written.map((entry) => [entry.path, entry.sha256]));
+  const sent = new Map<RelPath, FileState>();
+  for (const [path, state] of entries) {
+    if (failed.has(path) || incomplete.has(path)) continue;
+    const sha256 = hashes.get(path);
+    sent.set(path, sha256 !== undefined ? { ...state, sha256 } : state);
+  }
+  onProgress?.({ files: sent.size, totalFiles: sends.size, bytes: totalBytes, totalBytes });
+  return { sent, failed };
+}
