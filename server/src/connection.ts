@@ -7,6 +7,31 @@ import {
   InitializeRequest,
   ListClustersRequest,
   ShutdownRequest,
+  GetSyncStatusRequest,
+  FlushSyncRequest,
+  PauseSyncRequest,
+  ResumeSyncRequest,
+  ResyncRequest,
+  StartDevModeRequest,
+  StopDevModeRequest,
+  ResetDevModeRequest,
+  ListDevModeSessionsRequest,
+  GetDevConfigRequest,
+  GetDevConfigSchemaRequest,
+  StartPortForwardRequest,
+  StopPortForwardRequest,
+  ListPortForwardsRequest,
+  DidChangePortForwardStateNotification,
+  OpenTerminalRequest,
+  SendTerminalInputNotification,
+  ResizeTerminalNotification,
+  CloseTerminalRequest,
+  DidOutputTerminalNotification,
+  DidExitTerminalNotification,
+  OpenLogsRequest,
+  CloseLogsRequest,
+  DidAppendLogsNotification,
+  DidEndLogsNotification,
   type ProtocolRequestType,
 } from '@devmode/protocol';
 import type { Readable, Writable } from 'node:stream';
@@ -18,7 +43,18 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import { Clusters } from './engine/clusters.js';
+import { DevModeEngine } from './engine/devMode.js';
 import { WorkloadTree } from './engine/tree.js';
+import { SyncSessions } from './engine/sync/index.js';
+import { forwardSyncStates, syncFlush, syncPause, syncResume, syncResync, syncStatus } from './handlers/sync.js';
+import { forwardClusters, PortForwards } from './engine/portForward.js';
+import { terminalClusters, Terminals } from './engine/terminal.js';
+import { logsClusters, LogStreams } from './engine/logs.js';
+import { listPortForwards, startPortForward, stopPortForward } from './handlers/portForward.js';
+import { closeTerminal, openTerminal, resizeTerminal, sendTerminalInput } from './handlers/terminal.js';
+import { closeLogs, openLogs } from './handlers/logs.js';
+import { devConfigSchemaResult, getDevConfig } from './handlers/devConfig.js';
+import { listDevModeSessions, notifyStateChange, resetDevMode, startDevMode, stopDevMode } from './handlers/devMode.js';
 import { listClusters } from './handlers/cluster.js';
 import { devModeError } from './handlers/errors.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
@@ -50,6 +86,26 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   const tree = new WorkloadTree(clusters, (nodeIds) => {
     void connection.sendNotification(DidChangeTreeNotification.type, { nodeIds });
   });
+  const syncSessions = new SyncSessions();
+  forwardSyncStates(syncSessions, connection);
+  const devMode = new DevModeEngine(clusters, (change) => notifyStateChange(connection, change));
+
+  const forwards = new PortForwards(forwardClusters(clusters), (change) => {
+    void connection.sendNotification(DidChangePortForwardStateNotification.type, change);
+  });
+  const terminals = new Terminals(
+    terminalClusters(clusters),
+    {
+      output: (terminalId, data) =>
+        connection.sendNotification(DidOutputTerminalNotification.type, { terminalId, data }),
+      exit: (params) => void connection.sendNotification(DidExitTerminalNotification.type, params),
+    },
+    () => state.rootPath,
+  );
+  const logs = new LogStreams(logsClusters(clusters), {
+    append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
+    end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
+  });
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
@@ -79,16 +135,43 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(ShutdownRequest.type, () => {
     state.shutdownRequested = true;
     tree.dispose();
+    devMode.dispose();
+    forwards.dispose();
+    terminals.dispose();
+    logs.dispose();
     return null;
   });
   on(ListClustersRequest.type, (params) => listClusters(params, clusters));
   on(TreeChildrenRequest.type, (params) => treeChildren(params, tree));
+  on(GetSyncStatusRequest.type, (params) => syncStatus(params, syncSessions));
+  on(FlushSyncRequest.type, (params, token) => syncFlush(params, token, syncSessions));
+  on(PauseSyncRequest.type, (params) => syncPause(params, syncSessions));
+  on(ResumeSyncRequest.type, (params) => syncResume(params, syncSessions));
+  on(ResyncRequest.type, (params, token) => syncResync(params, token, syncSessions, connection));
+  on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
+  on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
+  on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));
+  on(OpenTerminalRequest.type, (params) => openTerminal(params, terminals));
+  on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
+  on(OpenLogsRequest.type, (params) => openLogs(params, logs));
+  on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
+  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devMode, connection, { forwards }));
+  on(StopDevModeRequest.type, (params) => stopDevMode(params, devMode, connection, { forwards }));
+  on(ResetDevModeRequest.type, (params) => resetDevMode(params, devMode, connection, { forwards }));
+  on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, devMode));
+  on(GetDevConfigRequest.type, (params) => getDevConfig(params, devMode));
+  on(GetDevConfigSchemaRequest.type, (params) => devConfigSchemaResult(params));
 
   connection.onNotification(InitializedNotification.type, () => undefined);
+  connection.onNotification(SendTerminalInputNotification.type, (params) => sendTerminalInput(params, terminals));
+  connection.onNotification(ResizeTerminalNotification.type, (params) => resizeTerminal(params, terminals));
   connection.onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
   connection.onError(([error]) => options.log(`protocol error: ${error.message}`));
   connection.onClose(() => {
     tree.dispose();
+    forwards.dispose();
+    terminals.dispose();
+    logs.dispose();
     options.exit(0);
   });
   return connection;

@@ -1,4 +1,6 @@
+import { cliUsage, isCliCommand, runCli } from './cli/commands.js';
 import { createServerConnection } from './connection.js';
+import { selfCommand } from './self.js';
 import { serverVersion } from './version.js';
 
 const usage = `devmode ${serverVersion}: Kubernetes DevMode from any editor
@@ -11,11 +13,13 @@ Usage:
   devmode --version              print the version
   devmode --help                 print this help
 
-Exit codes: 0 success, 1 failure, 2 usage error.
+
+${cliUsage}
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isCliCommand(command)) return runCli(argv);
   switch (command) {
     case 'serve':
       return serve(rest);
@@ -41,12 +45,6 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`devmode: unknown command '${command}'\n\n${usage}`);
       return 2;
   }
-}
-
-/** How this program runs itself again (for the sandbox daemon and the demo's server). */
-function selfCommand(): { command: string; args: string[] } {
-  const script = process.argv[1];
-  return { command: process.execPath, args: script === undefined ? [] : [script] };
 }
 
 function serve(args: string[]): Promise<number> {

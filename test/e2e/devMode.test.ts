@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -9,6 +10,7 @@ let client: DevmodeClient;
 beforeAll(async () => {
   sandbox = await startTestSandbox();
   client = await startClient(sandbox.env);
+  await apply(sandbox, 'deployment.yaml');
 }, 120_000);
 
 afterAll(async () => {
@@ -188,4 +190,142 @@ describe('bad input gets a named error and changes nothing', () => {
     expect(error.message).toContain('registry.invalid/nothing:1');
     expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
   });
+
+  test('a dev command the image cannot run is a MissingTool error, and the workload is restored', async () => {
+    await rolledOut(sandbox, 'deployment/ratings');
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const error = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: projectDir('image: devmode/dev\ncommand: ["no-such-shell", "-c", "true"]\n'),
+    });
+    expect(error.code).toBe(-31015);
+    expect(error.data).toMatchObject({ tool: 'no-such-shell' });
+    expect(error.data?.hint).toContain('command');
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
 });
+
+describe('someone else changes the workload during DevMode', () => {
+  test('stop reports the change instead of overwriting it; reset restores anyway', async () => {
+    await rolledOut(sandbox, 'deployment/ratings');
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const started = await client.request<{ sessionId: string }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: projectDir('image: devmode/dev\n'),
+    });
+    const changed = await sandbox.kubectl(['set', 'image', 'deployment/ratings', 'ratings=busybox']);
+    expect(changed.code).toBe(0);
+    const stop = await client.requestError('devMode/stop', { sessionId: started.sessionId });
+    expect(stop.code).toBe(-31016);
+    expect(stop.message).toContain("the dev container's image is now busybox");
+    expect(stop.data?.hint).toContain('devMode/reset');
+    await client.request('devMode/reset', { target: { namespace: 'default', kind: 'Deployment', name: 'ratings' } });
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+});
+
+describe('the workload tree', () => {
+  test('walks contexts, namespaces, kinds, workloads, pods and containers, and pushes changes', async () => {
+    await rolledOut(sandbox, 'deployment/ratings');
+    const contexts = await client.request<{ nodes: { id: string; label: string; kind: string }[] }>(
+      'tree/children',
+      {},
+    );
+    expect(contexts.nodes).toEqual([
+      expect.objectContaining({ kind: 'context', label: 'devmode-sandbox', description: 'current' }),
+      expect.objectContaining({ kind: 'context', label: 'devmode-sandbox-developer' }),
+    ]);
+    const namespaces = await client.request<{ nodes: { id: string; label: string }[] }>('tree/children', {
+      nodeId: contexts.nodes[0]?.id,
+    });
+    expect(namespaces.nodes.map((n) => n.label)).toEqual(expect.arrayContaining(['default', 'kube-system']));
+    const defaultNs = namespaces.nodes.find((n) => n.label === 'default');
+    const groups = await client.request<{ nodes: { id: string; label: string }[] }>('tree/children', {
+      nodeId: defaultNs?.id,
+    });
+    expect(groups.nodes.map((n) => n.label)).toEqual([
+      'Deployments',
+      'StatefulSets',
+      'DaemonSets',
+      'Jobs',
+      'CronJobs',
+      'Pods',
+    ]);
+    const deployments = await client.request<{
+      nodes: { id: string; label: string; state: string; actions: string[] }[];
+    }>('tree/children', {
+      nodeId: groups.nodes[0]?.id,
+    });
+    const ratings = deployments.nodes.find((n) => n.label === 'ratings');
+    expect(ratings).toMatchObject({ state: 'running', actions: expect.arrayContaining(['startDevMode']) as unknown });
+    const pods = await client.request<{ nodes: { id: string; kind: string }[] }>('tree/children', {
+      nodeId: ratings?.id,
+    });
+    expect(pods.nodes.length).toBe(2);
+    const containers = await client.request<{ nodes: { label: string; kind: string }[] }>('tree/children', {
+      nodeId: pods.nodes[0]?.id,
+    });
+    expect(containers.nodes).toEqual([expect.objectContaining({ kind: 'container', label: 'ratings' })]);
+
+    const seen = client.notifications.length;
+    await sandbox.kubectl(['annotate', 'deployment/ratings', 'touched=yes']);
+    const change = await client.waitForNotification(
+      (n) =>
+        n.method === 'tree/didChange' &&
+        client.notifications.indexOf(n) >= seen &&
+        (n.params.nodeIds as string[]).includes(groups.nodes[0]?.id ?? ''),
+      10_000,
+    );
+    expect(change).toBeDefined();
+    await sandbox.kubectl(['annotate', 'deployment/ratings', 'touched-']);
+  });
+
+  test('an unknown node id is a named error', async () => {
+    const error = await client.requestError('tree/children', { nodeId: 'bogus/thing' });
+    expect(error).toMatchObject({ code: -31021, data: { field: 'nodeId' } });
+  });
+});
+
+describe('port-forwards of the dev config', () => {
+  test('start with DevMode, reach the dev container, and stop with it', async () => {
+    await rolledOut(sandbox, 'deployment/ratings');
+    const port = await freePort();
+    const yaml = `image: devmode/dev\ncommand: ["python3", "-m", "http.server", "9080"]\nportForward: ["${port}:9080"]\n`;
+    const started = await client.request<{
+      sessionId: string;
+      portForwards: { localPort: number; remotePort: number; state: string }[];
+    }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: projectDir(yaml),
+    });
+    expect(started.portForwards).toEqual([expect.objectContaining({ localPort: port, remotePort: 9080 })]);
+    let body = '';
+    await waitUntil(
+      async () => {
+        body = await fetch(`http://127.0.0.1:${port}/`)
+          .then((r) => r.text())
+          .catch(() => '');
+        return body.includes('Directory listing');
+      },
+      20_000,
+      'the dev server through the forward',
+    );
+    const listed = await client.request<{ forwards: { localPort: number }[] }>('portForward/list', {});
+    expect(listed.forwards.map((f) => f.localPort)).toContain(port);
+    await client.request('devMode/stop', { sessionId: started.sessionId });
+    const after = await client.request<{ forwards: { localPort: number }[] }>('portForward/list', {});
+    expect(after.forwards.map((f) => f.localPort)).not.toContain(port);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}

@@ -2,7 +2,7 @@
  * Drives the real devmode server over stdio, as an editor plugin does, and records what it pushes.
  */
 import { spawnServer, type ServerProcess } from '../../server/src/rpc/client.js';
-import { devmodeBin } from './rawServer.js';
+import { devmodeCommand } from './rawServer.js';
 
 export interface Notification {
   method: string;
@@ -27,7 +27,7 @@ export async function startClient(
   env: NodeJS.ProcessEnv,
   initialize: Record<string, unknown> = {},
 ): Promise<DevmodeClient> {
-  const server = spawnServer({ command: process.execPath, args: [devmodeBin] }, { env });
+  const server = spawnServer(devmodeCommand(), { env });
   const notifications: Notification[] = [];
   const waiters: (() => void)[] = [];
   const record = (method: string, params: unknown): void => {

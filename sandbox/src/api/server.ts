@@ -13,6 +13,7 @@ import { GarbageCollector } from '../garbageCollector.js';
 import type { MemoryStore } from '../store.js';
 import { handleStreamUpgrade } from '../streams/index.js';
 import { ACCESS_REVIEWS, reviewAccess } from './access.js';
+import { ADMIN_USER, authorize, DEVELOPER_USER, verbOf } from './rbac.js';
 import type { ApiContext, RequestContext } from './context.js';
 import type { Credentials } from './credentials.js';
 import {
@@ -71,6 +72,7 @@ export class ApiServer {
   private readonly api: ApiContext;
   private readonly collector: GarbageCollector;
   private readonly token: Buffer;
+  private readonly developerToken: Buffer;
   private readonly metrics: RequestMetrics;
   private address: AddressInfo | undefined;
   /** Upgraded connections (exec, attach, port-forward): the HTTP server no longer tracks them. */
@@ -90,6 +92,7 @@ export class ApiServer {
     this.collector = new GarbageCollector(options.store, resources, deleter);
     this.metrics = new RequestMetrics(resources);
     this.token = Buffer.from(options.credentials.token);
+    this.developerToken = Buffer.from(options.credentials.developerToken);
     this.server = createServer({ cert: options.credentials.serverCert, key: options.credentials.serverKey });
     // Watches and log streams stay open for a long time; only the request itself must arrive promptly.
     this.server.requestTimeout = 0;
@@ -134,16 +137,19 @@ export class ApiServer {
     });
   }
 
-  private authenticated(req: IncomingMessage): boolean {
+  /** The user a request's bearer token belongs to; 401 Unauthorized for any other token. */
+  private authenticate(req: IncomingMessage): string {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return false;
-    const given = Buffer.from(match[1]);
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
+    const given = Buffer.from(match?.[1] ?? '');
+    const same = (token: Buffer): boolean => given.length === token.length && timingSafeEqual(given, token);
+    if (same(this.token)) return ADMIN_USER;
+    if (same(this.developerToken)) return DEVELOPER_USER;
+    throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.authenticated(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const user = this.authenticate(req);
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -163,10 +169,18 @@ export class ApiServer {
     const review = segments[0] ?? '';
     if (group === 'authorization.k8s.io' && version === 'v1' && segments.length === 1 && ACCESS_REVIEWS.has(review)) {
       if (method !== 'POST') throw methodNotAllowed();
-      await reviewAccess(req, res, review);
+      await reviewAccess(req, res, review, user, this.api.store);
       return;
     }
     const route = parseResourcePath(resources, group, version, segments);
+    const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    authorize(this.api.store, user, {
+      verb: verbOf(method, route.name, watching, route.subresource),
+      resource: route.resource,
+      ...(route.subresource !== undefined ? { subresource: route.subresource } : {}),
+      ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+      ...(route.name !== undefined ? { name: route.name } : {}),
+    });
     await this.dispatch({ api: this.api, req, res, query: url.searchParams, route }, method);
   }
 
@@ -253,12 +267,19 @@ export class ApiServer {
     this.upgraded.add(socket);
     socket.on('close', () => this.upgraded.delete(socket));
     try {
-      if (!this.authenticated(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      const user = this.authenticate(req);
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const api = splitApiPath(url.pathname);
       if (api === undefined) throw notFound();
       const route: ResourceRoute = parseResourcePath(this.api.resources, api.group, api.version, api.segments);
       const { resource, namespace, name, subresource } = route;
+      authorize(this.api.store, user, {
+        verb: 'create',
+        resource,
+        ...(subresource !== undefined ? { subresource } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(name !== undefined ? { name } : {}),
+      });
       if (
         resource.key !== 'pods' ||
         name === undefined ||

@@ -21,6 +21,7 @@ import {
 } from './devConfig.js';
 import {
   DevModePlanError,
+  foreignChanges,
   generatedDeploymentName,
   planDevMode,
   planRestore,
@@ -64,6 +65,8 @@ export interface DevModeStateChange {
 export interface DevSession {
   sessionId: string;
   target: WorkloadTarget;
+  /** The workload whose pod is the dev pod: the target itself, or the Deployment generated for it. */
+  devWorkload: WorkloadTarget;
   mode: DevModeMode;
   localDir: string;
   pod: string;
@@ -211,6 +214,13 @@ export class DevModeEngine {
       const session: DevSession = {
         sessionId,
         target: { ...target, container: plan.container },
+        devWorkload: {
+          ...(target.context !== undefined ? { context: target.context } : {}),
+          namespace,
+          kind: plan.devObject.kind as DevModeKind,
+          name: plan.devObject.metadata.name,
+          container: plan.container,
+        },
         mode: request.mode,
         localDir: request.localDir,
         pod: pod.metadata.name,
@@ -288,6 +298,7 @@ export class DevModeEngine {
         hint: 'Nothing to stop. devMode/list shows the workloads in DevMode.',
       });
     }
+    for (const record of mine) await this.refuseForeignChanges(cluster.objects, target, record);
     if (session !== undefined) session.state = 'stopping';
     this.onStateChange({
       ...(session !== undefined ? { sessionId: session.sessionId } : {}),
@@ -305,6 +316,32 @@ export class DevModeEngine {
       state: 'stopped',
     });
     return target;
+  }
+
+  /**
+   * Stop writes the recorded original back; if someone else changed the dev workload meanwhile, doing so would
+   * silently drop their change. Report it instead; reset is the explicit way to restore anyway.
+   */
+  private async refuseForeignChanges(
+    objects: ObjectClient,
+    target: WorkloadTarget,
+    record: DevModeRecord,
+  ): Promise<void> {
+    const holder =
+      record.mode === 'replace' && (record.kind === 'Deployment' || record.kind === 'StatefulSet')
+        ? await objects.get(workloadRef(target))
+        : await objects.get(deploymentRef(target.namespace, generatedDeploymentName(record)));
+    if (holder === undefined) return;
+    const changes = foreignChanges({ current: holder, record, sessionId: record.sessionId });
+    if (changes.length === 0) return;
+    throw new EngineError(
+      'WorkloadConflict',
+      `${target.kind} ${target.name} was changed by someone else during DevMode: ${changes.join('; ')}`,
+      {
+        changes,
+        hint: 'Stopping would overwrite that change. devMode/reset restores the recorded original anyway.',
+      },
+    );
   }
 
   /** Restores a workload from what is recorded in the cluster alone, whoever started DevMode and whatever state it is in. */
@@ -570,6 +607,7 @@ export class DevModeEngine {
     reporter: DevModeReporter,
   ): Promise<void> {
     const deadline = Date.now() + 120_000;
+    let reported = '';
     for (;;) {
       const pods = await objects.list('v1', 'Pod', target.namespace);
       const devPods = pods.filter(
@@ -580,13 +618,20 @@ export class DevModeEngine {
       const rolledOut = workload === undefined || isRolledOut(workload);
       if (devPods.length === 0 && rolledOut) return;
       if (Date.now() > deadline) {
-        reporter.progress('restoreWorkload', `Restored; ${devPods.length} dev pod(s) still terminating`);
+        reporter.progress(
+          'restoreWorkload',
+          devPods.length > 0
+            ? `Restored; ${devPods.length} dev pod(s) still terminating`
+            : 'Restored; the original pods are not ready yet (kubectl rollout status shows why)',
+        );
         return;
       }
-      reporter.progress(
-        'restoreWorkload',
-        devPods.length > 0 ? `Waiting for ${devPods.length} dev pod(s) to terminate` : 'Waiting for the rollout',
-      );
+      const message =
+        devPods.length > 0
+          ? `Waiting for ${devPods.length} dev pod(s) to terminate`
+          : 'Waiting for the original pods to be ready';
+      if (message !== reported) reporter.progress('restoreWorkload', message);
+      reported = message;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -631,7 +676,7 @@ function selectorOf(object: KubeObject): string {
 }
 
 function firstContainer(workload: KubeObject): string {
-  const spec = workload.spec as Record<string, unknown> | undefined;
+  const spec = workload.spec;
   const template =
     workload.kind === 'Pod'
       ? spec

@@ -32,6 +32,9 @@ export interface WaitForDevPodOptions {
   onStatus: (message: string) => void;
 }
 
+/** How long the dev container must keep running before the start counts as done. */
+const settleMs = 600;
+
 /** Reasons a container can wait for that will not fix themselves: fail at once with the cluster's explanation. */
 const imagePullReasons = new Set(['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 const fatalReasons = new Set([
@@ -55,6 +58,7 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       settled = true;
       stopWatch();
       clearTimeout(timer);
+      clearTimeout(candidate?.timer);
       options.signal.removeEventListener('abort', onAbort);
       outcome();
     };
@@ -82,6 +86,7 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       );
     }, options.timeoutMs);
 
+    let candidate: { pod: string; restarts: number; timer: NodeJS.Timeout } | undefined;
     const examine = (pod: KubeObject): void => {
       if (settled || pod.metadata.deletionTimestamp !== undefined) return;
       if (
@@ -93,8 +98,22 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       const container = status.containerStatuses?.find((candidate) => candidate.name === options.container);
       const waiting = container?.state?.waiting;
       if (status.phase === 'Running' && container?.state?.running !== undefined) {
-        finish(() => resolve(pod));
+        // A dev command that exits at once (a typo, a missing program) is Running for a moment first; only a
+        // container still running, without a restart, after a short settling time counts as started.
+        const restarts = container.restartCount ?? 0;
+        if (candidate?.pod !== pod.metadata.name || candidate.restarts !== restarts) {
+          clearTimeout(candidate?.timer);
+          candidate = {
+            pod: pod.metadata.name,
+            restarts,
+            timer: setTimeout(() => finish(() => resolve(pod)), settleMs),
+          };
+        }
         return;
+      }
+      if (candidate?.pod === pod.metadata.name) {
+        clearTimeout(candidate.timer);
+        candidate = undefined;
       }
       if (waiting?.reason !== undefined && imagePullReasons.has(waiting.reason)) {
         void explain(objects, pod, waiting.message).then((why) =>
@@ -105,6 +124,28 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
                 reason: waiting.reason,
                 hint: 'Check the image name in devmode.yaml, that the cluster can reach its registry, and imagePullSecrets.',
               }),
+            ),
+          ),
+        );
+        return;
+      }
+      const startError = [container?.state?.terminated, container?.lastState?.terminated].find(
+        (state) =>
+          state?.reason === 'StartError' ||
+          /executable file not found|no such file or directory/.test(state?.message ?? ''),
+      );
+      if (startError !== undefined) {
+        const missing = /exec: "([^"]+)"/.exec(startError.message ?? '')?.[1];
+        finish(() =>
+          reject(
+            new EngineError(
+              'MissingTool',
+              `The dev image cannot run the dev command${missing !== undefined ? `: ${missing} is not in the image` : ''} (${startError.message ?? 'StartError'})`,
+              {
+                pod: pod.metadata.name,
+                ...(missing !== undefined ? { tool: missing } : {}),
+                hint: 'Use a dev image that has the program, or set `command` in devmode.yaml to one the image has (the default needs /bin/sh).',
+              },
             ),
           ),
         );

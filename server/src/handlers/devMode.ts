@@ -2,6 +2,7 @@ import {
   DidChangeDevModeStateNotification,
   type DevModeSession,
   type ListDevModeSessionsResult,
+  type PortForward,
   type ProgressToken,
   type ResetDevModeResult,
   type StartDevModeResult,
@@ -9,7 +10,8 @@ import {
 } from '@devmode/protocol';
 import { isAbsolute } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
+import type { DevModeEngine, DevModeStateChange, DevSession, WorkloadTarget } from '../engine/devMode.js';
+import type { PortForwards } from '../engine/portForward.js';
 import { sameOwner } from '../engine/identity.js';
 import { engineErrorToResponse, explained } from './engineErrors.js';
 import { invalidParams } from './errors.js';
@@ -32,11 +34,17 @@ function progressToken(params: Params): ProgressToken | undefined {
   return token;
 }
 
+/** The session-scoped services DevMode starts with a session and stops with it. */
+export interface SessionServices {
+  forwards: PortForwards;
+}
+
 export async function startDevMode(
   params: unknown,
   token: CancellationToken,
   engine: DevModeEngine,
   connection: MessageConnection,
+  services: SessionServices,
 ): Promise<StartDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
@@ -62,11 +70,42 @@ export async function startDevMode(
         abortSignalOf(token),
       ),
     );
+    const portForwards = await startSessionForwards(session, services, work);
     work.done(`DevMode is running in pod ${session.pod}`);
-    return { sessionId: session.sessionId, pod: session.pod, container: session.container, portForwards: [] };
+    return { sessionId: session.sessionId, pod: session.pod, container: session.container, portForwards };
   } catch (error) {
     work.done('DevMode did not start');
     throw error;
+  }
+}
+
+/**
+ * Starts the dev config's forwards to the dev pod. DevMode is already on in the cluster at this point, so a forward
+ * that cannot start (its local port taken and no free one after it) does not undo it: the failure is reported in
+ * the progress and the forward is left out of the result, and `portForward/start` can retry it.
+ */
+async function startSessionForwards(
+  session: DevSession,
+  services: SessionServices,
+  work: WorkDone,
+): Promise<PortForward[]> {
+  const specs = session.config.portForward;
+  if (specs.length === 0) return [];
+  work.report(
+    `portForward: Forwarding ${specs.map((spec) => `127.0.0.1:${spec.local} -> ${spec.remote}`).join(', ')}`,
+    90,
+  );
+  try {
+    const forwards = await services.forwards.startForSession(session.sessionId, session.devWorkload, specs);
+    for (const forward of forwards) {
+      work.report(
+        `portForward: Port-forward ${forward.address}:${forward.localPort} -> ${forward.remotePort} is active`,
+      );
+    }
+    return forwards;
+  } catch (error) {
+    work.report(`portForward: Port-forwarding failed: ${(error as Error).message}`);
+    return [];
   }
 }
 
@@ -74,18 +113,25 @@ export async function stopDevMode(
   params: unknown,
   engine: DevModeEngine,
   connection: MessageConnection,
+  services: SessionServices,
 ): Promise<StopDevModeResult> {
   const p = paramsObject(params, false);
   const sessionId = optionalString(p, 'sessionId');
   if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
-  const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
+  const target = sessionId === undefined ? workloadTarget(p) : undefined;
+  const selector = target === undefined ? { sessionId: sessionId ?? '' } : { target };
   const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
+  const local =
+    target === undefined
+      ? engine.session(sessionId ?? '')
+      : engine.localSessions().find((session) => sameWorkload(session.target, target));
   try {
-    const target = await explained(() =>
+    const restored = await explained(() =>
       engine.stop(selector, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
     );
+    if (local !== undefined) services.forwards.stopSession(local.sessionId);
     work.done('Workload restored');
-    return { target };
+    return { target: restored };
   } catch (error) {
     work.done('DevMode did not stop');
     throw error;
@@ -96,6 +142,7 @@ export async function resetDevMode(
   params: unknown,
   engine: DevModeEngine,
   connection: MessageConnection,
+  services: SessionServices,
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
@@ -104,6 +151,7 @@ export async function resetDevMode(
     const result = await explained(() =>
       engine.reset(target, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
     );
+    for (const sessionId of result.endedSessions) services.forwards.stopSession(sessionId);
     work.done('Workload restored');
     return { target, endedSessions: result.endedSessions };
   } catch (error) {
@@ -159,4 +207,10 @@ export function notifyStateChange(connection: MessageConnection, change: DevMode
     ...(change.message !== undefined ? { message: change.message } : {}),
     ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
   });
+}
+
+function sameWorkload(a: WorkloadTarget, b: WorkloadTarget): boolean {
+  return (
+    a.namespace === b.namespace && a.kind === b.kind && a.name === b.name && (a.context ?? '') === (b.context ?? '')
+  );
 }

@@ -31,7 +31,12 @@ export class WorkDone {
 
   public done(message?: string): void {
     if (this.token === undefined) return;
-    if (!this.begun) this.report(message ?? this.title);
+    if (!this.begun) {
+      void this.connection.sendNotification(ProgressNotification.type, {
+        token: this.token,
+        value: { kind: 'begin', title: this.title },
+      });
+    }
     void this.connection.sendNotification(ProgressNotification.type, {
       token: this.token,
       value: { kind: 'end', ...(message !== undefined ? { message } : {}) },

@@ -20,8 +20,8 @@ export interface KubeObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  status?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { devmodeBin } from '../helpers/rawServer.js';
+import { run, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { apply, rolledOut, snapshot } from '../e2e/devModeHelpers.js';
+
+let sandbox: TestSandbox;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  await apply(sandbox, 'deployment.yaml');
+  await rolledOut(sandbox, 'deployment/ratings');
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+}, 60_000);
+
+function devmode(args: string[], env: NodeJS.ProcessEnv = sandbox.env) {
+  return run(process.execPath, [devmodeBin, ...args], { env, timeoutMs: 60_000 });
+}
+
+function project(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'devmode-cli-'));
+  writeFileSync(join(dir, 'devmode.yaml'), yaml);
+  return dir;
+}
+
+describe('CLI without a cluster', () => {
+  test('--version and --help', async () => {
+    expect((await devmode(['--version'])).stdout).toMatch(/^devmode \d+\.\d+\.\d+\n$/);
+    const help = await devmode(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['serve --stdio', 'sandbox start', 'start <kind>/<name>', 'config validate', 'Exit codes']) {
+      expect(help.stdout).toContain(command);
+    }
+  });
+
+  test('an unknown command or a bad target is a usage error (exit 2)', async () => {
+    const unknown = await devmode(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const badTarget = await devmode(['stop', 'ratings']);
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toContain('expected <kind>/<name>');
+    const badFlag = await devmode(['list', '--colour']);
+    expect(badFlag.code).toBe(2);
+  });
+
+  test('config validate names the file, line and field; config schema is JSON Schema', async () => {
+    const valid = await devmode([
+      'config',
+      'validate',
+      '--dir',
+      project('image: devmode/dev\nportForward: ["8080:9080"]\n'),
+    ]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain('is valid');
+    const dir = project('image: devmode/dev\nportForward: ["99999"]\n');
+    const invalid = await devmode(['config', 'validate', '--dir', dir, '--output', 'json']);
+    expect(invalid.code).toBe(1);
+    const event = JSON.parse(invalid.stdout) as { event: string; file: string; line: number; field: string };
+    expect(event).toMatchObject({ event: 'error', file: join(dir, 'devmode.yaml'), line: 2, field: 'portForward[0]' });
+    const schema = JSON.parse((await devmode(['config', 'schema'])).stdout) as {
+      $schema: string;
+      properties: Record<string, unknown>;
+    };
+    expect(schema.$schema).toContain('2020-12');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['image', 'workDir', 'sync', 'portForward']));
+  });
+});
+
+describe('CLI against the sandbox', () => {
+  test('list, stop and reset say clearly when nothing is in DevMode', async () => {
+    const list = await devmode(['list']);
+    expect(list).toMatchObject({ code: 0, stdout: 'No workload is in DevMode.\n' });
+    const stop = await devmode(['stop', 'deploy/ratings']);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toContain('is not in DevMode');
+  });
+
+  test('start stays attached, Ctrl-C (SIGINT without a terminal) ends DevMode and restores the workload', async () => {
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const child = spawn(
+      process.execPath,
+      [devmodeBin, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n'), '--output', 'json'],
+      {
+        env: sandbox.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const started = new Promise<{ pod: string }>((resolve) => {
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        const result = stdout
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { event: string; result?: { pod: string } })
+          .find((event) => event.event === 'result');
+        if (result?.result !== undefined) resolve(result.result);
+      });
+    });
+    const { pod } = await started;
+    const events = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { event: string; phase?: string });
+    expect(events.filter((e) => e.event === 'phase').map((e) => e.phase)).toEqual(
+      expect.arrayContaining(['1. Replace image', '2. Replace container and restart the pod']),
+    );
+    const listed = await devmode(['list', '--output', 'json']);
+    expect(JSON.parse(listed.stdout.trim())).toMatchObject({
+      event: 'result',
+      result: { sessions: [expect.objectContaining({ mine: true })] },
+    });
+
+    const exec = await devmode(['exec', pod, '--', 'sh', '-c', 'echo from $(pwd); exit 3']);
+    expect(exec.code).toBe(3);
+    expect(exec.stdout.replace(/\r/g, '')).toContain('from /home/devmode');
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+
+  test('reset restores a workload left in DevMode by a killed CLI', async () => {
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const child = spawn(
+      process.execPath,
+      [devmodeBin, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n')],
+      {
+        env: sandbox.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('DevMode is running') && resolve()),
+    );
+    child.kill('SIGKILL');
+    const reset = await devmode(['reset', 'deploy/ratings']);
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain('Deployment ratings reset');
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+});

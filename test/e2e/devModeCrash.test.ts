@@ -1,0 +1,145 @@
+/**
+ * Crash safety: the server is killed with SIGKILL at every step of start and stop (through DEVMODE_FAILPOINT), and a
+ * fresh server's devMode/reset must bring every original back exactly. Cancelling a start must roll it back too.
+ */
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { apply, projectDir, rolledOut, snapshot, waitUntil } from './devModeHelpers.js';
+
+let sandbox: TestSandbox;
+let client: DevmodeClient;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  client = await startClient(sandbox.env);
+  await apply(sandbox, 'deployment.yaml');
+  await apply(sandbox, 'daemonset.yaml');
+  await apply(sandbox, 'pod.yaml');
+  await rolledOut(sandbox, 'deployment/ratings');
+}, 120_000);
+
+afterAll(async () => {
+  await client?.close();
+  await sandbox?.stop();
+}, 60_000);
+
+type Kind = 'Deployment' | 'DaemonSet' | 'Pod';
+const resources: Record<Kind, { resource: string; name: string; extra?: [string, string] }> = {
+  Deployment: { resource: 'deployment', name: 'ratings', extra: ['hpa', 'ratings'] },
+  DaemonSet: { resource: 'daemonset', name: 'agent' },
+  Pod: { resource: 'pod', name: 'scratch' },
+};
+
+async function originals(kind: Kind): Promise<string[]> {
+  const { resource, name, extra } = resources[kind];
+  if (kind === 'Pod')
+    await waitUntil(
+      async () => (await sandbox.kubectl(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout === 'Running',
+    );
+  return [
+    await snapshot(sandbox, resource, name),
+    ...(extra !== undefined ? [await snapshot(sandbox, extra[0], extra[1])] : []),
+  ];
+}
+
+/** Runs one request in a server that dies at the failpoint, and checks that it did die there. */
+async function crashAt(failpoint: string, method: string, params: unknown): Promise<void> {
+  const doomed = await startClient({ ...sandbox.env, DEVMODE_FAILPOINT: failpoint });
+  const outcome = doomed.server.connection.sendRequest(method, params).then(
+    () => 'answered',
+    () => 'failed',
+  );
+  await doomed.server.exited;
+  expect(doomed.server.child.signalCode).toBe('SIGKILL');
+  // The connection only gives up on its pending request once it is disposed.
+  doomed.server.connection.dispose();
+  expect(await outcome).toBe('failed');
+}
+
+async function resetAndCompare(kind: Kind, before: string[]): Promise<void> {
+  const target = { namespace: 'default', kind, name: resources[kind].name };
+  await client.request('devMode/reset', { target });
+  if (kind === 'Pod') await waitUntil(async () => (await sandbox.kubectl(['get', 'pod', 'scratch'])).code === 0);
+  expect(await originals(kind)).toEqual(before);
+  const leftovers = await sandbox.kubectl(['get', 'deployments', '-l', 'devmode.dev/session', '-o', 'name']);
+  expect(leftovers.stdout).toBe('');
+}
+
+const startPoints: [Kind, string][] = [
+  ['Deployment', 'start:afterRecord'],
+  ['Deployment', 'start:afterHpa'],
+  ['Deployment', 'start:afterApply'],
+  ['Deployment', 'start:afterPodReady'],
+  ['DaemonSet', 'start:afterRecord'],
+  ['DaemonSet', 'start:afterPark'],
+  ['DaemonSet', 'start:afterApply'],
+  ['Pod', 'start:afterRecord'],
+  ['Pod', 'start:afterApply'],
+  ['Pod', 'start:afterPodReady'],
+];
+
+describe('SIGKILL during devMode/start, then devMode/reset', () => {
+  test.each(startPoints)(
+    '%s killed at %s is restored exactly',
+    async (kind, failpoint) => {
+      const before = await originals(kind);
+      const target = { namespace: 'default', kind, name: resources[kind].name };
+      await crashAt(failpoint, 'devMode/start', { target, localDir: projectDir('image: devmode/dev\n') });
+      await resetAndCompare(kind, before);
+    },
+    90_000,
+  );
+});
+
+const stopPoints: [Kind, string][] = [
+  ['Deployment', 'stop:afterRestore'],
+  ['Deployment', 'stop:afterHpa'],
+  ['DaemonSet', 'stop:afterRestore'],
+  ['DaemonSet', 'stop:afterCleanup'],
+  ['Pod', 'stop:afterRestore'],
+];
+
+describe('SIGKILL during devMode/stop, then devMode/reset', () => {
+  test.each(stopPoints)(
+    '%s killed at %s is restored exactly',
+    async (kind, failpoint) => {
+      const before = await originals(kind);
+      const target = { namespace: 'default', kind, name: resources[kind].name };
+      await client.request('devMode/start', { target, localDir: projectDir('image: devmode/dev\n') });
+      await crashAt(failpoint, 'devMode/stop', { target });
+      // The killed stop may have finished restoring before it died; reset then has nothing left to do.
+      const reset = await client.requestError('devMode/reset', { target }).catch(() => undefined);
+      if (reset !== undefined) expect(reset.code).toBe(-31012);
+      if (kind === 'Pod') await waitUntil(async () => (await sandbox.kubectl(['get', 'pod', 'scratch'])).code === 0);
+      expect(await originals(kind)).toEqual(before);
+    },
+    90_000,
+  );
+});
+
+describe('$/cancelRequest during devMode/start', () => {
+  test('rolls the workload back and answers RequestCancelled', async () => {
+    const before = await originals('Deployment');
+    const cancel = new CancellationTokenSource();
+    const pending = client.server.connection.sendRequest(
+      'devMode/start',
+      {
+        target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+        localDir: projectDir('image: devmode/dev\n'),
+        workDoneToken: 'cancel-me',
+      },
+      cancel.token,
+    );
+    await client.waitForNotification(
+      (n) =>
+        n.method === '$/progress' &&
+        n.params.token === 'cancel-me' &&
+        String((n.params.value as { message?: string }).message).startsWith('restartPod'),
+    );
+    cancel.cancel();
+    await expect(pending).rejects.toMatchObject({ code: -32800 });
+    await waitUntil(async () => (await originals('Deployment')).join() === before.join(), 60_000, 'the rollback');
+  }, 90_000);
+});
