@@ -44,6 +44,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { Clusters } from './engine/clusters.js';
 import { DevModeEngine } from './engine/devMode.js';
+import { DevSessions } from './engine/devSessions.js';
 import { WorkloadTree } from './engine/tree.js';
 import { SyncSessions } from './engine/sync/index.js';
 import { forwardSyncStates, syncFlush, syncPause, syncResume, syncResync, syncStatus } from './handlers/sync.js';
@@ -106,6 +107,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
     end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
   });
+  const devSessions = new DevSessions(devMode, clusters, forwards, syncSessions, options.log);
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
@@ -132,13 +134,12 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     if (state.initialized) throw new ResponseError(-32600, 'initialize was sent twice');
     return initialize(params, state, methods);
   });
-  on(ShutdownRequest.type, () => {
+  on(ShutdownRequest.type, async () => {
     state.shutdownRequested = true;
     tree.dispose();
-    devMode.dispose();
-    forwards.dispose();
     terminals.dispose();
     logs.dispose();
+    await devSessions.dispose();
     return null;
   });
   on(ListClustersRequest.type, (params) => listClusters(params, clusters));
@@ -155,9 +156,9 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
   on(OpenLogsRequest.type, (params) => openLogs(params, logs));
   on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
-  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devMode, connection, { forwards }));
-  on(StopDevModeRequest.type, (params) => stopDevMode(params, devMode, connection, { forwards }));
-  on(ResetDevModeRequest.type, (params) => resetDevMode(params, devMode, connection, { forwards }));
+  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devSessions, connection));
+  on(StopDevModeRequest.type, (params) => stopDevMode(params, devSessions, connection));
+  on(ResetDevModeRequest.type, (params) => resetDevMode(params, devSessions, connection));
   on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, devMode));
   on(GetDevConfigRequest.type, (params) => getDevConfig(params, devMode));
   on(GetDevConfigSchemaRequest.type, (params) => devConfigSchemaResult(params));
@@ -169,10 +170,9 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   connection.onError(([error]) => options.log(`protocol error: ${error.message}`));
   connection.onClose(() => {
     tree.dispose();
-    forwards.dispose();
     terminals.dispose();
     logs.dispose();
-    options.exit(0);
+    void devSessions.dispose().finally(() => options.exit(0));
   });
   return connection;
 }

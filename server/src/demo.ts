@@ -42,9 +42,13 @@ const sample: KubeObject[] = [
   },
 ];
 
-const devConfig = `# The dev config of the sample project: the dev image, its command and an environment variable.
+const demoPort = 18080;
+
+const devConfig = `# The dev config of the sample project: the dev image, a dev command serving the synced folder on 9080,
+# a port-forward to it, and an environment variable.
 image: devmode/dev
-command: ["sh", "-c", "echo dev container ready in $(pwd); trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"]
+command: ["python3", "-m", "http.server", "9080"]
+portForward: ["${demoPort}:9080"]
 env:
   GREETING: hello from DevMode
 `;
@@ -84,7 +88,7 @@ export async function runDemo(self: { command: string; args: string[] }): Promis
     say('   ratings is running with 2 ready replicas');
 
     writeFileSync(join(projectDir, 'devmode.yaml'), devConfig);
-    writeFileSync(join(projectDir, 'ratings.py'), 'print("the local copy of the ratings service")\n');
+    writeFileSync(join(projectDir, 'index.html'), '<h1>ratings, version 1</h1>\n');
     say(`\n== Local project folder ${projectDir}\n   devmode.yaml:`);
     for (const line of devConfig.trim().split('\n')) say(`     ${line}`);
 
@@ -114,17 +118,33 @@ export async function runDemo(self: { command: string; args: string[] }): Promis
     say(`\n== Talking JSON-RPC to ${init.serverInfo.name} ${init.serverInfo.version} over stdio, as an editor does`);
 
     const target = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
-    const started = await rpc.sendRequest<{ sessionId: string; pod: string; container: string }>('devMode/start', {
+    const started = await rpc.sendRequest<{
+      sessionId: string;
+      pod: string;
+      container: string;
+      portForwards: { localPort: number }[];
+    }>('devMode/start', {
       target,
       localDir: projectDir,
       workDoneToken: 'demo-start',
     });
     say(`\n ✓ DevMode is running: pod ${started.pod}, container ${started.container}`);
 
+    // The configured port may have been taken; DevMode then forwarded the next free one.
+    const localPort = started.portForwards[0]?.localPort ?? demoPort;
+    say(`\n== Editing index.html locally; the dev server in the container serves it through 127.0.0.1:${localPort}`);
+    say(`   before: ${(await fetchText(`http://127.0.0.1:${localPort}/index.html`)).trim()}`);
+    writeFileSync(join(projectDir, 'index.html'), '<h1>ratings, version 2 (edited locally)</h1>\n');
+    const flushed = Date.now();
+    await rpc.sendRequest('sync/flush', { sessionId: started.sessionId });
+    say(
+      `   after:  ${(await fetchText(`http://127.0.0.1:${localPort}/index.html`)).trim()}   (synced in ${Date.now() - flushed} ms)`,
+    );
+
     say('\n== 5. Terminal and logs: a command in the dev container');
     const terminal = await rpc.sendRequest<{ terminalId: string }>('terminal/open', {
       target: { namespace: 'default', pod: started.pod, container: started.container },
-      command: ['sh', '-c', 'echo "$GREETING"; echo "working directory: $(pwd)"; echo "image: devmode/dev"'],
+      command: ['sh', '-c', 'echo "$GREETING"; echo "working directory: $(pwd)"; ls'],
       cols: 100,
       rows: 30,
     });
@@ -215,6 +235,20 @@ function restorable(object: KubeObject): unknown {
   const annotations: Record<string, string> = { ...object.metadata.annotations };
   delete annotations['deployment.kubernetes.io/revision'];
   return { spec: object.spec, labels: object.metadata.labels, annotations };
+}
+
+async function fetchText(url: string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      return await response.text();
+    } catch (error) {
+      // The dev server may still be starting in the new pod.
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

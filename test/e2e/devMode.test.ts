@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -329,3 +331,41 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('file sync of a DevMode session', () => {
+  test('the local folder is in the container when start returns; edits appear after sync/flush', async () => {
+    await rolledOut(sandbox, 'deployment/ratings');
+    const dir = projectDir('image: devmode/dev\n');
+    writeFileSync(join(dir, 'with space.txt'), 'first\n');
+    const started = await client.request<{
+      sessionId: string;
+      pod: string;
+      sync?: { state: string; remoteDir: string };
+    }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+      workDoneToken: 'sync-start',
+    });
+    expect(started.sync).toMatchObject({ remoteDir: '/home/devmode' });
+    const messages = client.notifications
+      .filter((n) => n.method === '$/progress' && n.params.token === 'sync-start')
+      .map((n) => String((n.params.value as { message?: string }).message ?? ''));
+    expect(messages.some((m) => m.startsWith('sync: File sync started'))).toBe(true);
+    const cat = async (name: string): Promise<string> =>
+      (await sandbox.kubectl(['exec', started.pod, '--', 'cat', `/home/devmode/${name}`])).stdout;
+    expect(await cat('app.js')).toBe('console.log("hello from the local folder");\n');
+    expect(await cat('with space.txt')).toBe('first\n');
+
+    writeFileSync(join(dir, 'with space.txt'), 'second\n');
+    await client.request('sync/flush', { sessionId: started.sessionId });
+    expect(await cat('with space.txt')).toBe('second\n');
+    const status = await client.request<{ state: string; errors: unknown[] }>('sync/status', {
+      sessionId: started.sessionId,
+    });
+    expect(status.errors).toEqual([]);
+
+    await client.request('devMode/stop', { sessionId: started.sessionId });
+    const gone = await client.requestError('sync/status', { sessionId: started.sessionId });
+    expect(gone.code).toBe(-31021);
+  }, 60_000);
+});

@@ -45,7 +45,8 @@ export interface WorkloadTarget {
   container?: string;
 }
 
-export type DevModePhase = 'loadConfig' | 'replaceImage' | 'restartPod' | 'waitPod' | 'restoreWorkload';
+export type DevModePhase =
+  'loadConfig' | 'replaceImage' | 'restartPod' | 'waitPod' | 'portForward' | 'sync' | 'restoreWorkload';
 export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /** What the engine reports while it works; the handler turns it into `$/progress` and notifications. */

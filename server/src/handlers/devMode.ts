@@ -2,7 +2,6 @@ import {
   DidChangeDevModeStateNotification,
   type DevModeSession,
   type ListDevModeSessionsResult,
-  type PortForward,
   type ProgressToken,
   type ResetDevModeResult,
   type StartDevModeResult,
@@ -10,8 +9,8 @@ import {
 } from '@devmode/protocol';
 import { isAbsolute } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { DevModeEngine, DevModeStateChange, DevSession, WorkloadTarget } from '../engine/devMode.js';
-import type { PortForwards } from '../engine/portForward.js';
+import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
+import type { DevSessions } from '../engine/devSessions.js';
 import { sameOwner } from '../engine/identity.js';
 import { engineErrorToResponse, explained } from './engineErrors.js';
 import { invalidParams } from './errors.js';
@@ -34,17 +33,17 @@ function progressToken(params: Params): ProgressToken | undefined {
   return token;
 }
 
-/** The session-scoped services DevMode starts with a session and stops with it. */
-export interface SessionServices {
-  forwards: PortForwards;
+function reporterFor(work: WorkDone) {
+  return {
+    progress: (phase: string, message: string, percentage?: number) => work.report(`${phase}: ${message}`, percentage),
+  };
 }
 
 export async function startDevMode(
   params: unknown,
   token: CancellationToken,
-  engine: DevModeEngine,
+  sessions: DevSessions,
   connection: MessageConnection,
-  services: SessionServices,
 ): Promise<StartDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
@@ -57,8 +56,8 @@ export async function startDevMode(
   const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
   const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
   try {
-    const session = await explained(() =>
-      engine.start(
+    const started = await explained(() =>
+      sessions.start(
         {
           target,
           localDir,
@@ -66,72 +65,38 @@ export async function startDevMode(
           ...(config !== undefined ? { config } : {}),
           ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         },
-        { progress: (phase, message, percentage) => work.report(`${phase}: ${message}`, percentage) },
+        reporterFor(work),
         abortSignalOf(token),
       ),
     );
-    const portForwards = await startSessionForwards(session, services, work);
-    work.done(`DevMode is running in pod ${session.pod}`);
-    return { sessionId: session.sessionId, pod: session.pod, container: session.container, portForwards };
+    work.done(`DevMode is running in pod ${started.session.pod}`);
+    return {
+      sessionId: started.session.sessionId,
+      pod: started.session.pod,
+      container: started.session.container,
+      portForwards: started.portForwards,
+      ...(started.sync !== undefined ? { sync: started.sync } : {}),
+    };
   } catch (error) {
     work.done('DevMode did not start');
     throw error;
   }
 }
 
-/**
- * Starts the dev config's forwards to the dev pod. DevMode is already on in the cluster at this point, so a forward
- * that cannot start (its local port taken and no free one after it) does not undo it: the failure is reported in
- * the progress and the forward is left out of the result, and `portForward/start` can retry it.
- */
-async function startSessionForwards(
-  session: DevSession,
-  services: SessionServices,
-  work: WorkDone,
-): Promise<PortForward[]> {
-  const specs = session.config.portForward;
-  if (specs.length === 0) return [];
-  work.report(
-    `portForward: Forwarding ${specs.map((spec) => `127.0.0.1:${spec.local} -> ${spec.remote}`).join(', ')}`,
-    90,
-  );
-  try {
-    const forwards = await services.forwards.startForSession(session.sessionId, session.devWorkload, specs);
-    for (const forward of forwards) {
-      work.report(
-        `portForward: Port-forward ${forward.address}:${forward.localPort} -> ${forward.remotePort} is active`,
-      );
-    }
-    return forwards;
-  } catch (error) {
-    work.report(`portForward: Port-forwarding failed: ${(error as Error).message}`);
-    return [];
-  }
-}
-
 export async function stopDevMode(
   params: unknown,
-  engine: DevModeEngine,
+  sessions: DevSessions,
   connection: MessageConnection,
-  services: SessionServices,
 ): Promise<StopDevModeResult> {
   const p = paramsObject(params, false);
   const sessionId = optionalString(p, 'sessionId');
   if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
-  const target = sessionId === undefined ? workloadTarget(p) : undefined;
-  const selector = target === undefined ? { sessionId: sessionId ?? '' } : { target };
+  const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
   const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
-  const local =
-    target === undefined
-      ? engine.session(sessionId ?? '')
-      : engine.localSessions().find((session) => sameWorkload(session.target, target));
   try {
-    const restored = await explained(() =>
-      engine.stop(selector, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
-    );
-    if (local !== undefined) services.forwards.stopSession(local.sessionId);
+    const target = await explained(() => sessions.stop(selector, reporterFor(work)));
     work.done('Workload restored');
-    return { target: restored };
+    return { target };
   } catch (error) {
     work.done('DevMode did not stop');
     throw error;
@@ -140,18 +105,14 @@ export async function stopDevMode(
 
 export async function resetDevMode(
   params: unknown,
-  engine: DevModeEngine,
+  sessions: DevSessions,
   connection: MessageConnection,
-  services: SessionServices,
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
   const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
   try {
-    const result = await explained(() =>
-      engine.reset(target, { progress: (phase, message) => work.report(`${phase}: ${message}`) }),
-    );
-    for (const sessionId of result.endedSessions) services.forwards.stopSession(sessionId);
+    const result = await explained(() => sessions.reset(target, reporterFor(work)));
     work.done('Workload restored');
     return { target, endedSessions: result.endedSessions };
   } catch (error) {
@@ -207,10 +168,4 @@ export function notifyStateChange(connection: MessageConnection, change: DevMode
     ...(change.message !== undefined ? { message: change.message } : {}),
     ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
   });
-}
-
-function sameWorkload(a: WorkloadTarget, b: WorkloadTarget): boolean {
-  return (
-    a.namespace === b.namespace && a.kind === b.kind && a.name === b.name && (a.context ?? '') === (b.context ?? '')
-  );
 }
