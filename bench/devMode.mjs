@@ -1,0 +1,156 @@
+// DevMode on the sandbox, driven over JSON-RPC as an editor does: devMode/start to running and devMode/stop to
+// restored, and how many API requests each makes (read from the API server's /metrics before and after). The
+// baseline, measured in the same run on the same Deployment, is what a user would type instead: `kubectl patch` (the
+// dev image, no readiness probe) + `kubectl scale --replicas=1` + `kubectl rollout status` for start, `kubectl rollout undo` + `kubectl scale` back +
+// `kubectl rollout status` for stop. DevMode does more (it records the original, removes probes, sets the command
+// and workDir volume, checks ownership), so the baseline is a floor, not an equivalent.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openApi, requestsBetween, totalOf } from './kubeApi.mjs';
+import { median, report } from './lib.mjs';
+import { startSandbox } from './streamsLib.mjs';
+
+const runs = Number(process.env.BENCH_DEVMODE_RUNS ?? 5);
+const devmodeBin = fileURLToPath(new URL('../server/bin/devmode.mjs', import.meta.url));
+const elapsedMs = (started) => Number(process.hrtime.bigint() - started) / 1e6;
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ratings
+  labels: {app: ratings}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ratings}}
+  template:
+    metadata:
+      labels: {app: ratings}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: ratings
+          image: devmode/ratings
+          ports: [{containerPort: 9080, name: http}]
+          readinessProbe: {httpGet: {path: /health, port: 9080}, periodSeconds: 1}
+`;
+
+// The manual version of what DevMode changes that matters for the pod to run: the dev image, and no readiness
+// probe (the dev image does not serve the probe's port, so the rollout would never finish).
+const devPatch = [
+  { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'devmode/dev' },
+  { op: 'remove', path: '/spec/template/spec/containers/0/readinessProbe' },
+];
+
+/** The devmode server over stdio, initialized. */
+async function startServer(env) {
+  const { spawnServer } = await import('../server/dist/rpc/client.js');
+  const server = spawnServer({ command: process.execPath, args: [devmodeBin] }, { env });
+  await server.connection.sendRequest('initialize', { clientInfo: { name: 'bench' } });
+  await server.connection.sendNotification('initialized', {});
+  return {
+    request: (method, params) => server.connection.sendRequest(method, params),
+    async stop() {
+      await server.connection.sendRequest('shutdown').catch(() => undefined);
+      await server.connection.sendNotification('exit').catch(() => undefined);
+      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      server.child.kill('SIGKILL');
+      server.connection.dispose();
+    },
+  };
+}
+
+/** Runs `action`, timing it and counting the API requests made meanwhile. */
+async function measured(api, action) {
+  const scrape = async () => (await api.call('GET', '/metrics')).text;
+  const before = await scrape();
+  const started = process.hrtime.bigint();
+  const result = await action();
+  const ms = elapsedMs(started);
+  // A watch ends a moment after its client lets go of it; let the server see that before counting.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { ms, ...requestsBetween(before, await scrape()), result };
+}
+
+const countsText = (counts) =>
+  Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ') || 'none';
+
+function summarize(name, ours, theirs, baselineName) {
+  report(`${name} (wall time)`, median(ours.map((r) => r.ms)), 'ms', baselineName, median(theirs.map((r) => r.ms)));
+  const count = (results) => median(results.map((r) => totalOf(r.byVerb)));
+  report(`${name} (resource requests)`, count(ours), 'requests', baselineName, count(theirs));
+  for (const [who, results] of [
+    ['devmode', ours],
+    ['kubectl', theirs],
+  ]) {
+    const last = results.at(-1);
+    console.log(`  ${who}: ${countsText(last.byVerb)}; not counted above: ${countsText(last.nonResource)}`);
+  }
+}
+
+export async function run() {
+  console.log(`\n== DevMode on the sandbox (medians of ${runs} runs; baseline: the manual kubectl steps) ==`);
+  const sandbox = await startSandbox();
+  const api = openApi(sandbox.kubeconfig);
+  const localDir = mkdtempSync(join(tmpdir(), 'devmode-bench-project-'));
+  // A stalled start fails within a minute instead of the default five.
+  writeFileSync(join(localDir, 'devmode.yaml'), 'image: devmode/dev\nstartTimeoutSeconds: 60\n');
+  let devmode;
+  try {
+    const probe = await api.call('GET', '/metrics');
+    if (probe.status !== 200) throw new Error(`the sandbox API server has no /metrics (answered ${probe.status})`);
+    await sandbox.kubectl(['apply', '-f', '-'], { input: deployment });
+    const rolledOut = ['rollout', 'status', 'deployment/ratings', '--timeout=120s'];
+    await sandbox.kubectl(rolledOut, { timeoutMs: 130_000 });
+    devmode = await startServer(sandbox.env);
+    const target = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
+    const kubectlSteps = async (steps) => {
+      for (const args of steps) await sandbox.kubectl(args, { timeoutMs: 130_000 });
+    };
+
+    const results = { start: [], stop: [], kubectlStart: [], kubectlStop: [] };
+    for (let i = 0; i <= runs; i++) {
+      const start = await measured(api, () => devmode.request('devMode/start', { target, localDir }));
+      const stop = await measured(api, () => devmode.request('devMode/stop', { sessionId: start.result.sessionId }));
+      const kubectlStart = await measured(api, () =>
+        kubectlSteps([
+          ['patch', 'deployment/ratings', '--type=json', `--patch=${JSON.stringify(devPatch)}`],
+          ['scale', 'deployment/ratings', '--replicas=1'],
+          rolledOut,
+        ]),
+      );
+      const kubectlStop = await measured(api, () =>
+        kubectlSteps([
+          ['rollout', 'undo', 'deployment/ratings'],
+          ['scale', 'deployment/ratings', '--replicas=2'],
+          rolledOut,
+        ]),
+      );
+      // The first round is not counted: it fills kubectl's discovery cache (a user has it from earlier commands)
+      // and the server's connection to the cluster.
+      if (i === 0) continue;
+      results.start.push(start);
+      results.stop.push(stop);
+      results.kubectlStart.push(kubectlStart);
+      results.kubectlStop.push(kubectlStop);
+    }
+    summarize('devMode/start to running', results.start, results.kubectlStart, 'kubectl patch+scale+rollout');
+    summarize('devMode/stop to restored', results.stop, results.kubectlStop, 'kubectl undo+scale+rollout');
+  } catch (error) {
+    // What the cluster looked like when it failed, so that the failure can be told apart from a slow machine.
+    const state = await sandbox.kubectl(['get', 'deployments,replicasets,pods', '-o', 'wide'], { check: false });
+    console.error(`cluster state when the DevMode benchmark failed:\n${state.stdout}${state.stderr}`);
+    throw error;
+  } finally {
+    await devmode?.stop();
+    api.close();
+    rmSync(localDir, { recursive: true, force: true });
+    await sandbox.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
