@@ -6,6 +6,7 @@
  * are kept too: after a restart the kubelet starts their containers again (their status starts over from
  * Pending), and controllers keep owning them. Pods that were being deleted are dropped.
  */
+import { processFamily, stillRunning } from './processes.js';
 import { hostname } from 'node:os';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -245,6 +246,9 @@ export async function runSandbox(options: RunSandboxOptions): Promise<RunningSan
           ? 'every pod is stopped'
           : `the kubelet did not stop its pods within ${KUBELET_STOP_TIMEOUT_MS / 1000} s`,
       );
+      // Whatever is left (a container that was starting while the kubelet stopped) ends with the daemon, now.
+      const leftover = await killDescendants(process.pid, 3000);
+      if (leftover > 0) log(`${leftover} pod process(es) were still running and were killed`);
       await save();
       await rm(paths.info, { force: true });
       log('sandbox stopped');
@@ -252,4 +256,21 @@ export async function runSandbox(options: RunSandboxOptions): Promise<RunningSan
     return stopping;
   };
   return { url, port, kubeconfig: paths.kubeconfig, store, stop };
+}
+
+/** Sends SIGKILL to every descendant of `pid` and waits (bounded) until they are gone; returns how many there were. */
+async function killDescendants(pid: number, timeoutMs: number): Promise<number> {
+  const descendants = processFamily(pid).filter((p) => p.pid !== pid);
+  for (const p of descendants) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // It ended on its own meanwhile.
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (stillRunning(descendants).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return descendants.length;
 }

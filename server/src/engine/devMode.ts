@@ -600,41 +600,83 @@ export class DevModeEngine {
     }
   }
 
-  /** Waits (bounded) until no pod of the session is left and the workload has rolled back out. */
-  private async waitForRestored(
+  /**
+   * Waits (bounded) until no pod of the session is left and the workload has rolled back out, from two watches
+   * (the session's pods and the workload) rather than by polling.
+   */
+  private waitForRestored(
     objects: ObjectClient,
     target: WorkloadTarget,
     sessionId: string,
     reporter: DevModeReporter,
   ): Promise<void> {
-    const deadline = Date.now() + 120_000;
+    const ref = workloadRef(target);
+    const devPods = new Set<string>();
+    let workload: KubeObject | undefined;
+    let podsSynced = false;
+    let workloadSynced = false;
     let reported = '';
-    for (;;) {
-      const pods = await objects.list('v1', 'Pod', target.namespace);
-      const devPods = pods.filter(
-        (pod) =>
-          pod.metadata.annotations?.[sessionLabel] === sessionId || pod.metadata.labels?.[sessionLabel] === sessionId,
+    return new Promise((resolve) => {
+      const finish = (message?: string): void => {
+        clearTimeout(timer);
+        stopPods();
+        stopWorkload();
+        if (message !== undefined) reporter.progress('restoreWorkload', message);
+        resolve();
+      };
+      const check = (): void => {
+        if (!podsSynced || !workloadSynced) return;
+        if (devPods.size === 0 && (workload === undefined || isRolledOut(workload))) return finish();
+        const message =
+          devPods.size > 0
+            ? `Waiting for ${devPods.size} dev pod(s) to terminate`
+            : 'Waiting for the original pods to be ready';
+        if (message !== reported) reporter.progress('restoreWorkload', message);
+        reported = message;
+      };
+      const timer = setTimeout(
+        () =>
+          finish(
+            devPods.size > 0
+              ? `Restored; ${devPods.size} dev pod(s) still terminating`
+              : 'Restored; the original pods are not ready yet (kubectl rollout status shows why)',
+          ),
+        120_000,
       );
-      const workload = await objects.get(workloadRef(target));
-      const rolledOut = workload === undefined || isRolledOut(workload);
-      if (devPods.length === 0 && rolledOut) return;
-      if (Date.now() > deadline) {
-        reporter.progress(
-          'restoreWorkload',
-          devPods.length > 0
-            ? `Restored; ${devPods.length} dev pod(s) still terminating`
-            : 'Restored; the original pods are not ready yet (kubectl rollout status shows why)',
-        );
-        return;
-      }
-      const message =
-        devPods.length > 0
-          ? `Waiting for ${devPods.length} dev pod(s) to terminate`
-          : 'Waiting for the original pods to be ready';
-      if (message !== reported) reporter.progress('restoreWorkload', message);
-      reported = message;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+      const stopPods = objects.watch(
+        'v1',
+        'Pod',
+        target.namespace,
+        {
+          labelSelector: `${sessionLabel}=${sessionId}`,
+          onSynced: () => {
+            podsSynced = true;
+            check();
+          },
+        },
+        (type, pod) => {
+          if (type === 'DELETED') devPods.delete(pod.metadata.name);
+          else devPods.add(pod.metadata.name);
+          check();
+        },
+      );
+      const stopWorkload = objects.watch(
+        ref.apiVersion,
+        ref.kind,
+        target.namespace,
+        {
+          fieldSelector: `metadata.name=${target.name}`,
+          onSynced: () => {
+            workloadSynced = true;
+            check();
+          },
+        },
+        (type, object) => {
+          workload = type === 'DELETED' ? undefined : object;
+          check();
+        },
+      );
+    });
   }
 }
 

@@ -146,7 +146,7 @@ class RestObjectClient implements ObjectClient {
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string; fieldSelector?: string },
+    options: { labelSelector?: string; fieldSelector?: string; onSynced?: () => void },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void {
     let stopped = false;
@@ -160,6 +160,7 @@ class RestObjectClient implements ObjectClient {
         const list = await this.listWithVersion(apiVersion, kind, namespace, options);
         for (const item of list.items) onEvent('ADDED', item);
         resourceVersion = list.resourceVersion;
+        options.onSynced?.();
       }
       const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: '300' });
       if (resourceVersion !== undefined) query.set('resourceVersion', resourceVersion);

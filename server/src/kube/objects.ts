@@ -55,7 +55,12 @@ export interface ObjectClient {
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string; fieldSelector?: string },
+    options: {
+      labelSelector?: string;
+      fieldSelector?: string;
+      /** Called once the current objects have been reported (after each list), so a caller knows what is absent. */
+      onSynced?: () => void;
+    },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void;
 }
