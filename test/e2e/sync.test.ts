@@ -17,12 +17,13 @@ import {
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SyncSession, type SyncConfig, type SyncStateChange } from '../../server/src/engine/sync/index.js';
-import { tempDir, waitFor } from '../../server/src/engine/sync/testkit.js';
+import { removeTempDirs, tempDir, waitFor } from '../../server/src/engine/sync/testkit.js';
 import { openCluster, type ClusterClient } from '../../server/src/kube/client.js';
 import { execInPod } from '../../server/src/kube/exec.js';
 import { loadKubeconfig } from '../../server/src/kube/kubeconfig.js';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { apply, projectDir, rolledOut, waitUntil } from './devModeHelpers.js';
 import { applyManifest, devPod, waitForPodReady } from './streamFixtures.js';
 
 const WORKDIR = '/home/devmode/app';
@@ -48,6 +49,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  removeTempDirs();
   await sandbox?.stop();
 }, 60_000);
 
@@ -232,6 +234,101 @@ describe('sync into a sandbox pod', () => {
     writeFileSync(join(local, 'd7/f7.txt'), 'changed');
     await sync.flush(10_000);
     expect(await inPod('sync-many', `cat ${WORKDIR}/d7/f7.txt`)).toBe('changed');
+  }, 180_000);
+});
+
+describe('sync/* over stdio, on a DevMode session', () => {
+  let client: DevmodeClient;
+  beforeAll(async () => {
+    client = await startClient(sandbox.env);
+    await apply(sandbox, 'deployment.yaml');
+    await rolledOut(sandbox, 'deployment/ratings');
+  }, 120_000);
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  /** The running dev pods of a session, per the real kubectl. */
+  async function devPods(sessionId: string): Promise<string[]> {
+    const result = await sandbox.kubectl(['get', 'pods', '-l', `devmode.dev/session=${sessionId}`, '-o', 'json']);
+    const pods = JSON.parse(result.stdout) as {
+      items: { metadata: { name: string; deletionTimestamp?: string }; status?: { phase?: string } }[];
+    };
+    return pods.items
+      .filter((pod) => pod.metadata.deletionTimestamp === undefined && pod.status?.phase === 'Running')
+      .map((pod) => pod.metadata.name);
+  }
+
+  function statesOf(sessionId: string): string[] {
+    return client.notifications
+      .filter((n) => n.method === 'sync/didChangeState' && n.params.sessionId === sessionId)
+      .map((n) => n.params.state as string);
+  }
+
+  it('pause, flush, resume, resync, two-way changes and a deleted pod, seen as a client sees them', async () => {
+    const dir = projectDir(`image: devmode/dev\nworkDir: ${WORKDIR}\nsync:\n  mode: both\n  ignore: ['*.log']\n`);
+    write(dir, 'debug.log', 'never synced');
+    const started = await client.request<{ sessionId: string; pod: string }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+    });
+    const { sessionId } = started;
+    const podFile = async (pod: string, name: string): Promise<string> =>
+      (await sandbox.kubectl(['exec', pod, '--', 'cat', `${WORKDIR}/${name}`])).stdout;
+    try {
+      expect(await podFile(started.pod, 'app.js')).toBe('console.log("hello from the local folder");\n');
+      expect(await inPod(started.pod, `test -e ${WORKDIR}/debug.log && echo present || echo absent`)).toBe('absent\n');
+
+      await client.request('sync/pause', { sessionId });
+      expect(await client.request('sync/status', { sessionId })).toMatchObject({ sessionId, state: 'paused' });
+      write(dir, 'app.js', 'console.log("edited while paused");\n');
+      const paused = await client.requestError('sync/flush', { sessionId });
+      expect(paused.code).toBe(-31032);
+      expect(await podFile(started.pod, 'app.js')).toBe('console.log("hello from the local folder");\n');
+      await client.request('sync/resume', { sessionId });
+      await client.request('sync/flush', { sessionId, timeoutMs: 10_000 });
+      expect(await podFile(started.pod, 'app.js')).toBe('console.log("edited while paused");\n');
+
+      await inPod(started.pod, `echo '{"lockfileVersion": 3}' > ${WORKDIR}/package-lock.json`);
+      await waitFor(
+        () => {
+          try {
+            return readFileSync(join(dir, 'package-lock.json'), 'utf8') === '{"lockfileVersion": 3}\n';
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        'the lock file written in the pod',
+      );
+
+      const resync = await client.request<{ filesTransferred: number; filesDeleted: number }>('sync/resync', {
+        sessionId,
+        workDoneToken: 'resync-1',
+      });
+      expect(resync).toEqual({ filesTransferred: 0, filesDeleted: 0 });
+      const progress = client.notifications
+        .filter((n) => n.method === '$/progress' && n.params.token === 'resync-1')
+        .map((n) => (n.params.value as { kind: string }).kind);
+      expect(progress[0]).toBe('begin');
+      expect(progress.at(-1)).toBe('end');
+
+      await sandbox.kubectl(['delete', 'pod', started.pod, '--wait=false']);
+      await waitFor(() => statesOf(sessionId).includes('disconnected'), 30_000, 'sync/didChangeState disconnected');
+      await waitUntil(
+        async () => (await client.request<{ state: string }>('sync/status', { sessionId })).state === 'idle',
+        90_000,
+        'the sync to reconnect to the new dev pod',
+      );
+      write(dir, 'after-restart.txt', 'new pod');
+      await client.request('sync/flush', { sessionId, timeoutMs: 20_000 });
+      const [pod] = (await devPods(sessionId)).filter((name) => name !== started.pod);
+      expect(pod).toBeDefined();
+      expect(await podFile(pod!, 'after-restart.txt')).toBe('new pod');
+      expect(await podFile(pod!, 'app.js')).toBe('console.log("edited while paused");\n');
+    } finally {
+      await client.request('devMode/stop', { sessionId });
+    }
   }, 180_000);
 });
 

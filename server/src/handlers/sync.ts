@@ -88,8 +88,8 @@ export async function syncFlush(
   sessions: SyncSessions,
 ): Promise<FlushSyncResult> {
   const p = paramsObject(params, false);
-  const session = sessionOf(p, sessions);
   const timeoutMs = optionalInteger(p, 'timeoutMs', { min: 1, max: 3_600_000 }) ?? 30_000;
+  const session = sessionOf(p, sessions);
   return mapped(() => Promise.race([session.flush(timeoutMs), cancelled(token)]));
 }
 

@@ -105,6 +105,10 @@ cmd_place() {
     fi
     i=$((i + 1))
   done
+  # A symlink put in its place would lead the extraction out of the work directory: it is replaced.
+  if [ -L "$stage" ] || [ ! -d "$stage" ]; then
+    rm -rf -- "$stage"
+  fi
   if [ ! -d "$stage" ] && ! mkdir -- "$stage" 2>/dev/null; then
     tar -t -b 20 -f - >/dev/null 2>&1
     reply "$id" 2 "\${errs}cannot create $stage"

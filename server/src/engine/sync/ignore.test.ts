@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { IgnoreRules } from './ignore.js';
-import { tempDir } from './testkit.js';
+import { removeTempDirs, tempDir } from './testkit.js';
+
+afterAll(removeTempDirs);
 
 function project(files: Record<string, string>): string {
   const root = tempDir('ignore');

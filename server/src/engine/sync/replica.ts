@@ -10,7 +10,7 @@ import type { SyncMode } from '@devmode/protocol';
 import type { RemoteEntry, SyncAgent } from './agent.js';
 import type { IgnoreRules } from './ignore.js';
 import { SyncIssues, UNSAFE_PATH_CODE } from './issues.js';
-import { removeLocalEntry, writeLocalEntry } from './localWriter.js';
+import { removeLocalEntry } from './localWriter.js';
 import {
   asSent,
   isOutsideLink,
@@ -22,9 +22,9 @@ import {
   unchanged,
   type FileState,
 } from './manifest.js';
-import { absoluteBytes, ancestors, isUnder, UnsafePathError, type RelPath } from './paths.js';
+import { absoluteBytes, ancestors, isUnder, type RelPath } from './paths.js';
 import { hashFile } from './tarWriter.js';
-import { sendArchive } from './transfer.js';
+import { MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
 
 export interface TransferCounts {
   filesTransferred: number;
@@ -72,9 +72,17 @@ export class Replica {
 
   /** The paths whose local state differs from the last transfer, found by reading the whole folder. */
   public localDifferences(): Set<RelPath> {
-    // A .gitignore may have changed without the watcher having said so yet.
-    this.rules.forgetAll();
-    const scan = scanLocal(this.localDir, this.rules);
+    let scan = scanLocal(this.localDir, this.rules);
+    // A .gitignore may have changed without the watcher having said so yet: then the folder is read again.
+    const isGitignore = (path: RelPath): boolean => path === '.gitignore' || path.endsWith('/.gitignore');
+    const stale = [
+      ...[...scan.entries].filter(([path, state]) => isGitignore(path) && !sameState(this.synced.get(path), state)),
+      ...[...this.synced.keys()].filter((path) => isGitignore(path) && !scan.entries.has(path)).map((path) => [path]),
+    ];
+    if (stale.length > 0) {
+      this.rules.forgetAll();
+      scan = scanLocal(this.localDir, this.rules);
+    }
     this.issues.noteOutsideLinks(scan.outsideLinks);
     const changed = new Set<RelPath>();
     for (const [path, state] of scan.entries) {
@@ -107,9 +115,13 @@ export class Replica {
     options: { forgetRemote: boolean; onProgress?: (progress: ProgressReport) => void },
   ): Promise<TransferCounts> {
     if (options.forgetRemote) this.remoteBase.clear();
+    // The container lists its side while this side is read: the request goes out before the (synchronous) scan.
+    const listed = agent.list(this.rules.prunedNames());
+    listed.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
     const scan = scanLocal(this.localDir, this.rules);
     this.issues.noteOutsideLinks(scan.outsideLinks);
-    const listing = await agent.list(this.rules.prunedNames());
+    const listing = await listed;
     if (listing === undefined) this.log('the container cannot list files (no find -printf): sending the whole folder');
     const plan = emptyPlan();
     const hashCandidates: RelPath[] = [];
@@ -185,7 +197,17 @@ export class Replica {
       if (this.isIgnoredPath(path, remote.type === 'dir')) continue;
       const local = statLocal(this.localDir, path);
       const previous = this.synced.get(path);
-      if (local !== undefined && sameContent(asSent(local), remote)) {
+      if (remote.type === 'file' && remote.size > MAX_PULLED_BYTES) {
+        if (!this.issues.errors.has(path)) {
+          this.issues.addError(
+            path,
+            `files over ${MAX_PULLED_BYTES >> 20} MiB are not brought back from the container`,
+          );
+        }
+      } else if (local?.type === 'dir' && remote.type !== 'dir') {
+        // Replacing a local folder would also remove what in it is never synced (ignored files).
+        this.issues.addConflict(path);
+      } else if (local !== undefined && sameContent(asSent(local), remote)) {
         this.markSynced(path, local, remote);
       } else if (
         (local === undefined && previous === undefined) ||
@@ -387,44 +409,16 @@ export class Replica {
   private async pull(agent: SyncAgent, paths: Set<RelPath>, listing?: Map<RelPath, RemoteEntry>): Promise<number> {
     const remote = listing ?? (await agent.stat([...paths]));
     let count = 0;
-    const write = (path: RelPath, apply: () => void): void => {
-      try {
-        apply();
+    await receiveEntries(agent, this.localDir, paths, remote, {
+      written: (path) => {
         const local = statLocal(this.localDir, path);
         const state = remote.get(path);
         if (local !== undefined && state !== undefined) this.markSynced(path, local, state);
         this.issues.clearError(path);
         count++;
-      } catch (error) {
-        this.issues.addError(
-          path,
-          (error as Error).message,
-          error instanceof UnsafePathError ? UNSAFE_PATH_CODE : undefined,
-        );
-      }
-    };
-    const sorted = [...paths].sort();
-    for (const path of sorted) {
-      const state = remote.get(path);
-      if (state?.type === 'dir') {
-        write(path, () =>
-          writeLocalEntry(this.localDir, {
-            path,
-            type: 'dir',
-            mode: state.mode,
-            mtimeNs: state.mtimeNs,
-            data: Buffer.alloc(0),
-          }),
-        );
-      }
-    }
-    const files = sorted.filter((path) => remote.get(path)?.type !== 'dir');
-    if (files.length > 0) {
-      await agent.pack(files, (entry) => {
-        if (!paths.has(entry.path) || entry.type === 'dir') return;
-        write(entry.path, () => writeLocalEntry(this.localDir, entry));
-      });
-    }
+      },
+      failed: (path, message, unsafe) => this.issues.addError(path, message, unsafe ? UNSAFE_PATH_CODE : undefined),
+    });
     return count;
   }
 

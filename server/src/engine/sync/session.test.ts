@@ -13,11 +13,12 @@ import {
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { STAGING_DIR } from './agentScript.js';
-import { localContainer, snapshot, tempDir, waitFor, type LocalContainer } from './testkit.js';
+import { localContainer, removeTempDirs, snapshot, tempDir, waitFor, type LocalContainer } from './testkit.js';
 
 const contexts: LocalContainer[] = [];
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.cleanup()));
+  removeTempDirs();
 });
 
 function setup(...args: Parameters<typeof localContainer>): LocalContainer {
@@ -371,6 +372,20 @@ describe('failures', () => {
     expect(context.session.status().errors).toEqual([
       expect.objectContaining({ localPath: join(context.local, 'trap/new.txt') }),
     ]);
+    rmSync(outside, { recursive: true });
+  });
+
+  test("a symlink planted in place of the agent's staging folder does not lead writes outside", async () => {
+    const context = setup();
+    write(context.local, 'sub/a.txt', 'one');
+    await context.session.start();
+    const outside = tempDir('outside');
+    rmSync(join(context.remote, STAGING_DIR), { recursive: true, force: true });
+    symlinkSync(outside, join(context.remote, STAGING_DIR));
+    write(context.local, 'sub/a.txt', 'two');
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'sub/a.txt'), 'utf8')).toBe('two');
+    expect(snapshot(outside).size).toBe(0);
     rmSync(outside, { recursive: true });
   });
 

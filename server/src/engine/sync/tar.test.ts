@@ -2,13 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { encodePath } from './agent.js';
 import { ByteQueue } from './byteQueue.js';
 import { UnsafePathError } from './paths.js';
 import { readTar, type ReadEntry } from './tarReader.js';
 import { RECORD, tarStream, type TarEntry } from './tarWriter.js';
-import { tempDir } from './testkit.js';
+import { removeTempDirs, tempDir } from './testkit.js';
+
+afterAll(removeTempDirs);
 
 async function readAll(archive: Buffer): Promise<ReadEntry[]> {
   const stream = new PassThrough();

@@ -44,8 +44,17 @@ export function snapshot(root: string, skip: (rel: string) => boolean = () => fa
   return result;
 }
 
+const created: string[] = [];
+
+/** A new temporary directory, removed by `removeTempDirs`. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `devmode-sync-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `devmode-sync-${prefix}-`));
+  created.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'the condition'): Promise<void> {

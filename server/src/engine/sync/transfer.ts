@@ -1,10 +1,12 @@
 /**
- * Sends a set of local entries to the container as one tar archive and reports, per path, what arrived: the state
- * that was sent (with the hash of the bytes for racily read files) or why it failed.
+ * Moves entries between the two sides. `sendArchive` sends local entries to the container as one tar archive and
+ * reports, per path, what arrived: the state that was sent (with the hash of the bytes for racily read files) or why
+ * it failed. `receiveEntries` brings entries back from the container (two-way mode) and writes them locally.
  */
-import type { SyncAgent } from './agent.js';
+import type { RemoteEntry, SyncAgent } from './agent.js';
+import { writeLocalEntry } from './localWriter.js';
 import { statLocal, type FileState } from './manifest.js';
-import { absoluteBytes, ancestors, displayPath, type RelPath } from './paths.js';
+import { absoluteBytes, ancestors, displayPath, UnsafePathError, type RelPath } from './paths.js';
 import type { ProgressReport } from './replica.js';
 import type { TarEntry } from './tarWriter.js';
 
@@ -96,4 +98,48 @@ export async function sendArchive(
   }
   onProgress?.({ files: sent.size, totalFiles: sends.size, bytes: totalBytes, totalBytes });
   return { sent, failed };
+}
+
+/** Files brought back from the container are held in memory while they are written; larger ones are reported. */
+export const MAX_PULLED_BYTES = 256 * 1024 * 1024;
+
+export interface ReceiveHandlers {
+  written(path: RelPath): void;
+  failed(path: RelPath, message: string, unsafe: boolean): void;
+}
+
+/** Writes the container's `paths` locally: folders first, then files and links read as one tar archive. */
+export async function receiveEntries(
+  agent: SyncAgent,
+  localDir: string,
+  paths: Set<RelPath>,
+  remote: Map<RelPath, RemoteEntry>,
+  handlers: ReceiveHandlers,
+): Promise<void> {
+  const write = (path: RelPath, apply: () => void): void => {
+    try {
+      apply();
+      handlers.written(path);
+    } catch (error) {
+      handlers.failed(path, (error as Error).message, error instanceof UnsafePathError);
+    }
+  };
+  const sorted = [...paths].sort();
+  const files: RelPath[] = [];
+  for (const path of sorted) {
+    const state = remote.get(path);
+    if (state?.type === 'dir') {
+      const entry = { path, type: 'dir' as const, mode: state.mode, mtimeNs: state.mtimeNs, data: Buffer.alloc(0) };
+      write(path, () => writeLocalEntry(localDir, entry));
+    } else if (state?.type === 'file' && state.size > MAX_PULLED_BYTES) {
+      handlers.failed(path, `files over ${MAX_PULLED_BYTES >> 20} MiB are not brought back from the container`, false);
+    } else {
+      files.push(path);
+    }
+  }
+  if (files.length === 0) return;
+  await agent.pack(files, (entry) => {
+    if (!paths.has(entry.path) || entry.type === 'dir') return;
+    write(entry.path, () => writeLocalEntry(localDir, entry));
+  });
 }

@@ -1,0 +1,48 @@
+/** The shapes a sync session is created with and reports through. */
+import type { SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
+import type { SyncProcess } from './agent.js';
+import type { ProgressReport } from './replica.js';
+import type { SyncStateChange } from './stateReporter.js';
+
+export interface SyncConfig {
+  mode: SyncMode;
+  ignore: string[];
+  include: string[];
+  useGitignore: boolean;
+}
+
+export interface SyncProgress extends ProgressReport {
+  operation: 'initial' | 'resync';
+}
+
+export interface SyncSnapshot {
+  state: SyncState;
+  localDir: string;
+  remoteDir: string;
+  mode: SyncMode;
+  pendingFiles: number;
+  lastSyncAt?: string;
+  errors: SyncFileError[];
+  conflicts: SyncConflict[];
+  message?: string;
+}
+
+export interface SyncSessionOptions {
+  localDir: string;
+  /** The absolute directory in the container. */
+  workDir: string;
+  config: SyncConfig;
+  /** Starts `command` in the dev container with stdin open (e.g. through `execInPod`). */
+  openRemote: (command: string[]) => Promise<SyncProcess>;
+  onState?: (change: SyncStateChange) => void;
+  onProgress?: (progress: SyncProgress) => void;
+  log?: (line: string) => void;
+  /** How long a burst of changes may keep growing after its last event, in ms (3). */
+  coalesceMs?: number;
+  /** The longest a change waits for its burst to end, in ms (25). */
+  maxCoalesceMs?: number;
+  /** How often the container is listed for changes in two-way mode, in ms (1000). */
+  remotePollMs?: number;
+  /** The first delay before reconnecting, doubled up to 5 s, in ms (250). */
+  reconnectMs?: number;
+}
