@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { devmodeBin } from '../helpers/rawServer.js';
+import { devmodeCommand } from '../helpers/rawServer.js';
 import { run, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { apply, rolledOut, snapshot } from '../e2e/devModeHelpers.js';
 
@@ -19,8 +19,11 @@ afterAll(async () => {
   await sandbox?.stop();
 }, 60_000);
 
+/** The CLI under test: the npm bin, or the single executable when DEVMODE_TEST_BIN names it. */
+const cli = devmodeCommand();
+
 function devmode(args: string[], env: NodeJS.ProcessEnv = sandbox.env) {
-  return run(process.execPath, [devmodeBin, ...args], { env, timeoutMs: 60_000 });
+  return run(cli.command, [...cli.args, ...args], { env, timeoutMs: 60_000 });
 }
 
 function project(yaml: string): string {
@@ -85,8 +88,8 @@ describe('CLI against the sandbox', () => {
   test('start stays attached, Ctrl-C (SIGINT without a terminal) ends DevMode and restores the workload', async () => {
     const before = await snapshot(sandbox, 'deployment', 'ratings');
     const child = spawn(
-      process.execPath,
-      [devmodeBin, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n'), '--output', 'json'],
+      cli.command,
+      [...cli.args, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n'), '--output', 'json'],
       {
         env: sandbox.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,8 +135,8 @@ describe('CLI against the sandbox', () => {
   test('reset restores a workload left in DevMode by a killed CLI', async () => {
     const before = await snapshot(sandbox, 'deployment', 'ratings');
     const child = spawn(
-      process.execPath,
-      [devmodeBin, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n')],
+      cli.command,
+      [...cli.args, 'start', 'deploy/ratings', '--dir', project('image: devmode/dev\n')],
       {
         env: sandbox.env,
         stdio: ['ignore', 'pipe', 'pipe'],
