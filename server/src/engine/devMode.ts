@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { ClusterClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
+import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient, ObjectRef } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import {
@@ -85,14 +86,7 @@ export interface StartRequest {
   timeoutSeconds?: number;
 }
 
-const apiVersions: Record<DevModeKind, string> = {
-  Deployment: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  DaemonSet: 'apps/v1',
-  Job: 'batch/v1',
-  CronJob: 'batch/v1',
-  Pod: 'v1',
-};
+const apiVersions: Record<DevModeKind, string> = workloadApiVersions;
 
 function workloadRef(target: { namespace: string; kind: DevModeKind; name: string }): ObjectRef {
   return { apiVersion: apiVersions[target.kind], kind: target.kind, namespace: target.namespace, name: target.name };
@@ -284,7 +278,7 @@ export class DevModeEngine {
       target = session.target;
     } else {
       target = selector.target;
-      session = [...this.sessions.values()].find((candidate) => sameTarget(candidate.target, target));
+      session = [...this.sessions.values()].find((candidate) => sameWorkload(candidate.target, target));
     }
     const cluster = await this.clusters.client(target.context);
     const records = await this.findRecords(cluster.objects, target);
@@ -731,7 +725,8 @@ function firstContainer(workload: KubeObject): string {
   return containers[0]?.name ?? '';
 }
 
-function sameTarget(a: WorkloadTarget, b: WorkloadTarget): boolean {
+/** True when both name the same workload (the container aside). */
+export function sameWorkload(a: WorkloadTarget, b: WorkloadTarget): boolean {
   return (
     a.namespace === b.namespace && a.kind === b.kind && a.name === b.name && (a.context ?? '') === (b.context ?? '')
   );

@@ -4,7 +4,14 @@
  * as it was: if the forwards or the first sync cannot start, DevMode is undone before the error is returned.
  */
 import type { Clusters } from './clusters.js';
-import type { DevModeEngine, DevModeReporter, DevSession, StartRequest, WorkloadTarget } from './devMode.js';
+import {
+  sameWorkload,
+  type DevModeEngine,
+  type DevModeReporter,
+  type DevSession,
+  type StartRequest,
+  type WorkloadTarget,
+} from './devMode.js';
 import { execInPod } from '../kube/exec.js';
 import type { KubeObject } from '../kube/objects.js';
 import { isPodStarted } from './podTargets.js';
@@ -166,12 +173,6 @@ export class DevSessions {
 
 function sessionOf(pod: KubeObject): string | undefined {
   return pod.metadata.labels?.[sessionLabel] ?? pod.metadata.annotations?.[sessionLabel];
-}
-
-function sameWorkload(a: WorkloadTarget, b: WorkloadTarget): boolean {
-  return (
-    a.namespace === b.namespace && a.kind === b.kind && a.name === b.name && (a.context ?? '') === (b.context ?? '')
-  );
 }
 
 function formatBytes(bytes: number): string {

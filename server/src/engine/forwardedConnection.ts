@@ -7,6 +7,9 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+/** How much may wait for the local client before the pod side is paused. */
+const localBacklogLimit = 1024 * 1024;
+
 export interface ForwardedConnectionOptions {
   /** Dials the pod side; undefined when no pod can be reached in time. */
   dial(): Promise<Duplex | undefined>;
@@ -82,7 +85,10 @@ export class ForwardedConnection {
     remote.on('data', (chunk: Buffer) => {
       if (this.remote !== remote) return;
       this.forget();
-      if (!this.local.write(chunk)) remote.pause();
+      // A socket's own high-water mark (64 KiB) is about one chunk: pausing at it would stall the stream at every
+      // chunk. The pod side is paused only once a real backlog builds up; 'drain' resumes it.
+      this.local.write(chunk);
+      if (this.local.writableLength > localBacklogLimit) remote.pause();
     });
     this.local.on('drain', () => {
       if (this.remote === remote) remote.resume();

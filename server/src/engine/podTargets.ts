@@ -2,6 +2,7 @@
  * From a target (a workload or one pod) to its pods: how to select them, which one is the newest ready, and a watch
  * that keeps that answer current while pods are replaced.
  */
+import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 
 export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
@@ -34,14 +35,7 @@ export class TargetNotFoundError extends Error {
   }
 }
 
-const apiVersions: Record<WorkloadKindName, string> = {
-  Deployment: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  DaemonSet: 'apps/v1',
-  Job: 'batch/v1',
-  CronJob: 'batch/v1',
-  Pod: 'v1',
-};
+const apiVersions: Record<WorkloadKindName, string> = workloadApiVersions;
 
 /** How a target's pods are found. */
 export interface PodSelection {

@@ -31,3 +31,13 @@ export function collectionPath(apiVersion: string, kind: string, namespace: stri
     namespace !== undefined && !clusterScoped.has(kind) ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${prefix}${scope}/${pluralOf(kind)}`;
 }
+
+/** The API version of each workload kind DevMode works on. */
+export const workloadApiVersions = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Pod: 'v1',
+} as const;
