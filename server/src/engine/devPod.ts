@@ -33,7 +33,7 @@ export interface WaitForDevPodOptions {
 }
 
 /** How long the dev container must keep running before the start counts as done. */
-const settleMs = 600;
+const settleMs = 300;
 
 /** Reasons a container can wait for that will not fix themselves: fail at once with the cluster's explanation. */
 const imagePullReasons = new Set(['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
