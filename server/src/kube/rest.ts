@@ -12,7 +12,13 @@ export class RestTransport {
   public constructor(private readonly kubeConfig: k8s.KubeConfig) {}
 
   public async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const response = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    const response = await this.send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      contentType,
+      requestTimeoutMs,
+    );
     const text = await readAll(response);
     if ((response.statusCode ?? 0) >= 400) throw statusError(response.statusCode ?? 0, text, method, path);
     return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -31,6 +37,7 @@ export class RestTransport {
     path: string,
     body: string | undefined,
     contentType: string | undefined,
+    timeoutMs?: number,
   ): Promise<IncomingMessage> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (cluster === null) throw new KubeError(0, 'ContextNotFound', 'the kubeconfig has no current cluster');
@@ -56,10 +63,24 @@ export class RestTransport {
       req.once('error', (error: NodeJS.ErrnoException) =>
         reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`)),
       );
+      // A request to an API server that stopped answering must fail, not hang the operation waiting on it.
+      if (timeoutMs !== undefined) {
+        req.setTimeout(timeoutMs, () =>
+          req.destroy(
+            Object.assign(
+              new Error(`no answer to ${method} ${path.split('?')[0] ?? path} within ${timeoutMs / 1000} s`),
+              { code: 'Timeout' },
+            ),
+          ),
+        );
+      }
       req.end(body);
     });
   }
 }
+
+/** How long a plain (non-streaming) API request may take. */
+const requestTimeoutMs = 60_000;
 
 function readAll(response: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
