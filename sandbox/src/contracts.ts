@@ -75,6 +75,39 @@ export class ApiError extends Error {
   }
 }
 
+/** A `metav1.Status` body, as a real API server answers every error. */
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure' | 'Success';
+  message?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+  code: number;
+}
+
+export function statusOf(error: ApiError): Status {
+  const status: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: error.message,
+    reason: error.reason,
+    code: error.code,
+  };
+  if (error.details !== undefined) status.details = error.details;
+  return status;
+}
+
+/** Any thrown value as the ApiError a client should see; unexpected errors become 500 InternalError. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
+}
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface WatchEvent {

@@ -1,44 +1,12 @@
 /** Small HTTP helpers shared by the API handlers: JSON bodies, `metav1.Status` errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from '../contracts.js';
+import { ApiError, statusOf, toApiError, type Status } from '../contracts.js';
 import { decodeProtobufObject } from './protobuf.js';
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 /** The largest request body accepted, as a real server limits it (3 MiB). */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-export interface Status {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, never>;
-  status: 'Failure' | 'Success';
-  message?: string;
-  reason?: string;
-  details?: Record<string, unknown>;
-  code: number;
-}
-
-export function statusOf(error: ApiError): Status {
-  const status: Status = {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: error.message,
-    reason: error.reason,
-    code: error.code,
-  };
-  if (error.details !== undefined) status.details = error.details;
-  return status;
-}
-
-/** Any thrown value as the ApiError a client should see; unexpected errors become 500 InternalError. */
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
-}
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
@@ -100,3 +68,6 @@ export function wantsTable(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
   return accept.split(',').some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part));
 }
+
+/** Re-exported for the API's modules, which take their HTTP helpers from here. */
+export { statusOf, toApiError, type Status };
