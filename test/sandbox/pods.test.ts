@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { descendantsOf, processesMentioning, stillRunning, waitFor } from '../../sandbox/src/kubelet/testkit.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
@@ -146,6 +146,10 @@ describe('a kubelet that dies', () => {
       setInterval(() => {}, 1000);
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    // Whatever this test asserts, the kubelet it started must not outlive it.
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
     // The container's root directory is under the state dir, so its bwrap command line names it.
     await waitFor('pod processes', () => processesMentioning(stateDir).length >= 2, 20_000);
     await waitFor('container started', () => processesMentioning('sleep 300').length > 0, 20_000);
