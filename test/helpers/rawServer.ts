@@ -49,7 +49,8 @@ export class RawServer {
     this.child.stderr.on('data', (chunk: string) => (this.stderr += chunk));
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => resolve(code));
+      // 'close' comes after 'exit' once stdout and stderr are drained, so everything the process printed is here.
+      this.child.once('close', (code) => resolve(code));
       // A command that cannot start (say a wrong DEVMODE_TEST_BIN) shows up in stderr, which waitFor reports.
       this.child.once('error', (error) => {
         this.stderr += `cannot run ${devmode.command}: ${error.message}\n`;
@@ -99,6 +100,18 @@ export class RawServer {
         });
       });
     }
+  }
+
+  /**
+   * Resolves with stderr once it matches. Stderr is a separate pipe from stdout, so a diagnostic may arrive after a
+   * response that the server sent later.
+   */
+  public async stderrMatching(pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.stderr) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.stderr;
   }
 
   public kill(): void {
