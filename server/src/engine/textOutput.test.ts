@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TextOutput } from './textOutput.js';
 
 function collector(): { sent: string[]; output: TextOutput } {
@@ -57,23 +57,30 @@ describe('TextOutput', () => {
   });
 
   it('sends a short burst at once, then paces a flood', async () => {
-    const sentAt: number[] = [];
-    const output = new TextOutput(() => void sentAt.push(Date.now()), {
-      minIntervalMs: 40,
-      burst: 2,
-      highWaterMark: 1e6,
-    });
-    const started = Date.now();
-    for (let i = 0; i < 6; i++) {
-      output.write(Buffer.from(`chunk ${i}`));
-      await tick(1);
+    // Fake timers make the pacing exact; on a loaded machine real ones would make the thresholds flaky.
+    vi.useFakeTimers();
+    try {
+      const sentAt: number[] = [];
+      const output = new TextOutput(() => void sentAt.push(Date.now()), {
+        minIntervalMs: 40,
+        burst: 2,
+        highWaterMark: 1e6,
+      });
+      const started = Date.now();
+      for (let i = 0; i < 6; i++) {
+        output.write(Buffer.from(`chunk ${i}`));
+        await vi.advanceTimersByTimeAsync(1);
+      }
+      await vi.advanceTimersByTimeAsync(200);
+      // The first two go out at once (interactive echo is never held); the rest at most one per 40 ms.
+      expect(sentAt[0]! - started).toBeLessThan(15);
+      expect(sentAt[1]! - started).toBeLessThan(15);
+      expect(sentAt.length).toBeGreaterThanOrEqual(3);
+      expect(sentAt.length).toBeLessThanOrEqual(5);
+      for (let i = 3; i < sentAt.length; i++) expect(sentAt[i]! - sentAt[i - 1]!).toBeGreaterThanOrEqual(35);
+    } finally {
+      vi.useRealTimers();
     }
-    await tick(200);
-    // The first two go out at once (interactive echo is never held); the rest at most one per 40 ms.
-    expect(sentAt[0]! - started).toBeLessThan(15);
-    expect(sentAt[1]! - started).toBeLessThan(15);
-    expect(sentAt.length).toBeLessThanOrEqual(5);
-    for (let i = 3; i < sentAt.length; i++) expect(sentAt[i]! - sentAt[i - 1]!).toBeGreaterThanOrEqual(35);
   });
 
   it('ends an incomplete trailing character as a replacement character rather than dropping it', async () => {
