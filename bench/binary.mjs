@@ -1,16 +1,15 @@
 // The single executable (dist/devmode): its size, cold start to the first initialize response and idle RSS of
 // `serve --stdio`, next to the same bundle run by plain node (`node dist/devmode.cjs`) measured in the same run.
 // Builds the executable first when it is missing or older than its sources.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { frame, median, report, rssMiB } from './lib.mjs';
+import { coldStart as spawnAndInitialize, median, report, rssMiB } from './lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const binary = fileURLToPath(new URL('../dist/devmode', import.meta.url));
 const bundle = fileURLToPath(new URL('../dist/devmode.cjs', import.meta.url));
 const buildScript = fileURLToPath(new URL('../build/buildBinary.mjs', import.meta.url));
-const initialize = frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { clientInfo: { name: 'bench' } } });
 const goal = { coldStartMs: 120, rssMiB: 90 };
 
 const variants = {
@@ -18,21 +17,9 @@ const variants = {
   bundle: { command: process.execPath, args: [bundle, 'serve', '--stdio'] },
 };
 
-/** Spawns the server, sends initialize, resolves with the time to the response and the live child. */
+/** A variant's cold start: spawn, initialize, first response. */
 function coldStart({ command, args }) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
-    let seen = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      seen += chunk;
-      if (seen.includes('"serverInfo"')) resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, child });
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before answering initialize`)));
-    child.stdin.write(initialize);
-  });
+  return spawnAndInitialize(command, args);
 }
 
 async function stop(child) {

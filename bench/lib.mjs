@@ -45,3 +45,30 @@ export function frame(message) {
   const body = Buffer.from(JSON.stringify(message), 'utf8');
   return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
 }
+
+const initializeFrame = frame({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { clientInfo: { name: 'bench' } },
+});
+
+/**
+ * Spawns `command args` (a devmode server on stdio), sends initialize, and resolves with the time to the response
+ * and the live child.
+ */
+export function coldStart(command, args) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    let seen = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      if (seen.includes('"serverInfo"')) resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, child });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before answering initialize`)));
+    child.stdin.write(initializeFrame);
+  });
+}

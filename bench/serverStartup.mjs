@@ -2,26 +2,13 @@
 // next to `node -e 0` (the floor any Node program pays) measured in the same run.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { frame, median, report, rssMiB, timeCommand } from './lib.mjs';
+import { coldStart as spawnAndInitialize, median, report, rssMiB, timeCommand } from './lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const bin = fileURLToPath(new URL('../server/bin/devmode.mjs', import.meta.url));
-const initialize = frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { clientInfo: { name: 'bench' } } });
 
-/** Spawns the server, sends initialize, resolves with the time to the response and the live child. */
 function coldStart() {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [bin, 'serve', '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    let seen = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      seen += chunk;
-      if (seen.includes('"serverInfo"')) resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, child });
-    });
-    child.once('error', reject);
-    child.stdin.write(initialize);
-  });
+  return spawnAndInitialize(process.execPath, [bin, 'serve', '--stdio']);
 }
 
 export async function run() {
