@@ -142,12 +142,28 @@ export class DevModeEngine {
     const config = this.loadConfig(request, workload);
     let touched = false;
     try {
-      const plan = this.plan(workload, target, config, request.mode, sessionId);
+      let planned = workload;
+      let plan = this.plan(planned, target, config, request.mode, sessionId);
       const namespace = target.namespace;
 
       throwIfCancelled(signal);
       if (plan.recordPatch !== undefined) {
-        await this.recordOriginal(objects, workload, plan.recordPatch.patch);
+        // The record carries the resourceVersion read, so a concurrent write (often a controller updating status)
+        // is a conflict: read again and record what is there now, unless someone else started DevMode meanwhile.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.recordOriginal(objects, planned, plan.recordPatch?.patch ?? {});
+            break;
+          } catch (error) {
+            if (!(error instanceof KubeError && error.status === 409) || attempt >= conflictRetries) throw error;
+            const current = await objects.get(workloadRef(target));
+            if (current === undefined) throw notFound(target, cluster);
+            const other = this.recordOf(current);
+            if (other !== undefined) throw alreadyInDevMode(target, other);
+            planned = current;
+            plan = this.plan(planned, target, config, request.mode, sessionId);
+          }
+        }
         touched = true;
         failpoint('start:afterRecord');
       }

@@ -1,4 +1,5 @@
-import type { ObjectClient } from '../kube/objects.js';
+import { KubeError } from '../kube/errors.js';
+import type { KubeObject, ObjectClient } from '../kube/objects.js';
 
 /** Where a clamped HPA keeps its own bounds until DevMode ends. */
 export const hpaRecordAnnotation = 'devmode.dev/original-hpa';
@@ -26,17 +27,42 @@ export async function clampHpas(
     if (spec.scaleTargetRef?.kind !== kind || spec.scaleTargetRef.name !== name) continue;
     clamped.push(hpa.metadata.name);
     if (hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined) continue;
-    const record = JSON.stringify({ minReplicas: spec.minReplicas ?? null, maxReplicas: spec.maxReplicas ?? null });
-    await objects.patch(
-      { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: hpa.metadata.name },
-      {
-        metadata: { resourceVersion: hpa.metadata.resourceVersion, annotations: { [hpaRecordAnnotation]: record } },
-        spec: { minReplicas: 1, maxReplicas: 1 },
-      },
-      'merge',
-    );
+    await pinHpa(objects, hpa);
   }
   return clamped;
+}
+
+/**
+ * Records the HPA's bounds on it and pins it to one replica, with the resourceVersion read as a precondition; the
+ * autoscaler updates its status all the time, so a conflict is read again and retried.
+ */
+async function pinHpa(objects: ObjectClient, first: KubeObject): Promise<void> {
+  const ref = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    namespace: first.metadata.namespace,
+    name: first.metadata.name,
+  };
+  let hpa: KubeObject | undefined = first;
+  for (let attempt = 1; hpa !== undefined; attempt++) {
+    if (hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined) return;
+    const spec = (hpa.spec ?? {}) as HpaSpec;
+    const record = JSON.stringify({ minReplicas: spec.minReplicas ?? null, maxReplicas: spec.maxReplicas ?? null });
+    try {
+      await objects.patch(
+        ref,
+        {
+          metadata: { resourceVersion: hpa.metadata.resourceVersion, annotations: { [hpaRecordAnnotation]: record } },
+          spec: { minReplicas: 1, maxReplicas: 1 },
+        },
+        'merge',
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof KubeError && error.status === 409) || attempt >= 5) throw error;
+      hpa = await objects.get(ref);
+    }
+  }
 }
 
 /** Gives every HPA clamped for the workload its recorded bounds back and removes the record. */
