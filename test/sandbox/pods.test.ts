@@ -4,7 +4,7 @@
  * container, an unknown image shows ImagePullBackOff; and a kubelet killed outright leaves no process behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -130,6 +130,18 @@ describe('pods through kubectl', () => {
   }, 60_000);
 });
 
+/** True once both the pod's sandbox command and its container command run under `root` as processes of their own. */
+function runningCommands(root: number): boolean {
+  const commands = descendantsOf(root).map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    } catch {
+      return '';
+    }
+  });
+  return commands.includes('sleep infinity') && commands.includes('sleep 300');
+}
+
 describe('a kubelet that dies', () => {
   it('takes its pod processes with it', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'kubelet-killed-'));
@@ -152,12 +164,23 @@ describe('a kubelet that dies', () => {
     });
     // The container's root directory is under the state dir, so its bwrap command line names it.
     await waitFor('pod processes', () => processesMentioning(stateDir).length >= 2, 20_000);
-    await waitFor('container started', () => processesMentioning('sleep 300').length > 0, 20_000);
-    // The sandbox, its relay, the container and its command: wait until all of them exist before the snapshot.
-    await waitFor('all pod processes', () => descendantsOf(child.pid ?? -1).length >= 4, 20_000);
+    // Both commands must run as themselves (not just appear on the command line of the nsenter or bwrap that
+    // will start them): a process killed mid-start is a different test. The sandbox holds `sleep infinity`.
+    await waitFor('pod sandbox and container running', () => runningCommands(child.pid ?? -1), 20_000);
     const podProcesses = descendantsOf(child.pid ?? -1);
     child.kill('SIGKILL');
-    await waitFor('no pod process left', () => stillRunning(podProcesses).length === 0, 10_000);
+    await waitFor('no pod process left', () => stillRunning(podProcesses).length === 0, 10_000).catch(
+      (error: Error) => {
+        const left = stillRunning(podProcesses).map((pid) => {
+          try {
+            return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+          } catch {
+            return `${pid}`;
+          }
+        });
+        throw new Error(`${error.message}; still running: ${left.join('; ')}`);
+      },
+    );
     expect(processesMentioning(stateDir)).toEqual([]);
   }, 60_000);
 });
