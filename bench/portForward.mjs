@@ -6,7 +6,7 @@ import { median, report } from './lib.mjs';
 import { elapsedMs, httpGet, readyPods, startDevmode, startSandbox, waitFor } from './streamsLib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
-const transfers = Math.max(3, Math.round(runs / 4));
+const transfers = Math.max(3, Math.round(runs / 2));
 const replacements = Math.max(3, Math.round(runs / 6));
 const BLOB_BYTES = 50 * 1024 * 1024;
 

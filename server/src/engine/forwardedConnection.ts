@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { canDeliver } from '../kube/portForward.js';
 
 /** How much may wait for the local client before the pod side is paused. */
 const localBacklogLimit = 1024 * 1024;
@@ -82,17 +83,28 @@ export class ForwardedConnection {
     remote.on('drain', () => {
       if (this.remote === remote) this.local.resume();
     });
-    remote.on('data', (chunk: Buffer) => {
-      if (this.remote !== remote) return;
-      this.forget();
-      // A socket's own high-water mark (64 KiB) is about one chunk: pausing at it would stall the stream at every
-      // chunk. The pod side is paused only once a real backlog builds up; 'drain' resumes it.
-      this.local.write(chunk);
-      if (this.local.writableLength > localBacklogLimit) remote.pause();
-    });
-    this.local.on('drain', () => {
-      if (this.remote === remote) remote.resume();
-    });
+    if (canDeliver(remote)) {
+      // The pod connection writes into the local socket itself, coalescing reads into few large writes.
+      remote.deliverTo(
+        this.local,
+        () => {
+          if (this.remote === remote) this.forget();
+        },
+        localBacklogLimit,
+      );
+    } else {
+      remote.on('data', (chunk: Buffer) => {
+        if (this.remote !== remote) return;
+        this.forget();
+        // A socket's own high-water mark (64 KiB) is about one chunk: pausing at it would stall the stream at
+        // every chunk. The pod side is paused only once a real backlog builds up; 'drain' resumes it.
+        this.local.write(chunk);
+        if (this.local.writableLength > localBacklogLimit) remote.pause();
+      });
+      this.local.on('drain', () => {
+        if (this.remote === remote) remote.resume();
+      });
+    }
     remote.once('end', () => {
       if (this.remote === remote && !this.local.destroyed) this.local.end();
     });

@@ -95,3 +95,19 @@ describe('ChannelSocket', () => {
     expect(closed).toEqual([1000, 'done']);
   });
 });
+
+describe('ChannelSocket masking', () => {
+  it('masks payloads of every length the way a server unmasks them', () => {
+    const { socket, written } = fakeSocket();
+    const channelSocket = new ChannelSocket(socket, 'v4.channel.k8s.io', Buffer.alloc(0), {
+      data: () => undefined,
+      close: () => undefined,
+    });
+    const sizes = [0, 1, 2, 3, 4, 5, 7, 124, 125, 126, 127, 1000, 65_534, 65_535, 70_001];
+    const payloads = sizes.map((size) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + size) & 0xff)));
+    for (const payload of payloads) channelSocket.send(3, payload);
+    expect(written.map((frame) => clientPayload(frame))).toEqual(
+      payloads.map((payload) => ({ opcode: 2, payload: Buffer.concat([Buffer.from([3]), payload]) })),
+    );
+  });
+});

@@ -2,18 +2,22 @@
  * A WebSocket client (RFC 6455) specialised for the Kubernetes channel protocols, for bulk streams. It never
  * reassembles messages: each piece of payload is handed on as a slice of what the socket read, tagged with the
  * channel named by its message's first byte. A general client copies every frame that spans two reads and again
- * when it joins fragments, which at port-forward rates costs more than the transfer itself.
+ * when it joins fragments, which at port-forward rates costs more than the transfer itself. The connection reads
+ * into one reused buffer (see upgrade.ts), so a bulk stream allocates nothing per read.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { ClusterClient } from './client.js';
 import { KubeError } from './errors.js';
+import { requestUpgrade, UpgradeFailure } from './upgrade.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-const agents = new WeakMap<ClusterClient, Agent>();
+/** The last TLS session per cluster, so that a new connection resumes it instead of a full handshake. */
+const sessions = new WeakMap<ClusterClient, Buffer>();
 
 /** How long the API server may take to answer the upgrade request. */
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -27,7 +31,10 @@ export const ExecChannel = { Stdin: 0, Stdout: 1, Stderr: 2, Status: 3, Resize: 
 const Opcode = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
 export interface ChannelSocketEvents {
-  /** A piece of a message's payload on `channel`; pieces of one message arrive in order. */
+  /**
+   * A piece of a message's payload on `channel`; pieces of one message arrive in order. The piece may be a view of
+   * a read buffer that is reused once this returns: copy what must be kept.
+   */
   data(channel: number, data: Buffer): void;
   /** The connection closed; `code` 1006 when it ended without a close frame. */
   close(code: number, reason: string): void;
@@ -60,14 +67,39 @@ export async function connectChannelSocket(
     },
   };
   await cluster.kubeConfig.applyToHTTPSOptions(options);
-  const plain = url.protocol === 'http:';
-  if (plain) delete options.agent;
-  else if (options.agent instanceof Agent) {
-    // One agent per cluster keeps its TLS sessions, so a new connection resumes one instead of a full handshake.
-    const cached = agents.get(cluster);
-    if (cached !== undefined) options.agent = cached;
-    else agents.set(cluster, options.agent);
+  const check = (headers: Record<string, string | string[] | undefined>): string | undefined => {
+    const accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+    const protocol = headers['sec-websocket-protocol'];
+    return headers['sec-websocket-accept'] === accept && typeof protocol === 'string' && protocols.includes(protocol)
+      ? protocol
+      : undefined;
+  };
+  const badHandshake = (): KubeError =>
+    new KubeError(0, 'BadHandshake', `the API server answered ${path.split('?')[0]} with a bad handshake`);
+  if (cluster.kubeConfig.getCurrentCluster()?.proxyUrl === undefined) {
+    const connection = await requestUpgrade(
+      {
+        url,
+        headers: upgradeHeaders(options),
+        tls: tlsOptions(options, sessions.get(cluster)),
+        timeoutMs: handshakeTimeoutMs,
+        onSession: (session) => sessions.set(cluster, session),
+      },
+      (response) => statusError(response.status, response.body.toString('utf8'), path),
+    ).catch((error: unknown) => {
+      throw error instanceof UpgradeFailure ? new KubeError(0, error.code, error.message) : error;
+    });
+    const protocol = check(connection.response.headers);
+    if (protocol === undefined) {
+      connection.socket.destroy();
+      throw badHandshake();
+    }
+    return new ChannelSocket(connection.socket, protocol, Buffer.alloc(0), events, (reader) => connection.read(reader));
   }
+  // Through a proxy, the proxy's agent opens the connection, and reads allocate as Node's sockets do.
+  const plain = url.protocol === 'http:';
   return new Promise((resolve, reject) => {
     const req: ClientRequest = (plain ? httpRequest : httpsRequest)(options);
     // A dial without a deadline is how forwards end up stuck while looking healthy.
@@ -84,13 +116,10 @@ export async function connectChannelSocket(
     req.once('close', () => clearTimeout(timer));
     req.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
       clearTimeout(timer);
-      const accept = createHash('sha1')
-        .update(key + GUID)
-        .digest('base64');
-      const protocol = response.headers['sec-websocket-protocol'] ?? '';
-      if (response.headers['sec-websocket-accept'] !== accept || !protocols.includes(protocol)) {
+      const protocol = check(response.headers);
+      if (protocol === undefined) {
         socket.destroy();
-        reject(new KubeError(0, 'BadHandshake', `the API server answered ${path.split('?')[0]} with a bad handshake`));
+        reject(badHandshake());
         return;
       }
       resolve(new ChannelSocket(socket, protocol, head, events));
@@ -110,6 +139,27 @@ export async function connectChannelSocket(
   });
 }
 
+/** The request's headers as the upgrade sends them, the kubeconfig's credentials included. */
+function upgradeHeaders(options: RequestOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  if (typeof options.auth === 'string') headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  return headers;
+}
+
+/** The TLS settings the kubeconfig put on the request options. */
+function tlsOptions(options: RequestOptions, session: Buffer | undefined): ConnectionOptions {
+  const picked: ConnectionOptions = {};
+  for (const name of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) Object.assign(picked, { [name]: value });
+  }
+  if (session !== undefined) picked.session = session;
+  return picked;
+}
+
 function statusError(status: number, text: string, path: string): KubeError {
   let body: { message?: string; reason?: string } = {};
   try {
@@ -123,9 +173,17 @@ function statusError(status: number, text: string, path: string): KubeError {
   });
 }
 
-/** Applies the frame mask in place. */
+/** Applies the frame mask in place, a 32-bit word at a time where the payload is aligned for it. */
 function mask(data: Buffer, key: Buffer, offset: number): void {
-  for (let i = 0; i < data.length - offset; i++) data[offset + i]! ^= key[i & 3]!;
+  const length = data.length - offset;
+  let done = 0;
+  if ((data.byteOffset + offset) % 4 === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset + offset, length >>> 2);
+    const word = key.readUInt32LE(0);
+    for (let i = 0; i < words.length; i++) words[i]! ^= word;
+    done = words.length * 4;
+  }
+  for (let i = done; i < length; i++) data[offset + i]! ^= key[i & 3]!;
 }
 
 export class ChannelSocket {
@@ -147,9 +205,11 @@ export class ChannelSocket {
     public readonly protocol: string,
     head: Buffer,
     private readonly events: ChannelSocketEvents,
+    reads?: (reader: (view: Buffer) => void) => void,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    if (reads !== undefined) reads((view) => this.read(view));
+    else socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', () => undefined);
     socket.once('close', () => {
       this.closed = true;
@@ -210,7 +270,9 @@ export class ChannelSocket {
   private frame(opcode: number, data: Buffer, channel?: number): Buffer {
     const length = data.length + (channel === undefined ? 0 : 1);
     const headerLength = 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + 4;
-    const frame = Buffer.allocUnsafe(headerLength + length);
+    // The payload starts on a 4-byte boundary so that masking can go a word at a time.
+    const padding = (4 - (headerLength % 4)) % 4;
+    const frame = Buffer.allocUnsafe(padding + headerLength + length).subarray(padding);
     frame[0] = 0x80 | opcode;
     if (length < 126) {
       frame[1] = 0x80 | length;
@@ -282,7 +344,7 @@ export class ChannelSocket {
 
   private payload(data: Buffer): void {
     if (this.opcode >= Opcode.Close) {
-      this.control.push(data);
+      this.control.push(Buffer.from(data));
       return;
     }
     let rest = data;

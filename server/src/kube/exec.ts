@@ -170,9 +170,10 @@ class ExecSession implements RemoteProcess {
   public received(channel: number, data: Buffer): void {
     if (channel === ExecChannel.Stdout || channel === ExecChannel.Stderr) {
       const stream = channel === ExecChannel.Stdout ? this.stdout : this.stderr;
-      if (!stream.push(data)) this.socket?.pause();
+      // The data is a view of the socket's reused read buffer: what is queued is a copy.
+      if (!stream.push(Buffer.from(data))) this.socket?.pause();
     } else if (channel === ExecChannel.Status) {
-      this.statusPieces.push(data);
+      this.statusPieces.push(Buffer.from(data));
     } else if (channel === ExecChannel.Close) {
       if (data[0] === ExecChannel.Stdout) this.stdout.push(null);
       if (data[0] === ExecChannel.Stderr) this.stderr.push(null);
