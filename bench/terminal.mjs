@@ -2,7 +2,7 @@
 // same sandbox pod in the same run: the time to a first prompt and the echo latency of one keystroke.
 import { createRequire } from 'node:module';
 import { median, report } from './lib.mjs';
-import { elapsedMs, startDevmode, startSandbox, waitFor } from './streamsLib.mjs';
+import { elapsedMs, startDevmode, startSandbox } from './streamsLib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const keystrokes = Math.max(20, runs * 2);
@@ -17,12 +17,43 @@ spec:
   - {name: main, image: devmode/dev, command: [sleep, infinity]}
 `;
 
+/**
+ * What a terminal printed so far, and a wait for it to print something that resolves as the output arrives:
+ * no polling, which would either blur the figures or, spinning, take a core from the processes being measured.
+ */
+function outputLog() {
+  let text = '';
+  let waiter;
+  return {
+    text: () => text,
+    append(data) {
+      text += data;
+      waiter?.();
+    },
+    until(predicate, timeoutMs, what) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiter = undefined;
+          reject(new Error(`no ${what} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiter = () => {
+          if (!predicate(text)) return;
+          waiter = undefined;
+          clearTimeout(timer);
+          resolve();
+        };
+        waiter();
+      });
+    },
+  };
+}
+
 /** A terminal seen from outside: what it printed so far, and a way to type. */
 function devmodeTerminal(devmode) {
-  let output = '';
+  const output = outputLog();
   let id;
   const stop = devmode.onNotification((method, params) => {
-    if (method === 'terminal/didOutput' && params.terminalId === id) output += params.data;
+    if (method === 'terminal/didOutput' && params.terminalId === id) output.append(params.data);
   });
   return {
     async open() {
@@ -32,7 +63,7 @@ function devmodeTerminal(devmode) {
         rows: 24,
       }));
     },
-    output: () => output,
+    output,
     type: (data) => devmode.notify('terminal/input', { terminalId: id, data }),
     async close() {
       await devmode.request('terminal/close', { terminalId: id }).catch(() => undefined);
@@ -42,7 +73,7 @@ function devmodeTerminal(devmode) {
 }
 
 function kubectlTerminal(sandbox) {
-  let output = '';
+  const output = outputLog();
   let child;
   return {
     open() {
@@ -51,9 +82,9 @@ function kubectlTerminal(sandbox) {
         rows: 24,
         env: sandbox.env,
       });
-      child.onData((data) => (output += data));
+      child.onData((data) => output.append(data));
     },
-    output: () => output,
+    output,
     type: (data) => child.write(data),
     close() {
       child.kill();
@@ -67,7 +98,7 @@ const prompt = /[$#] $/;
 async function firstPromptMs(terminal) {
   const started = process.hrtime.bigint();
   await terminal.open();
-  await waitFor(() => prompt.test(terminal.output()), 20_000, 'a prompt');
+  await terminal.output.until((text) => prompt.test(text), 20_000, 'prompt');
   return elapsedMs(started);
 }
 
@@ -77,10 +108,11 @@ async function echoLatencies(terminal) {
   for (let i = 0; i < keystrokes; i++) {
     // A fast typist's pace: keystrokes come tens of milliseconds apart, not back to back.
     await new Promise((resolve) => setTimeout(resolve, 40));
-    const before = terminal.output().length;
+    const before = terminal.output.text().length;
     const started = process.hrtime.bigint();
+    const echoed = terminal.output.until((text) => text.slice(before).includes('x'), 10_000, 'echo');
     await terminal.type('x');
-    await waitForEcho(terminal, before);
+    await echoed;
     latencies.push(elapsedMs(started));
     // Clear the line now and then, so that the shell never sees a long command.
     if (i % 10 === 9) {
@@ -89,18 +121,6 @@ async function echoLatencies(terminal) {
     }
   }
   return latencies;
-}
-
-function waitForEcho(terminal, before) {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 10_000;
-    const check = () => {
-      if (terminal.output().slice(before).includes('x')) resolve();
-      else if (Date.now() > deadline) reject(new Error('no echo within 10 s'));
-      else setImmediate(check);
-    };
-    check();
-  });
 }
 
 export async function run() {
