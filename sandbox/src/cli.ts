@@ -12,7 +12,7 @@ import { ensureCredentials } from './api/credentials.js';
 import { runSandbox, sandboxPaths, type SandboxInfo } from './daemon.js';
 import { runNodeHelper } from './kubelet/relay.js';
 import { HELPER_SUBCOMMAND } from './locations.js';
-import { isAlive, processFamily, stillRunning } from './processes.js';
+import { isAlive, listProcesses, processFamily, stillRunning, type ProcessInfo } from './processes.js';
 
 export interface SelfCommand {
   /** The executable that runs this program (usually `process.execPath`). */
@@ -128,7 +128,40 @@ async function runningPid(stateDir: string, out: (line: string) => void): Promis
   await rm(paths.pid, { force: true });
   await rm(paths.info, { force: true });
   out(`removed a stale pid file (process ${pid} is not a running sandbox)`);
+  const leftovers = leftoverPodProcesses(pid, stateDir);
+  for (const p of leftovers) signalQuietly(p.pid, 'SIGKILL');
+  if (leftovers.length > 0) {
+    out(
+      `killed ${leftovers.length} pod process(es) the stopped sandbox left running: ${leftovers.map((p) => p.pid).join(', ')}`,
+    );
+  }
   return undefined;
+}
+
+/**
+ * Pod processes of a daemon that died without stopping them (killed while it was starting a container, before the
+ * container's sandbox could tie itself to the daemon). The daemon led its own session, and every pod process names
+ * the state directory on its command line; both must match, so no unrelated process is ever signalled.
+ */
+function leftoverPodProcesses(daemonPid: number, stateDir: string): ProcessInfo[] {
+  return listProcesses().filter((p) => {
+    if (p.sid !== daemonPid || p.pid === daemonPid) return false;
+    try {
+      return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8')
+        .split('\0')
+        .some((arg) => arg.startsWith(`${stateDir}/`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // It ended on its own meanwhile.
+  }
 }
 
 /** GETs `path` from the sandbox's API with its token and CA; resolves with the status code and body. */

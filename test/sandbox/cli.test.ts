@@ -2,11 +2,14 @@
  * The sandbox CLI as a user meets it: start, status, a second start, stop, a second stop, a stale pid file,
  * a restart that keeps the cluster's objects, and a clear message when bubblewrap is missing.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../sandbox/src/kubelet/testkit.js';
+import { listProcesses } from '../../sandbox/src/processes.js';
 import { sandboxCli, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
@@ -89,6 +92,39 @@ describe('sandbox CLI', () => {
       );
       expect(stopped.code).toBe(0);
     } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('kills what a killed sandbox left of its pods, and nothing else of its session', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-leftover-'));
+    // A stand-in for a daemon killed mid-start: a session leader that is gone, leaving two processes in its
+    // session, one naming the state directory as pod processes do, one not.
+    const leader = spawn(
+      'sh',
+      ['-c', `sh -c 'sleep 300; :' ${stateDir}/pods/p1 & sh -c 'sleep 301; :' elsewhere & echo started`],
+      { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    await new Promise((resolve) => leader.once('exit', resolve));
+    const session = leader.pid ?? -1;
+    const members = (): { pid: number; args: string }[] =>
+      listProcesses()
+        .filter((p) => p.sid === session)
+        .map((p) => ({ pid: p.pid, args: readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replace(/\0/g, ' ') }));
+    try {
+      await waitFor('both processes', () => members().filter((m) => m.args.startsWith('sh -c')).length === 2);
+      const podProcess = members().find((m) => m.args.includes(stateDir));
+      writeFileSync(join(stateDir, 'sandbox.pid'), `${session}\n`);
+      const status = await sandboxCli(['status'], stateDir);
+      expect(status.stdout).toBe(
+        `removed a stale pid file (process ${session} is not a running sandbox)\n` +
+          `killed 1 pod process(es) the stopped sandbox left running: ${podProcess?.pid}\n` +
+          `the sandbox is not running (state directory ${stateDir})\n`,
+      );
+      await waitFor('the pod process to end', () => !members().some((m) => m.args.includes(stateDir)));
+      expect(members().filter((m) => m.args.includes('elsewhere'))).toHaveLength(1);
+    } finally {
+      for (const member of members()) process.kill(member.pid, 'SIGKILL');
       rmSync(stateDir, { recursive: true, force: true });
     }
   });

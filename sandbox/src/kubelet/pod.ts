@@ -105,7 +105,7 @@ export class PodWorker {
     mkdirSync(this.podDir, { recursive: true });
     this.infra = spawn(
       this.node.tools.bwrap,
-      [...infraArgs(this.pod.spec?.hostNetwork === true), '--', 'sleep', 'infinity'],
+      [...infraArgs(this.pod.spec?.hostNetwork === true, this.podDir), '--', 'sleep', 'infinity'],
       { stdio: 'ignore' },
     );
     this.infra.once('error', () => undefined);

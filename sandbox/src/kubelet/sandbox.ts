@@ -141,9 +141,13 @@ function systemBinds(hostDir: string, targets: string[]): string[] {
   return args;
 }
 
-/** The bubblewrap arguments for a pod's infra process: it only holds the pod's network namespace. */
-export function infraArgs(hostNetwork: boolean): string[] {
-  const args: string[] = [];
+/**
+ * The bubblewrap arguments for a pod's infra process: it only holds the pod's network namespace. Its command line
+ * names the pod's directory (as an environment variable it never reads), so that processes left by a sandbox that
+ * was killed can be told apart by their command line, as container processes are by their root directory.
+ */
+export function infraArgs(hostNetwork: boolean, podDir: string): string[] {
+  const args: string[] = ['--setenv', 'DEVMODE_POD_DIR', podDir];
   for (const dir of SYSTEM_DIRS) {
     if (existsSync(dir)) args.push(lstatSync(dir).isSymbolicLink() ? '--symlink' : '--ro-bind', ...symlinkOrBind(dir));
   }
