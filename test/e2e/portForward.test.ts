@@ -2,7 +2,8 @@
  * portForward/* through the real server over stdio, against the sandbox cluster: HTTP through a forward that
  * survives the deletion of its pod, many parallel connections, a large transfer, and bad input.
  */
-import { createServer, type Server } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -21,6 +22,25 @@ const NotFound = -31005;
 const PortInUse = -31020;
 const UnknownId = -31021;
 const InvalidParams = -32602;
+
+const UPLOAD_BYTES = 8 * 1024 * 1024;
+const SINK = [
+  'import hashlib, socket',
+  's = socket.socket()',
+  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  's.bind(("127.0.0.1", 9000))',
+  's.listen(8)',
+  'while True:',
+  '    c, _ = s.accept()',
+  '    h, n = hashlib.sha256(), 0',
+  `    while n < ${UPLOAD_BYTES}:`,
+  '        d = c.recv(1 << 20)',
+  '        if not d: break',
+  '        h.update(d)',
+  '        n += len(d)',
+  '    c.sendall(h.hexdigest().encode())',
+  '    c.close()',
+].join('\n');
 
 let sandbox: TestSandbox;
 let client: DevmodeClient;
@@ -50,8 +70,18 @@ beforeAll(async () => {
       '    readinessProbe:\n      httpGet: {path: /blob.sha256, port: 8000}\n      periodSeconds: 1\n',
     ),
   );
+  // A pod that reads 8 MiB, answers their checksum and closes the connection itself.
+  await applyManifest(
+    sandbox,
+    devPod(
+      'sink',
+      ['python3', '-c', SINK],
+      '    readinessProbe:\n      tcpSocket: {port: 9000}\n      periodSeconds: 1\n',
+    ),
+  );
   await waitForReadyPod(sandbox, 'app=ratings');
   await waitForPodReady(sandbox, 'blob');
+  await waitForPodReady(sandbox, 'sink');
   client = await startClient(sandbox.env);
 }, 180_000);
 
@@ -149,6 +179,27 @@ describe('portForward/start to a pod', () => {
     console.log(`50 MB through the forward in ${seconds.toFixed(2)} s (${(50 / seconds).toFixed(1)} MB/s)`);
     await client.request('portForward/stop', { id: started.id });
   }, 150_000);
+
+  it('carries 8 MB to the pod, and ends the local connection when the pod closes its side', async () => {
+    const started = await client.request<StartResult>('portForward/start', {
+      target: { namespace: 'default', pod: 'sink' },
+      remotePort: 9000,
+      localPort: 0,
+    });
+    const data = randomBytes(UPLOAD_BYTES);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(started.localPort, '127.0.0.1');
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (answer += chunk));
+      // Only an end of the connection coming from the pod resolves: the local side never ends its own.
+      socket.once('end', () => resolve(answer));
+      socket.once('error', reject);
+      socket.write(data);
+    });
+    expect(reply).toBe(sha256(data));
+    await client.request('portForward/stop', { id: started.id });
+  }, 60_000);
 
   it('fails, saying why, when its pod is deleted', async () => {
     await applyManifest(sandbox, devPod('short-lived', ['sleep', 'infinity']));

@@ -116,6 +116,9 @@ function serveForwards(ws: WebSocket, socket: Duplex, forwards: Forward[], pod: 
       output.afterWrite(conn);
     });
     conn.on('error', (error: Error) => reportError(index, error));
+    // The channel protocol cannot close one direction: once the pod's side ended, the forward is over, as the
+    // kubelet closes its streams when the pod's connection ends. What was read is already queued on the socket.
+    conn.on('end', () => conn.end());
     conn.on('close', () => {
       forward.closed = true;
       input.forget(conn);
