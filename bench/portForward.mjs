@@ -1,7 +1,8 @@
 // Port-forward figures through devmode (portForward/start over stdio) next to the real `kubectl port-forward`,
-// both against the same sandbox in the same run: download throughput, connection setup latency, and the time
+// both against the same sandbox in the same run: download and upload throughput, connection setup latency, and the time
 // until the local port serves again after the pod behind it is deleted.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { median, report } from './lib.mjs';
 import { elapsedMs, httpGet, readyPods, startDevmode, startSandbox, waitFor } from './streamsLib.mjs';
 
@@ -9,6 +10,23 @@ const runs = Number(process.env.BENCH_RUNS ?? 20);
 const transfers = Math.max(3, Math.round(runs / 2));
 const replacements = Math.max(3, Math.round(runs / 6));
 const BLOB_BYTES = 50 * 1024 * 1024;
+/** A server that reads BLOB_BYTES, answers how many it got and closes: the upload's other end. */
+const SINK = [
+  'import socket',
+  's = socket.socket()',
+  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  's.bind(("127.0.0.1", 9000))',
+  's.listen(8)',
+  'while True:',
+  '    c, _ = s.accept()',
+  '    n = 0',
+  `    while n < ${BLOB_BYTES}:`,
+  '        d = c.recv(1 << 20)',
+  '        if not d: break',
+  '        n += len(d)',
+  '    c.sendall(str(n).encode())',
+  '    c.close()',
+].join('\n');
 
 const manifests = `apiVersion: apps/v1
 kind: Deployment
@@ -33,6 +51,16 @@ spec:
     image: devmode/dev
     command: [sh, -c, 'mkdir -p /tmp/bench-blob && cd /tmp/bench-blob && head -c ${BLOB_BYTES} /dev/urandom > blob && exec python3 -m http.server 8000']
     readinessProbe: {tcpSocket: {port: 8000}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sink}
+spec:
+  containers:
+  - name: main
+    image: devmode/dev
+    command: [python3, -c, ${JSON.stringify(SINK)}]
+    readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
 `;
 
 /** Starts `kubectl port-forward`; resolves once it prints the local port. */
@@ -68,6 +96,30 @@ async function downloadMBps(port) {
   const { status, bytes } = await httpGet(port, '/blob', 120_000);
   if (status !== 200 || bytes !== BLOB_BYTES) throw new Error(`download failed: status ${status}, ${bytes} bytes`);
   return bytes / 1e6 / (elapsedMs(started) / 1000);
+}
+
+/** Sends BLOB_BYTES on a new connection; resolves with the MB/s once the pod confirmed them and closed. */
+function uploadMBps(port) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const socket = connect(port, '127.0.0.1');
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    let sent = 0;
+    let answer = '';
+    const pump = () => {
+      while (sent < BLOB_BYTES) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+    };
+    socket.once('connect', pump);
+    socket.setEncoding('utf8').on('data', (data) => (answer += data));
+    socket.once('end', () => {
+      if (Number(answer) !== BLOB_BYTES) reject(new Error(`upload failed: the pod got ${answer || 'nothing'}`));
+      else resolve(BLOB_BYTES / 1e6 / (elapsedMs(started) / 1000));
+    });
+    socket.once('error', reject);
+  });
 }
 
 async function setupMs(port) {
@@ -110,7 +162,9 @@ export async function run() {
   const children = [];
   try {
     await sandbox.kubectl(['apply', '-f', '-'], { input: manifests });
-    await sandbox.kubectl(['wait', '--for=condition=Ready', 'pod/blob', '--timeout=120s'], { timeoutMs: 130_000 });
+    await sandbox.kubectl(['wait', '--for=condition=Ready', 'pod/blob', 'pod/sink', '--timeout=120s'], {
+      timeoutMs: 130_000,
+    });
     await waitFor(async () => (await readyPods(sandbox, 'app=ratings')).length === 1, 90_000, 'the ratings pod');
     devmode = await startDevmode(sandbox.env);
 
@@ -128,6 +182,21 @@ export async function run() {
       theirs.push(await downloadMBps(kubectlBlob.port));
     }
     report('forward throughput (50 MB download)', median(ours), 'MB/s', 'kubectl port-forward', median(theirs));
+
+    const sinkForward = await devmode.request('portForward/start', {
+      target: { namespace: 'default', pod: 'sink' },
+      remotePort: 9000,
+      localPort: 0,
+    });
+    const kubectlSink = await kubectlForward(sandbox, 'pod/sink', 9000);
+    children.push(kubectlSink.child);
+    const oursUp = [];
+    const theirsUp = [];
+    for (let i = 0; i < transfers; i++) {
+      oursUp.push(await uploadMBps(sinkForward.localPort));
+      theirsUp.push(await uploadMBps(kubectlSink.port));
+    }
+    report('forward throughput (50 MB upload)', median(oursUp), 'MB/s', 'kubectl port-forward', median(theirsUp));
 
     const ratingsTarget = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
     const ratingsForward = await devmode.request('portForward/start', {

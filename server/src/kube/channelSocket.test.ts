@@ -37,7 +37,8 @@ function fakeSocket(): { socket: Socket; written: Buffer[]; feed: (data: Buffer)
   const duplex = new Duplex({
     read: () => undefined,
     write: (chunk: Buffer, _encoding, callback) => {
-      written.push(chunk);
+      // A socket hands the bytes to the kernel: what it wrote no longer depends on the buffer.
+      written.push(Buffer.from(chunk));
       callback();
     },
   });

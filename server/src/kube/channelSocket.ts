@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { ClusterClient } from './client.js';
 import { KubeError } from './errors.js';
+import { returnSlab, SLAB_BYTES, takeSlab } from './slabs.js';
 import { requestUpgrade, UpgradeFailure } from './upgrade.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -173,6 +174,22 @@ function statusError(status: number, text: string, path: string): KubeError {
   });
 }
 
+/** Frames at least this long are built in pooled buffers; shorter ones are cheap to allocate. */
+const POOLED_FRAME_BYTES = 4096;
+
+/** Random bytes for mask keys, drawn from the CSPRNG a few kilobytes at a time rather than 4 bytes per frame. */
+const maskKeys = Buffer.alloc(4096);
+let maskKeyOffset = maskKeys.length;
+
+function nextMaskKey(): Buffer {
+  if (maskKeyOffset === maskKeys.length) {
+    randomFillSync(maskKeys);
+    maskKeyOffset = 0;
+  }
+  maskKeyOffset += 4;
+  return maskKeys.subarray(maskKeyOffset - 4, maskKeyOffset);
+}
+
 /** Applies the frame mask in place, a 32-bit word at a time where the payload is aligned for it. */
 function mask(data: Buffer, key: Buffer, offset: number): void {
   const length = data.length - offset;
@@ -198,7 +215,6 @@ export class ChannelSocket {
   private closed = false;
   private closeCode = 1006;
   private closeReason = '';
-  private readonly maskKey = Buffer.alloc(4);
 
   public constructor(
     private readonly socket: Socket,
@@ -236,7 +252,13 @@ export class ChannelSocket {
       done?.(new Error('the connection to the pod is closed'));
       return;
     }
-    const flushed = this.socket.write(this.frame(Opcode.Binary, data, channel));
+    const frame = this.frame(Opcode.Binary, data, channel);
+    // A frame built in a pooled buffer goes back to the pool once the socket wrote it.
+    const flushed = frame.pooled
+      ? this.socket.write(frame.bytes, (error) => {
+          if (error === undefined || error === null) returnSlab(frame.pooled!);
+        })
+      : this.socket.write(frame.bytes);
     if (done === undefined) return;
     if (flushed) done();
     else this.socket.once('drain', () => done());
@@ -257,7 +279,7 @@ export class ChannelSocket {
       this.closeSent = true;
       const payload = Buffer.alloc(2);
       payload.writeUInt16BE(code);
-      this.socket.write(this.frame(Opcode.Close, payload));
+      this.socket.write(this.frame(Opcode.Close, payload).bytes);
     }
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -266,13 +288,18 @@ export class ChannelSocket {
     this.socket.destroy();
   }
 
-  /** One masked frame holding `data`, behind the channel byte when there is one. */
-  private frame(opcode: number, data: Buffer, channel?: number): Buffer {
+  /**
+   * One masked frame holding `data`, behind the channel byte when there is one; built in a pooled buffer when it
+   * fits one (`pooled` is then that buffer, to give back once written).
+   */
+  private frame(opcode: number, data: Buffer, channel?: number): { bytes: Buffer; pooled?: Buffer } {
     const length = data.length + (channel === undefined ? 0 : 1);
     const headerLength = 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + 4;
     // The payload starts on a 4-byte boundary so that masking can go a word at a time.
     const padding = (4 - (headerLength % 4)) % 4;
-    const frame = Buffer.allocUnsafe(padding + headerLength + length).subarray(padding);
+    const size = padding + headerLength + length;
+    const pooled = size <= SLAB_BYTES && length >= POOLED_FRAME_BYTES ? takeSlab() : undefined;
+    const frame = (pooled ?? Buffer.allocUnsafe(size)).subarray(padding, size);
     frame[0] = 0x80 | opcode;
     if (length < 126) {
       frame[1] = 0x80 | length;
@@ -283,13 +310,12 @@ export class ChannelSocket {
       frame[1] = 0x80 | 127;
       frame.writeBigUInt64BE(BigInt(length), 2);
     }
-    randomFillSync(this.maskKey);
-    this.maskKey.copy(frame, headerLength - 4);
+    nextMaskKey().copy(frame, headerLength - 4);
     let offset = headerLength;
     if (channel !== undefined) frame[offset++] = channel;
     data.copy(frame, offset);
-    mask(frame, this.maskKey, headerLength);
-    return frame;
+    mask(frame, frame.subarray(headerLength - 4, headerLength), headerLength);
+    return pooled === undefined ? { bytes: frame } : { bytes: frame, pooled };
   }
 
   private read(chunk: Buffer): void {
@@ -361,13 +387,13 @@ export class ChannelSocket {
     const payload = Buffer.concat(this.control);
     this.control = [];
     if (this.opcode === Opcode.Ping) {
-      if (this.isOpen) this.socket.write(this.frame(Opcode.Pong, payload));
+      if (this.isOpen) this.socket.write(this.frame(Opcode.Pong, payload).bytes);
     } else if (this.opcode === Opcode.Close) {
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
       this.closeReason = payload.subarray(2).toString('utf8');
       if (!this.closeSent) {
         this.closeSent = true;
-        this.socket.write(this.frame(Opcode.Close, payload.subarray(0, 2)));
+        this.socket.write(this.frame(Opcode.Close, payload.subarray(0, 2)).bytes);
       }
       this.socket.end();
     }

@@ -5,19 +5,7 @@
  * makes one write call per slab instead of one per TLS record, and allocates nothing once the pool is warm.
  */
 import type { Writable } from 'node:stream';
-
-const SLAB_BYTES = 128 * 1024;
-/** Slabs kept for reuse across all writers. */
-const POOL_LIMIT = 32;
-const pool: Buffer[] = [];
-
-function takeSlab(): Buffer {
-  return pool.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
-}
-
-function returnSlab(slab: Buffer): void {
-  if (pool.length < POOL_LIMIT) pool.push(slab);
-}
+import { returnSlab, SLAB_BYTES, takeSlab } from './slabs.js';
 
 export interface CoalescingWriterOptions {
   /** Called when more than `backlogBytes` wait to be written: stop reading the source. */
