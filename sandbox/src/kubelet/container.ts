@@ -18,7 +18,10 @@ import { ProbeWorker, type Probe } from './probes.js';
 import { pathSegment } from './volumes.js';
 import { attachTo, spawnInstance, type Instance } from './instance.js';
 import { spawnProcess } from './process.js';
-import { containerArgs, prepareRoot, signal, waitForChild, type Mount, type Tools } from './sandbox.js';
+import { containerArgs, killTree, prepareRoot, signal, waitForChild, type Mount, type Tools } from './sandbox.js';
+
+/** How long a killed container may take to be seen ended before its output pipes are closed from this side. */
+const SETTLE_MS = 3000;
 
 /** What a container needs from its pod. */
 export interface PodContext {
@@ -412,15 +415,35 @@ export class ContainerRunner {
     // A grace timer left behind would keep the kubelet's process alive for the rest of the grace period.
     clearTimeout(timer);
     if (!killed) {
-      signal(instance.pid, 'SIGKILL');
-      await instance.exit;
+      killTree(instance.pid);
+      await this.settle(instance);
     }
+  }
+
+  /**
+   * Waits for a killed instance to be reported ended. Its end is seen once its output pipes close; should anything
+   * still hold them (a process that escaped the sandbox before it could tie itself to it), the pipes are closed
+   * from this side after a bound, so that a pod can never stay Terminating.
+   */
+  private async settle(instance: Instance): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      instance.exit.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), SETTLE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (ended) return;
+    this.event('Warning', 'Killing', `Container ${this.name} left processes holding its output; closing it`);
+    instance.child?.stdout?.destroy();
+    instance.child?.stderr?.destroy();
+    instance.term?.kill('SIGKILL');
+    await instance.exit;
   }
 
   /** Ends the container now, even while a graceful stop is waiting out its grace period. */
   public forceKill(): void {
     const instance = this.instance;
-    if (instance !== undefined) signal(instance.pid, 'SIGKILL');
+    if (instance !== undefined) killTree(instance.pid);
   }
 
   /**

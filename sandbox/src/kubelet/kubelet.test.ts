@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- specs and statuses are loosely typed JSON (see contracts.ts), read defensively with defaults. */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { ApiError, type ContainerProcess } from '../contracts.js';
 import type { MemoryStore } from '../store.js';
 import { Kubelet } from './index.js';
@@ -408,6 +409,52 @@ describe('kubelet', () => {
     await waitFor('pod removed', () => getPod(store, 'graceful') === undefined);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(eventsFor(store, 'graceful').map((e) => e.message)).toContain('Stopping container main');
+  });
+
+  test('a killed container whose output something outside still holds ends anyway, with a warning', async () => {
+    sh('held', 'sleep 120');
+    await running('held');
+    const uid = getPod(store, 'held')?.metadata.uid ?? '';
+    // bubblewrap's process on the host, the child the kubelet reads the container's output from.
+    const sandboxPid = processesMentioning(`${uid}/containers/main/root`).find(
+      (p) => readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(process.pid),
+    )?.pid;
+    if (sandboxPid === undefined) throw new Error('no sandbox process for the pod');
+    // A process outside the pod takes a copy of the container's stdout (pidfd_getfd; syscall numbers from 424 on
+    // are the same on every architecture): the pipe cannot close when the pod's processes end.
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        'import ctypes, sys, time\n' +
+          'libc = ctypes.CDLL(None, use_errno=True)\n' +
+          'pidfd = libc.syscall(434, int(sys.argv[1]), 0)\n' +
+          'if pidfd < 0 or libc.syscall(438, pidfd, 1, 0) < 0: sys.exit("pidfd_getfd failed")\n' +
+          'print("holding", flush=True)\n' +
+          'time.sleep(60)\n',
+        String(sandboxPid),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    onTestFinished(() => {
+      holder.kill('SIGKILL');
+    });
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`the holder exited with code ${code}`)));
+    });
+    const pod = getPod(store, 'held');
+    if (pod === undefined) throw new Error('pod missing');
+    pod.metadata.deletionTimestamp = new Date().toISOString();
+    pod.metadata.deletionGracePeriodSeconds = 1;
+    delete pod.metadata.resourceVersion;
+    store.update('pods', pod);
+    const started = Date.now();
+    await waitFor('pod removed', () => getPod(store, 'held') === undefined, 15_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(eventsFor(store, 'held').map((e) => e.message)).toContain(
+      'Container main left processes holding its output; closing it',
+    );
   });
 
   test('stop() leaves no process behind', async () => {

@@ -182,6 +182,13 @@ export async function waitForChild(pid: number, timeoutMs = 5000): Promise<numbe
 }
 
 /** Sends a signal, ignoring a process that is already gone. */
+/** Sends SIGKILL to `pid` and to every process below it, read from /proc first so that none is reparented away. */
+export function killTree(pid: number): void {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...childrenOf(tree[i]!));
+  for (const member of tree) signal(member, 'SIGKILL');
+}
+
 export function signal(pid: number | undefined, sig: NodeJS.Signals): void {
   if (pid === undefined || pid <= 0) return;
   try {
