@@ -111,4 +111,21 @@ describe('ChannelSocket masking', () => {
       payloads.map((payload) => ({ opcode: 2, payload: Buffer.concat([Buffer.from([3]), payload]) })),
     );
   });
+
+  it('carries a large write as several messages on the channel, each frame within a pooled buffer', () => {
+    const { socket, written } = fakeSocket();
+    const channelSocket = new ChannelSocket(socket, 'v5.channel.k8s.io', Buffer.alloc(0), {
+      data: () => undefined,
+      close: () => undefined,
+    });
+    const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) & 0xff));
+    let done = false;
+    channelSocket.send(0, data, () => (done = true));
+    expect(done).toBe(true);
+    expect(written.length).toBe(3);
+    for (const frame of written) expect(frame.length).toBeLessThanOrEqual(128 * 1024);
+    const messages = written.map((frame) => clientPayload(frame));
+    expect(messages.every((message) => message.opcode === 2 && message.payload[0] === 0)).toBe(true);
+    expect(Buffer.concat(messages.map((message) => message.payload.subarray(1))).equals(data)).toBe(true);
+  });
 });

@@ -174,6 +174,9 @@ function statusError(status: number, text: string, path: string): KubeError {
   });
 }
 
+/** The most data one message carries, so that its frame (header and channel byte included) fits a pooled buffer. */
+const MAX_MESSAGE_BYTES = SLAB_BYTES - 16;
+
 /** Frames at least this long are built in pooled buffers; shorter ones are cheap to allocate. */
 const POOLED_FRAME_BYTES = 4096;
 
@@ -252,16 +255,27 @@ export class ChannelSocket {
       done?.(new Error('the connection to the pod is closed'));
       return;
     }
-    const frame = this.frame(Opcode.Binary, data, channel);
-    // A frame built in a pooled buffer goes back to the pool once the socket wrote it.
-    const flushed = frame.pooled
-      ? this.socket.write(frame.bytes, (error) => {
-          if (error === undefined || error === null) returnSlab(frame.pooled!);
-        })
-      : this.socket.write(frame.bytes);
+    // Data larger than a pooled buffer goes as several messages on the channel, which the other side reads as one
+    // stream: every frame is then built in a reused buffer instead of a new one as large as the data.
+    let flushed = true;
+    let offset = 0;
+    do {
+      const piece = data.subarray(offset, offset + MAX_MESSAGE_BYTES);
+      offset += piece.length;
+      flushed = this.writeFrame(this.frame(Opcode.Binary, piece, channel));
+    } while (offset < data.length);
     if (done === undefined) return;
     if (flushed) done();
     else this.socket.once('drain', () => done());
+  }
+
+  /** Writes a frame; one built in a pooled buffer goes back to the pool once the socket wrote it. */
+  private writeFrame(frame: { bytes: Buffer; pooled?: Buffer }): boolean {
+    const pooled = frame.pooled;
+    if (pooled === undefined) return this.socket.write(frame.bytes);
+    return this.socket.write(frame.bytes, (error) => {
+      if (error === undefined || error === null) returnSlab(pooled);
+    });
   }
 
   public pause(): void {
