@@ -72,15 +72,17 @@ export function requestUpgrade(
     },
   };
   // Node's TLS sockets honour `onread` as plain ones do; the type declarations only list it for the latter.
-  const secure: ConnectionOptions & { onread: OnReadOpts } = {
+  const secure: ConnectionOptions & { onread: OnReadOpts; noDelay: boolean } = {
     ...request.tls,
     host,
     port,
     // Like https.request: SNI names the host unless the kubeconfig names another server, never an IP address.
     ...(request.tls.servername === undefined && isIP(host) === 0 ? { servername: host } : {}),
     onread,
+    // The request must not wait behind Nagle for the ACK of the handshake's last flight.
+    noDelay: true,
   };
-  const socket = plain ? netConnect({ host, port, onread }) : tlsConnect(secure);
+  const socket = plain ? netConnect({ host, port, onread, noDelay: true }) : tlsConnect(secure);
   if (request.onSession !== undefined) socket.on('session', request.onSession);
   return new Promise((resolve, reject) => {
     let settled = false;
