@@ -1,4 +1,4 @@
-// `npm run build:binary`: builds dist/devmode, a single executable (Node SEA) that runs without Node installed.
+// `npm run build` (after tsc) and `npm run build:binary`: builds dist/devmode, a single executable (Node SEA) that runs without Node installed.
 //
 //   1. esbuild bundles server/src/main.ts with the sandbox and protocol sources into dist/devmode.cjs (CommonJS,
 //      because Node 24 only runs a CommonJS entry in a SEA).
