@@ -141,7 +141,7 @@ export function requestUpgrade(
     };
     socket.once('close', () => {
       const done = response.head;
-      if (done !== undefined && done.status !== 101) fail(refused({ ...done, body: response.body() }));
+      if (done !== undefined && done.status !== 101) fail(refused(done));
       else
         fail(
           new UpgradeFailure('ConnectionLost', `the API server closed the connection while opening ${url.pathname}`),
@@ -156,13 +156,14 @@ class ResponseReader {
   public rest: Buffer = Buffer.alloc(0);
   public bodyComplete = false;
   private received: Buffer = Buffer.alloc(0);
-  private bodyPieces: Buffer[] = [];
+  /** A refusal's body bytes as they arrived (still chunk-encoded when the response is chunked). */
+  private raw: Buffer = Buffer.alloc(0);
 
   public get headerBytes(): number {
     return this.received.length;
   }
 
-  /** Adds what the server sent; returns the response once its head is complete. */
+  /** Adds what the server sent; returns the response once its head is complete, its body decoded so far. */
   public add(view: Buffer): UpgradeResponse | undefined {
     if (this.head === undefined) {
       this.received = Buffer.concat([this.received, view]);
@@ -175,25 +176,20 @@ class ResponseReader {
         this.rest = after;
         return this.head;
       }
-      this.bodyPieces.push(after);
+      this.raw = after;
     } else {
-      this.bodyPieces.push(Buffer.from(view));
+      this.raw = Buffer.concat([this.raw, view]);
     }
-    this.head.body = this.body();
-    this.bodyComplete = this.isComplete(this.head);
+    if (this.head.headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+      const { body, complete } = dechunk(this.raw);
+      this.head.body = body;
+      this.bodyComplete = complete;
+    } else {
+      const length = this.head.headers['content-length'];
+      this.head.body = this.raw;
+      this.bodyComplete = length !== undefined && this.raw.length >= Number(length);
+    }
     return this.head;
-  }
-
-  public body(): Buffer {
-    const raw = Buffer.concat(this.bodyPieces);
-    return this.head?.headers['transfer-encoding']?.toLowerCase() === 'chunked' ? dechunk(raw).body : raw;
-  }
-
-  private isComplete(head: UpgradeResponse): boolean {
-    const raw = Buffer.concat(this.bodyPieces);
-    if (head.headers['transfer-encoding']?.toLowerCase() === 'chunked') return dechunk(raw).complete;
-    const length = head.headers['content-length'];
-    return length !== undefined && raw.length >= Number(length);
   }
 }
 
