@@ -41,19 +41,25 @@ export function processFamily(pid: number): ProcessInfo[] {
   const all = listProcesses();
   const root = all.find((p) => p.pid === pid);
   if (root === undefined) return [];
-  const family = new Map<number, ProcessInfo>([[pid, root]]);
-  for (const p of all) if (p.sid === root.sid && root.sid === root.pid) family.set(p.pid, p);
+  const session = root.sid === root.pid ? all.filter((p) => p.sid === root.sid).map((p) => p.pid) : [];
+  return descendantsOf([pid, ...session], all);
+}
+
+/** The given processes and all their descendants, as they are now. */
+export function descendantsOf(roots: number[], all: ProcessInfo[] = listProcesses()): ProcessInfo[] {
+  const found = new Map<number, ProcessInfo>();
+  for (const p of all) if (roots.includes(p.pid)) found.set(p.pid, p);
   let grew = true;
   while (grew) {
     grew = false;
     for (const p of all) {
-      if (!family.has(p.pid) && family.has(p.ppid)) {
-        family.set(p.pid, p);
+      if (!found.has(p.pid) && found.has(p.ppid)) {
+        found.set(p.pid, p);
         grew = true;
       }
     }
   }
-  return [...family.values()];
+  return [...found.values()];
 }
 
 /** Those of `processes` that still run (the same process, not a new one that reused the pid). */

@@ -4,7 +4,7 @@
  * reports pod status, stops pods gracefully when the API server marks them for deletion, and serves exec,
  * attach, port-forward connections and logs to the streaming endpoints.
  */
-import { listProcesses, stillRunning, type ProcessInfo } from '../processes.js';
+import { descendantsOf, stillRunning } from '../processes.js';
 import { mkdirSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
 import {
@@ -240,22 +240,4 @@ export class Kubelet implements PodRuntime {
     }
     return readLog(file, options, runner.logWriter);
   }
-}
-
-/** The given processes and all their descendants, as they are now. */
-function descendantsOf(roots: number[]): ProcessInfo[] {
-  const all = listProcesses();
-  const found = new Map<number, ProcessInfo>();
-  for (const process of all) if (roots.includes(process.pid)) found.set(process.pid, process);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const process of all) {
-      if (!found.has(process.pid) && found.has(process.ppid)) {
-        found.set(process.pid, process);
-        grew = true;
-      }
-    }
-  }
-  return [...found.values()];
 }

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { descendantsOf } from '../processes.js';
 
 /** Host directories every container sees read-only. */
 const SYSTEM_DIRS = ['/usr', '/etc', '/bin', '/lib', '/lib32', '/lib64', '/libx32', '/sbin'];
@@ -184,9 +185,7 @@ export async function waitForChild(pid: number, timeoutMs = 5000): Promise<numbe
 /** Sends a signal, ignoring a process that is already gone. */
 /** Sends SIGKILL to `pid` and to every process below it, read from /proc first so that none is reparented away. */
 export function killTree(pid: number): void {
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) tree.push(...childrenOf(tree[i]!));
-  for (const member of tree) signal(member, 'SIGKILL');
+  for (const member of descendantsOf([pid])) signal(member.pid, 'SIGKILL');
 }
 
 export function signal(pid: number | undefined, sig: NodeJS.Signals): void {
