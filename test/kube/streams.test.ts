@@ -288,6 +288,23 @@ describe('connectChannelSocket', () => {
     server.close();
   });
 
+  it.each([
+    ['a line that is not HTTP, then the end of the connection', 'SSH-2.0-OpenSSH_9.2\r\n', true, 'ConnectionLost'],
+    ['more header than any HTTP server sends', 'x'.repeat(70 * 1024), false, 'BadHandshake'],
+  ])('names the failure when the server answers %s', async (_what, answer, close, reason) => {
+    const server = await rawApiServer((_request, socket) => {
+      if (close) socket.end(answer);
+      else socket.write(answer);
+    });
+    const failure = await connectChannelSocket(server.cluster, EXEC_PATH, ['v5.channel.k8s.io'], {
+      data: () => undefined,
+      close: () => undefined,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(KubeError);
+    expect((failure as KubeError).reason).toBe(reason);
+    server.close();
+  });
+
   it('gives up on an API server that never answers, with a named timeout', async () => {
     // A server that accepts connections and then says nothing, not even a TLS handshake.
     const silent = createTcpServer(() => undefined);
