@@ -1,5 +1,4 @@
 import {
-  DevModeErrorCodes,
   ExitNotification,
   DidChangeTreeNotification,
   TreeChildrenRequest,
@@ -37,7 +36,6 @@ import {
 import type { Readable, Writable } from 'node:stream';
 import {
   createMessageConnection,
-  ResponseError,
   StreamMessageWriter,
   type CancellationToken,
   type MessageConnection,
@@ -58,6 +56,7 @@ import { devConfigSchemaResult, getDevConfig } from './handlers/devConfig.js';
 import { listDevModeSessions, notifyStateChange, resetDevMode, startDevMode, stopDevMode } from './handlers/devMode.js';
 import { listClusters } from './handlers/cluster.js';
 import { devModeError } from './handlers/errors.js';
+import { toResponseError } from './rpc/responseError.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
 import { treeChildren } from './handlers/tree.js';
 import { ResilientFrameReader } from './rpc/frameReader.js';
@@ -113,25 +112,22 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
     methods.push(type.method);
     connection.onRequest(type.method, async (params: unknown, token: CancellationToken) => {
-      if (!state.initialized && type.method !== InitializeRequest.method) {
-        throw devModeError(DevModeErrorCodes.ServerNotInitialized, `${type.method} was sent before initialize`);
-      }
-      if (state.shutdownRequested) {
-        throw new ResponseError(-32600, `${type.method} was sent after shutdown`);
-      }
       try {
+        if (!state.initialized && type.method !== InitializeRequest.method) {
+          throw devModeError('ServerNotInitialized', `${type.method} was sent before initialize`);
+        }
+        if (state.shutdownRequested) throw devModeError('InvalidRequest', `${type.method} was sent after shutdown`);
         return await handler(params as P, token);
       } catch (error) {
-        if (!(error instanceof ResponseError)) {
-          options.log(`${type.method} failed: ${(error as Error).stack ?? String(error)}`);
-        }
-        throw error;
+        throw toResponseError(error, (unexpected) =>
+          options.log(`${type.method} failed: ${(unexpected as Error).stack ?? String(unexpected)}`),
+        );
       }
     });
   }
 
   on(InitializeRequest.type, (params) => {
-    if (state.initialized) throw new ResponseError(-32600, 'initialize was sent twice');
+    if (state.initialized) throw devModeError('InvalidRequest', 'initialize was sent twice');
     return initialize(params, state, methods);
   });
   on(ShutdownRequest.type, async () => {

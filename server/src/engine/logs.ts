@@ -12,6 +12,7 @@ import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import { backoffDelay } from './backoff.js';
 import { Batcher, LineSplitter, ResumePoint, splitTimestamp } from './logLines.js';
 import { defaultContainer, PodWatcher, resolvePodSelection, type PodSelection, type PodsTarget } from './podTargets.js';
+import { EngineError } from './engineError.js';
 
 export interface LogsCluster {
   objects: ObjectClient;
@@ -42,9 +43,9 @@ export interface OpenLogsOptions {
   previous?: boolean;
 }
 
-export class UnknownLogStreamError extends Error {
+export class UnknownLogStreamError extends EngineError {
   public constructor(id: string) {
-    super(`no open log stream has id "${id}"`);
+    super('UnknownId', `no open log stream has id "${id}"`, { field: 'streamId' });
     this.name = 'UnknownLogStreamError';
   }
 }

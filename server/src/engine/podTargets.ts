@@ -4,6 +4,7 @@
  */
 import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
+import { EngineError } from './engineError.js';
 
 export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 
@@ -25,12 +26,15 @@ export interface NamedPodTarget {
 export type PodsTarget = WorkloadTarget | NamedPodTarget;
 
 /** The target names something that does not exist; `field` is the target field at fault. */
-export class TargetNotFoundError extends Error {
+export class TargetNotFoundError extends EngineError {
   public constructor(
     message: string,
     public readonly field: string,
   ) {
-    super(message);
+    super('NotFound', `Not found: ${message}`, {
+      field,
+      hint: 'Check the name and namespace; tree/children lists what exists.',
+    });
     this.name = 'TargetNotFoundError';
   }
 }

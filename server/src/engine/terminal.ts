@@ -10,6 +10,7 @@ import { KubeError } from '../kube/errors.js';
 import type { ObjectClient } from '../kube/objects.js';
 import { defaultContainer, isNamedPod, newestReadyPod, resolvePodSelection, type PodsTarget } from './podTargets.js';
 import { TextOutput } from './textOutput.js';
+import { EngineError } from './engineError.js';
 
 export interface TerminalCluster {
   objects: ObjectClient;
@@ -41,28 +42,34 @@ export interface TerminalEvents {
 }
 
 /** The image has none of the shells tried. */
-export class MissingShellError extends Error {
+export class MissingShellError extends EngineError {
   public constructor(
     public readonly tried: string[],
     where: string,
   ) {
-    super(`${where} has no shell: tried ${tried.join(', ')}`);
+    super('MissingTool', `The ${where} has no shell: tried ${tried.join(', ')}`, {
+      tool: tried.join(' or '),
+      hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
+    });
     this.name = 'MissingShellError';
   }
 }
 
 /** A workload target has no ready pod to open the terminal in. */
-export class NoReadyPodError extends Error {
+export class NoReadyPodError extends EngineError {
   public constructor(description: string) {
-    super(`${description} has no ready pod`);
+    super('ContainerNotRunning', `The ${description} has no ready pod`, {
+      retryable: true,
+      hint: 'Wait for a pod of the workload to become ready, or name a pod.',
+    });
     this.name = 'NoReadyPodError';
   }
 }
 
 /** The working directory of a local terminal does not exist. */
-export class LocalDirectoryError extends Error {
+export class LocalDirectoryError extends EngineError {
   public constructor(public readonly path: string) {
-    super(`${path} is not a directory`);
+    super('LocalDirInvalid', `Local directory ${path} is not a directory`, { field: 'target.local.cwd' });
     this.name = 'LocalDirectoryError';
   }
 }
@@ -75,9 +82,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
-export class UnknownTerminalError extends Error {
+export class UnknownTerminalError extends EngineError {
   public constructor(id: string) {
-    super(`no open terminal has id "${id}"`);
+    super('UnknownId', `no open terminal has id "${id}"`, { field: 'terminalId' });
     this.name = 'UnknownTerminalError';
   }
 }

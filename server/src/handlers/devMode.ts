@@ -12,7 +12,7 @@ import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
 import type { DevSessions } from '../engine/devSessions.js';
 import { sameOwner } from '../engine/identity.js';
-import { engineErrorToResponse, explained } from './engineErrors.js';
+import { errorCodeOf } from '../rpc/responseError.js';
 import { invalidParams } from './errors.js';
 import { abortSignalOf, WorkDone } from './progress.js';
 import { workloadTarget } from './target.js';
@@ -56,18 +56,16 @@ export async function startDevMode(
   const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
   const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
   try {
-    const started = await explained(() =>
-      sessions.start(
-        {
-          target,
-          localDir,
-          mode,
-          ...(config !== undefined ? { config } : {}),
-          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-        },
-        reporterFor(work),
-        abortSignalOf(token),
-      ),
+    const started = await sessions.start(
+      {
+        target,
+        localDir,
+        mode,
+        ...(config !== undefined ? { config } : {}),
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      },
+      reporterFor(work),
+      abortSignalOf(token),
     );
     work.done(`DevMode is running in pod ${started.session.pod}`);
     return {
@@ -94,7 +92,7 @@ export async function stopDevMode(
   const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
   const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
   try {
-    const target = await explained(() => sessions.stop(selector, reporterFor(work)));
+    const target = await sessions.stop(selector, reporterFor(work));
     work.done('Workload restored');
     return { target };
   } catch (error) {
@@ -112,7 +110,7 @@ export async function resetDevMode(
   const target = workloadTarget(p);
   const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
   try {
-    const result = await explained(() => sessions.reset(target, reporterFor(work)));
+    const result = await sessions.reset(target, reporterFor(work));
     work.done('Workload restored');
     return { target, endedSessions: result.endedSessions };
   } catch (error) {
@@ -136,7 +134,7 @@ export async function listDevModeSessions(params: unknown, engine: DevModeEngine
     pod: session.pod,
     startedAt: session.startedAt,
   }));
-  const records = await explained(() => engine.clusterRecords(context, namespace));
+  const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {
     if (local.some((session) => session.sessionId === record.sessionId)) continue;
     sessions.push({
@@ -166,6 +164,6 @@ export function notifyStateChange(connection: MessageConnection, change: DevMode
     state: change.state,
     ...(change.phase !== undefined ? { phase: change.phase } : {}),
     ...(change.message !== undefined ? { message: change.message } : {}),
-    ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
+    ...(change.error !== undefined ? { errorCode: errorCodeOf(change.error) } : {}),
   });
 }

@@ -1,8 +1,8 @@
-import { DevModeErrorCodes, type OpenLogsResult } from '@devmode/protocol';
+import type { OpenLogsResult } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
-import { UnknownLogStreamError, type LogStreams } from '../engine/logs.js';
+import type { LogStreams } from '../engine/logs.js';
 import { devModeError, invalidParams } from './errors.js';
-import { explainTargetError, parsePodsTarget } from './targets.js';
+import { parsePodsTarget } from './targets.js';
 import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
 
 export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenLogsResult> {
@@ -32,7 +32,7 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
   } catch (error) {
     // The API server answers 400 for a container that is unknown, not started, or has no previous run.
     if (error instanceof KubeError && error.status === 400) {
-      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `No logs: ${error.message}`, {
+      throw devModeError('ContainerNotRunning', `No logs: ${error.message}`, {
         ...(container !== undefined ? { field: 'container' } : {}),
         hint:
           previous === true
@@ -40,19 +40,11 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
             : 'Check the container name, or wait for the container to start.',
       });
     }
-    throw explainTargetError(error);
+    throw error;
   }
 }
 
 export function closeLogs(params: unknown, logs: LogStreams): null {
-  const streamId = requiredString(paramsObject(params, false), 'streamId');
-  try {
-    logs.close(streamId);
-  } catch (error) {
-    if (error instanceof UnknownLogStreamError) {
-      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'streamId' });
-    }
-    throw error;
-  }
+  logs.close(requiredString(paramsObject(params, false), 'streamId'));
   return null;
 }

@@ -1,8 +1,5 @@
-import { DevModeErrorCodes } from '@devmode/protocol';
-import { KubeError } from '../kube/errors.js';
-import { TargetNotFoundError, type PodsTarget, type WorkloadKindName } from '../engine/podTargets.js';
-import { devModeError, invalidParams } from './errors.js';
-import { explainClusterError } from './kubeErrors.js';
+import type { PodsTarget, WorkloadKindName } from '../engine/podTargets.js';
+import { invalidParams } from './errors.js';
 import { optionalObject, optionalString, requiredString, type Params } from './validate.js';
 
 const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
@@ -25,21 +22,4 @@ export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
     throw invalidParams(`${field}.kind`, `must be one of ${workloadKinds.join(', ')}, not "${kind}"`);
   }
   return { ...common, kind: kind as WorkloadKindName, name: requiredString(target, 'name', `${field}.name`) };
-}
-
-/** Explains a failure to resolve or reach a target: a named NotFound, or the cluster error. */
-export function explainTargetError(error: unknown): unknown {
-  if (error instanceof TargetNotFoundError) {
-    return devModeError(DevModeErrorCodes.NotFound, `Not found: ${error.message}`, {
-      field: error.field,
-      hint: 'Check the name and namespace; tree/children lists what exists.',
-    });
-  }
-  if (error instanceof KubeError && error.status === 400 && /not running|phase|completed pod/i.test(error.message)) {
-    return devModeError(DevModeErrorCodes.ContainerNotRunning, error.message, {
-      hint: 'Wait for the container to start, or pick a running pod.',
-      retryable: true,
-    });
-  }
-  return explainClusterError(error);
 }

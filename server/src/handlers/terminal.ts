@@ -1,15 +1,8 @@
-import { DevModeErrorCodes, type OpenTerminalResult } from '@devmode/protocol';
-import {
-  LocalDirectoryError,
-  MissingShellError,
-  NoReadyPodError,
-  UnknownTerminalError,
-  type LocalShellTarget,
-  type Terminals,
-} from '../engine/terminal.js';
+import type { OpenTerminalResult } from '@devmode/protocol';
+import type { LocalShellTarget, Terminals } from '../engine/terminal.js';
 import type { PodsTarget } from '../engine/podTargets.js';
-import { devModeError, invalidParams } from './errors.js';
-import { explainTargetError, parsePodsTarget } from './targets.js';
+import { invalidParams } from './errors.js';
+import { parsePodsTarget } from './targets.js';
 import {
   optionalInteger,
   optionalObject,
@@ -53,29 +46,8 @@ export async function openTerminal(params: unknown, terminals: Terminals): Promi
   const command = parseCommand(input);
   const cols = requiredSize(input, 'cols');
   const rows = requiredSize(input, 'rows');
-  try {
-    const terminalId = await terminals.open({ target, cols, rows, ...(command !== undefined ? { command } : {}) });
-    return { terminalId };
-  } catch (error) {
-    if (error instanceof MissingShellError) {
-      throw devModeError(DevModeErrorCodes.MissingTool, `The ${error.message}`, {
-        tool: error.tried.join(' or '),
-        hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
-      });
-    }
-    if (error instanceof NoReadyPodError) {
-      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `The ${error.message}`, {
-        retryable: true,
-        hint: 'Wait for a pod of the workload to become ready, or name a pod.',
-      });
-    }
-    if (error instanceof LocalDirectoryError) {
-      throw devModeError(DevModeErrorCodes.LocalDirInvalid, `Local directory ${error.message}`, {
-        field: 'target.local.cwd',
-      });
-    }
-    throw explainTargetError(error);
-  }
+  const terminalId = await terminals.open({ target, cols, rows, ...(command !== undefined ? { command } : {}) });
+  return { terminalId };
 }
 
 export function sendTerminalInput(params: unknown, terminals: Terminals): void {
@@ -91,14 +63,6 @@ export function resizeTerminal(params: unknown, terminals: Terminals): void {
 }
 
 export function closeTerminal(params: unknown, terminals: Terminals): null {
-  const terminalId = requiredString(paramsObject(params, false), 'terminalId');
-  try {
-    terminals.close(terminalId);
-  } catch (error) {
-    if (error instanceof UnknownTerminalError) {
-      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'terminalId' });
-    }
-    throw error;
-  }
+  terminals.close(requiredString(paramsObject(params, false), 'terminalId'));
   return null;
 }
