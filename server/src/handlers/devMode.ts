@@ -54,7 +54,7 @@ export async function startDevMode(
     throw invalidParams('mode', `must be "replace" or "duplicate", not "${mode}"`);
   const config = optionalObject(p, 'config');
   const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
-  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`, true);
   try {
     const started = await sessions.start(
       {
@@ -90,7 +90,7 @@ export async function stopDevMode(
   const sessionId = optionalString(p, 'sessionId');
   if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
   const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
-  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
+  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode', false);
   try {
     const target = await sessions.stop(selector, reporterFor(work));
     work.done('Workload restored');
@@ -108,7 +108,7 @@ export async function resetDevMode(
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
-  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`, false);
   try {
     const result = await sessions.reset(target, reporterFor(work));
     work.done('Workload restored');

@@ -12,6 +12,8 @@ export class WorkDone {
     private readonly connection: MessageConnection,
     private readonly token: ProgressToken | undefined,
     private readonly title: string,
+    /** True only for work the client can cancel (with `$/cancelRequest`); `begin` says so. */
+    private readonly cancellable: boolean,
   ) {}
 
   public report(message: string, percentage?: number): void {
@@ -22,7 +24,7 @@ export class WorkDone {
           kind: 'begin' as const,
           title: this.title,
           message,
-          cancellable: true,
+          cancellable: this.cancellable,
           ...(percentage !== undefined ? { percentage } : {}),
         };
     this.begun = true;
@@ -34,7 +36,7 @@ export class WorkDone {
     if (!this.begun) {
       void this.connection.sendNotification(ProgressNotification.type, {
         token: this.token,
-        value: { kind: 'begin', title: this.title },
+        value: { kind: 'begin', title: this.title, cancellable: this.cancellable },
       });
     }
     void this.connection.sendNotification(ProgressNotification.type, {

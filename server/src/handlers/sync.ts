@@ -68,7 +68,7 @@ export async function syncResync(
   if (workDoneToken !== undefined && typeof workDoneToken !== 'string' && typeof workDoneToken !== 'number') {
     throw invalidParams('workDoneToken', 'must be a string or an integer');
   }
-  const work = new WorkDone(connection, workDoneToken, 'Resyncing files');
+  const work = new WorkDone(connection, workDoneToken, 'Resyncing files', true);
   work.report('Comparing the local folder with the container', 0);
   try {
     const result = await Promise.race([

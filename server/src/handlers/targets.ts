@@ -1,6 +1,13 @@
 import type { PodsTarget, WorkloadKindName } from '../engine/podTargets.js';
 import { invalidParams } from './errors.js';
-import { optionalObject, optionalString, requiredString, type Params } from './validate.js';
+import {
+  contextName,
+  kubernetesName,
+  optionalObject,
+  optionalString,
+  requiredString,
+  type Params,
+} from './validate.js';
 
 const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
@@ -8,18 +15,27 @@ const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonS
 export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
   const target = optionalObject(params, field);
   if (target === undefined) throw invalidParams(field, 'is required');
-  const context = optionalString(target, 'context', `${field}.context`);
-  const namespace = requiredString(target, 'namespace', `${field}.namespace`);
+  const context = contextName(optionalString(target, 'context', `${field}.context`), `${field}.context`);
+  const namespace = kubernetesName(
+    requiredString(target, 'namespace', `${field}.namespace`),
+    `${field}.namespace`,
+    'label',
+  );
   const container = optionalString(target, 'container', `${field}.container`);
+  if (container !== undefined) kubernetesName(container, `${field}.container`, 'label');
   const common = {
     ...(context !== undefined ? { context } : {}),
     namespace,
     ...(container !== undefined ? { container } : {}),
   };
-  if (target.pod !== undefined) return { ...common, pod: requiredString(target, 'pod', `${field}.pod`) };
+  if (target.pod !== undefined) {
+    const pod = kubernetesName(requiredString(target, 'pod', `${field}.pod`), `${field}.pod`, 'subdomain');
+    return { ...common, pod };
+  }
   const kind = requiredString(target, 'kind', `${field}.kind`);
   if (!workloadKinds.includes(kind as WorkloadKindName)) {
     throw invalidParams(`${field}.kind`, `must be one of ${workloadKinds.join(', ')}, not "${kind}"`);
   }
-  return { ...common, kind: kind as WorkloadKindName, name: requiredString(target, 'name', `${field}.name`) };
+  const name = kubernetesName(requiredString(target, 'name', `${field}.name`), `${field}.name`, 'subdomain');
+  return { ...common, kind: kind as WorkloadKindName, name };
 }

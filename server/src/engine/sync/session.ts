@@ -193,7 +193,9 @@ export class SyncSession {
   public resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.state === 'paused') this.setState('idle');
+    // A resync cancelled while paused left the sync without a connection: reconnecting sends the folder.
+    if (this.agent === undefined && this.started && !this.stopped) this.scheduleReconnect(0);
+    if (this.state === 'paused') this.setState(this.agent === undefined ? 'disconnected' : 'idle');
     for (const path of this.replica.localDifferences()) this.dirty.add(path);
     void this.pump();
     this.schedulePoll();
@@ -409,9 +411,37 @@ export class SyncSession {
     this.reconnecting = true;
     try {
       await this.connect();
-      this.setState('scanning');
       const forgetRemote = this.podReplaced;
-      await this.exclusive(() => this.replica.fullSync(this.agent!, { forgetRemote }));
+      // Sending the folder again into a restarted dev pod can take a while: the person sees it as background work
+      // and may cancel it, which pauses the sync until sync/resume.
+      const work = forgetRemote
+        ? this.options.events?.work('Resyncing files into the restarted dev pod', () => this.pause())
+        : undefined;
+      await work?.started;
+      if (this.paused && forgetRemote) {
+        work?.done('Cancelled: the sync is paused until it is resumed');
+        this.agent?.close();
+        this.agent = undefined;
+        this.reconnecting = false;
+        this.setState(
+          'paused',
+          'The resync into the restarted dev pod was cancelled; resume the sync to send the folder',
+        );
+        return;
+      }
+      this.setState('scanning');
+      try {
+        const counts = await this.exclusive(() =>
+          this.replica.fullSync(this.agent!, {
+            forgetRemote,
+            onProgress: (p) => work?.report(`${p.files} of ${p.totalFiles} files`, percentOf(p.bytes, p.totalBytes)),
+          }),
+        );
+        work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+      } catch (error) {
+        work?.done(`The resync failed: ${(error as Error).message}`);
+        throw error;
+      }
       this.podReplaced = false;
       this.reconnecting = false;
       this.reconnectDelay = this.options.reconnectMs ?? 250;
@@ -493,4 +523,8 @@ export class SyncSession {
   private report(): void {
     this.reporter.report();
   }
+}
+
+function percentOf(part: number, whole: number): number {
+  return whole > 0 ? Math.min(100, Math.floor((100 * part) / whole)) : 100;
 }
