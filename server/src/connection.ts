@@ -177,9 +177,9 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
   on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
   on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));
-  on(OpenTerminalRequest.type, (params) => openTerminal(params, terminals));
+  on(OpenTerminalRequest.type, (params) => openTerminal(params, terminals, connection));
   on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
-  on(OpenLogsRequest.type, (params) => openLogs(params, logs));
+  on(OpenLogsRequest.type, (params) => openLogs(params, logs, connection));
   on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
   on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devSessions, connection));
   on(StopDevModeRequest.type, (params) => stopDevMode(params, devSessions, connection));

@@ -8,7 +8,14 @@ import { execInPod, type ExecOptions, type ExecTarget, type RemoteProcess } from
 import type { Clusters } from './clusters.js';
 import { KubeError } from '../kube/errors.js';
 import type { ObjectClient } from '../kube/objects.js';
-import { defaultContainer, isNamedPod, newestReadyPod, resolvePodSelection, type PodsTarget } from './podTargets.js';
+import {
+  defaultContainer,
+  isNamedPod,
+  resolvePodSelection,
+  waitForReadyPod,
+  type PodsTarget,
+  type PodWaitOptions,
+} from './podTargets.js';
 import { TextOutput } from './textOutput.js';
 import { EngineError } from './engineError.js';
 
@@ -34,6 +41,8 @@ export interface OpenTerminalOptions {
   command?: string[];
   cols: number;
   rows: number;
+  /** How a workload target waits for a ready pod while its pod is being replaced. */
+  podWait?: PodWaitOptions;
 }
 
 export interface TerminalEvents {
@@ -52,17 +61,6 @@ export class MissingShellError extends EngineError {
       hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
     });
     this.name = 'MissingShellError';
-  }
-}
-
-/** A workload target has no ready pod to open the terminal in. */
-export class NoReadyPodError extends EngineError {
-  public constructor(description: string) {
-    super('ContainerNotRunning', `The ${description} has no ready pod`, {
-      retryable: true,
-      hint: 'Wait for a pod of the workload to become ready, or name a pod.',
-    });
-    this.name = 'NoReadyPodError';
   }
 }
 
@@ -168,7 +166,7 @@ export class Terminals {
     finish: (exitCode: number | null, reason?: string) => Promise<void>,
   ): Promise<TerminalProcess> {
     const cluster = await this.cluster(target.context);
-    const execTarget = await this.execTarget(cluster.objects, target);
+    const execTarget = await this.execTarget(cluster.objects, target, options.podWait);
     const command = options.command ?? [await this.pickShell(cluster, execTarget)];
     const remote = await cluster.exec(execTarget, command, {
       tty: true,
@@ -196,15 +194,14 @@ export class Terminals {
   }
 
   /** The pod (the workload's newest ready one) and container a terminal runs in. */
-  private async execTarget(objects: ObjectClient, target: PodsTarget): Promise<ExecTarget> {
+  private async execTarget(objects: ObjectClient, target: PodsTarget, podWait?: PodWaitOptions): Promise<ExecTarget> {
     const selection = await resolvePodSelection(objects, target);
     let pod;
     if (isNamedPod(target) || selection.singlePod) {
       const name = isNamedPod(target) ? target.pod : target.name;
       pod = await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: target.namespace, name });
     } else {
-      pod = newestReadyPod(await objects.list('v1', 'Pod', target.namespace, selection.labelSelector));
-      if (pod === undefined) throw new NoReadyPodError(selection.description);
+      pod = await waitForReadyPod(objects, selection, podWait);
     }
     const container = pod === undefined ? target.container : defaultContainer(pod, target.container);
     return {

@@ -2,7 +2,6 @@ import {
   DidChangeDevModeStateNotification,
   type DevModeSession,
   type ListDevModeSessionsResult,
-  type ProgressToken,
   type ResetDevModeResult,
   type StartDevModeResult,
   type StopDevModeResult,
@@ -14,24 +13,9 @@ import type { DevSessions } from '../engine/devSessions.js';
 import { sameOwner } from '../engine/identity.js';
 import { errorCodeOf } from '../rpc/responseError.js';
 import { invalidParams } from './errors.js';
-import { abortSignalOf, WorkDone } from './progress.js';
+import { abortSignalOf, progressToken, WorkDone } from './progress.js';
 import { workloadTarget } from './target.js';
-import {
-  optionalInteger,
-  optionalObject,
-  optionalString,
-  paramsObject,
-  requiredString,
-  type Params,
-} from './validate.js';
-
-function progressToken(params: Params): ProgressToken | undefined {
-  const token = params.workDoneToken;
-  if (token === undefined || token === null) return undefined;
-  if (typeof token !== 'string' && typeof token !== 'number')
-    throw invalidParams('workDoneToken', 'must be a string or an integer');
-  return token;
-}
+import { optionalInteger, optionalObject, optionalString, paramsObject, requiredString } from './validate.js';
 
 function reporterFor(work: WorkDone) {
   return {

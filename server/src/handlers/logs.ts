@@ -3,9 +3,15 @@ import { KubeError } from '../kube/errors.js';
 import type { LogStreams } from '../engine/logs.js';
 import { devModeError, invalidParams } from './errors.js';
 import { parsePodsTarget } from './targets.js';
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { podWaitOf, progressToken, WorkDone } from './progress.js';
 import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
 
-export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenLogsResult> {
+export async function openLogs(
+  params: unknown,
+  logs: LogStreams,
+  connection: MessageConnection,
+): Promise<OpenLogsResult> {
   const input = paramsObject(params, false);
   const target = parsePodsTarget(input);
   const container = optionalString(input, 'container');
@@ -18,9 +24,12 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
   const sinceSeconds = optionalInteger(input, 'sinceSeconds', { min: 1 });
   const timestamps = optionalBoolean(input, 'timestamps');
   const previous = optionalBoolean(input, 'previous');
+  const work = new WorkDone(connection, progressToken(input), 'Opening logs', false);
+  const podWait = podWaitOf(input, work);
   try {
-    return await logs.open({
+    const opened = await logs.open({
       target,
+      podWait,
       ...(container !== undefined ? { container } : {}),
       ...(allContainers !== undefined ? { allContainers } : {}),
       ...(follow !== undefined ? { follow } : {}),
@@ -29,7 +38,10 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
       ...(timestamps !== undefined ? { timestamps } : {}),
       ...(previous !== undefined ? { previous } : {}),
     });
+    work.done(`Reading the logs of ${opened.pods.length} pod(s)`);
+    return opened;
   } catch (error) {
+    work.done('The logs did not open');
     // The API server answers 400 for a container that is unknown, not started, or has no previous run.
     if (error instanceof KubeError && error.status === 400) {
       throw devModeError('ContainerNotRunning', `No logs: ${error.message}`, {

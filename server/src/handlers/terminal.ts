@@ -3,6 +3,8 @@ import type { LocalShellTarget, Terminals } from '../engine/terminal.js';
 import type { PodsTarget } from '../engine/podTargets.js';
 import { invalidParams } from './errors.js';
 import { parsePodsTarget } from './targets.js';
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { podWaitOf, progressToken, WorkDone } from './progress.js';
 import {
   optionalInteger,
   optionalObject,
@@ -40,14 +42,32 @@ function parseCommand(params: Params): string[] | undefined {
   return command as string[];
 }
 
-export async function openTerminal(params: unknown, terminals: Terminals): Promise<OpenTerminalResult> {
+export async function openTerminal(
+  params: unknown,
+  terminals: Terminals,
+  connection: MessageConnection,
+): Promise<OpenTerminalResult> {
   const input = paramsObject(params, false);
   const target = parseTerminalTarget(input);
   const command = parseCommand(input);
   const cols = requiredSize(input, 'cols');
   const rows = requiredSize(input, 'rows');
-  const terminalId = await terminals.open({ target, cols, rows, ...(command !== undefined ? { command } : {}) });
-  return { terminalId };
+  const work = new WorkDone(connection, progressToken(input), 'Opening a terminal', false);
+  const podWait = podWaitOf(input, work);
+  try {
+    const terminalId = await terminals.open({
+      target,
+      cols,
+      rows,
+      podWait,
+      ...(command !== undefined ? { command } : {}),
+    });
+    work.done('Terminal open');
+    return { terminalId };
+  } catch (error) {
+    work.done('The terminal did not open');
+    throw error;
+  }
 }
 
 export function sendTerminalInput(params: unknown, terminals: Terminals): void {
