@@ -11,6 +11,7 @@ import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
 import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors.js';
 import { IgnoreRules } from './ignore.js';
+import { WATCH_LIMIT_CODE } from './issues.js';
 import { parentRel, type RelPath } from './paths.js';
 import { Replica, type ProgressReport, type TransferCounts } from './replica.js';
 import { StateReporter, type SyncStateChange } from './stateReporter.js';
@@ -412,21 +413,17 @@ export class SyncSession {
     try {
       await this.connect();
       const forgetRemote = this.podReplaced;
-      // Sending the folder again into a restarted dev pod can take a while: the person sees it as background work
-      // and may cancel it, which pauses the sync until sync/resume.
-      const work = forgetRemote
-        ? this.options.events?.work('Resyncing files into the restarted dev pod', () => this.pause())
-        : undefined;
+      // After a lost connection (most often a restarted dev pod) the whole folder is compared again, which can
+      // take a while: the person sees it as background work and may cancel it, which pauses the sync until
+      // sync/resume. A sync paused meanwhile waits for sync/resume too.
+      const work = this.options.events?.work(RESYNC_TITLE, () => this.pause());
       await work?.started;
-      if (this.paused && forgetRemote) {
+      if (this.paused) {
         work?.done('Cancelled: the sync is paused until it is resumed');
         this.agent?.close();
         this.agent = undefined;
         this.reconnecting = false;
-        this.setState(
-          'paused',
-          'The resync into the restarted dev pod was cancelled; resume the sync to send the folder',
-        );
+        this.setState('paused', 'The resync was cancelled; resume the sync to send the folder');
         return;
       }
       this.setState('scanning');
@@ -473,6 +470,8 @@ export class SyncSession {
     this.log(`file watcher: ${error.message}`);
     if (!(error instanceof WatchLimitError) || this.watchLimit !== undefined) return;
     this.watchLimit = error.message;
+    // Listed with the folder's errors too, with its code, so that a client can tell this failure from others.
+    this.replica.issues.addError('', error.message, WATCH_LIMIT_CODE);
     this.setState(this.state, this.message);
     // Without a complete watcher, changes are found by reading the folder every few seconds.
     this.scanTimer = setInterval(() => {
@@ -524,6 +523,8 @@ export class SyncSession {
     this.reporter.report();
   }
 }
+
+const RESYNC_TITLE = 'Resyncing files after reconnecting to the dev container';
 
 function percentOf(part: number, whole: number): number {
   return whole > 0 ? Math.min(100, Math.floor((100 * part) / whole)) : 100;
