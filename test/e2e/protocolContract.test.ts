@@ -115,6 +115,11 @@ describe('named errors from the cluster and the dev pod', () => {
     expect(error.data).toMatchObject({ retryable: true });
   }, 120_000);
 
+  test('NotInDevMode: stopping a workload that is not in DevMode', async () => {
+    const error = await client.requestError('devMode/stop', { target: ratings });
+    expect(error.code).toBe(-31012);
+  });
+
   test('NUL bytes in image or workDir are DevConfigInvalid naming the field', async () => {
     for (const [field, config] of [
       ['image', { image: 'devmode/dev\u0000--privileged' }],
