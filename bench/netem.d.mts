@@ -10,6 +10,7 @@ export interface NetemTraffic {
   downBytes: number;
   roundTrips: number;
   sequentialRoundTrips: number;
+  chain: { connection: number; turn: number; startMs: number; ms: number; upBytes: number; downBytes: number }[];
 }
 export interface Netem {
   profile: NetworkProfile;

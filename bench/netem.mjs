@@ -129,9 +129,20 @@ export async function startNetem(target, profile, { port = 0 } = {}) {
     upstream.on('error', destroyBoth).on('close', () => sockets.delete(upstream));
 
     let lastAsked = 0n;
+    let askedBytes = 0;
+    let lastTrip;
+    let turns = 0;
+    const trip = (start, end) => {
+      lastTrip = { connection: id, turn: turns++, start, end, upBytes: askedBytes, downBytes: 0 };
+      roundTrips.push(lastTrip);
+    };
     client.on('data', (chunk) => {
       lastAsked = nowNs();
-      asking ??= lastAsked;
+      if (asking === undefined) {
+        asking = lastAsked;
+        askedBytes = 0;
+      }
+      askedBytes += chunk.length;
       up.send(client, chunk, (data) => !upstream.destroyed && upstream.write(data));
     });
     client.once('end', () => up.send(undefined, null, () => !upstream.destroyed && upstream.end()));
@@ -140,10 +151,10 @@ export async function startNetem(target, profile, { port = 0 } = {}) {
         if (client.destroyed) return;
         // An answer to a client that kept sending until it came (a stream) is not a round trip it waited for.
         const now = nowNs();
-        if (asking !== undefined && now - lastAsked >= halfRttNs) {
-          roundTrips.push({ connection: id, start: asking, end: now });
-        }
+        if (asking !== undefined && now - lastAsked >= halfRttNs) trip(asking, now);
+        else if (asking !== undefined) lastTrip = undefined;
         asking = undefined;
+        if (lastTrip !== undefined) lastTrip.downBytes += data.length;
         client.write(data);
       }),
     );
@@ -154,7 +165,8 @@ export async function startNetem(target, profile, { port = 0 } = {}) {
     let waiting = 2;
     const handshakeDone = () => {
       if (--waiting > 0) return;
-      roundTrips.push({ connection: id, start: opened, end: nowNs() });
+      trip(opened, nowNs());
+      lastTrip = undefined;
       client.resume();
       upstream.resume();
     };
@@ -170,15 +182,24 @@ export async function startNetem(target, profile, { port = 0 } = {}) {
     port: server.address().port,
     /** A mark to measure from: the counters at this moment. */
     mark: () => ({ at: nowNs(), connections, roundTrips: roundTrips.length, up: up.bytes, down: down.bytes }),
-    /** What clients did since `mark`: connections, bytes each way, round trips, and those in sequence. */
+    /**
+     * What clients did since `mark`: connections, bytes each way, round trips, and those in sequence (`chain`:
+     * each with its connection, its turn on it (0 is the TCP handshake), start and end in ns, bytes up and down).
+     */
     since(mark) {
       const trips = roundTrips.slice(mark.roundTrips);
+      const chain = longestChain(trips);
       return {
+        chain: chain.map((t) => ({
+          ...t,
+          startMs: Number(t.start - mark.at) / 1e6,
+          ms: Number(t.end - t.start) / 1e6,
+        })),
         connections: connections - mark.connections,
         upBytes: up.bytes - mark.up,
         downBytes: down.bytes - mark.down,
         roundTrips: trips.length,
-        sequentialRoundTrips: longestChain(trips),
+        sequentialRoundTrips: chain.length,
       };
     },
     async close() {
@@ -192,15 +213,15 @@ export async function startNetem(target, profile, { port = 0 } = {}) {
 
 /** The most round trips that follow one another without overlapping: those a client waited for one by one. */
 export function longestChain(trips) {
-  let count = 0;
+  const chain = [];
   let lastEnd = -1n;
   for (const trip of [...trips].sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0))) {
     if (trip.start >= lastEnd) {
-      count++;
+      chain.push(trip);
       lastEnd = trip.end;
     }
   }
-  return count;
+  return chain;
 }
 
 /** Writes a copy of the kubeconfig at `source` whose clusters at `target` point at the emulator's port instead. */
