@@ -69,11 +69,11 @@ async function startServer(env) {
 async function measured(api, netem, action) {
   const scrape = async () => (await api.call('GET', '/metrics')).text;
   const before = await scrape();
-  const mark = netem?.mark();
+  const mark = await netem?.mark();
   const started = process.hrtime.bigint();
   const result = await action();
   const ms = elapsedMs(started);
-  const traffic = netem?.since(mark);
+  const traffic = await netem?.since(mark);
   // A watch ends a moment after its client lets go of it; let the server see that before counting.
   await new Promise((resolve) => setTimeout(resolve, 100));
   return { ms, ...requestsBetween(before, await scrape()), traffic, result };

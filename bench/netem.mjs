@@ -7,9 +7,11 @@
 // The proxy also records every round trip it sees, per connection: a burst from the client, then silence from it
 // until the first bytes of the answer (a client streaming all along does not wait for each answer). The longest chain of round trips that do not overlap in time is the number of round trips a
 // client made in sequence, TCP and TLS handshakes included: what a cluster far away makes a user wait for.
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
 /**
@@ -293,7 +295,8 @@ export async function measureNetem(profile, { bytes = 16 * 1024 * 1024, pings = 
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const netem = await startNetem({ host: '127.0.0.1', port: server.address().port }, settings);
+  // In its own process, as the benchmarks run it.
+  const netem = await startNetemProcess({ host: '127.0.0.1', port: server.address().port }, settings);
   try {
     const upMbps = await uploadMbps(netem.port, bytes);
     const downMbps = await downloadMbps(netem.port, bytes);
@@ -368,4 +371,61 @@ async function pingPongMs(port, pings) {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * The emulator in a process of its own, so that a benchmark's own work (the sync engine runs in the benchmark's
+ * process) does not hold back the bytes of the clients it is compared with. Same interface as `startNetem`, with
+ * `mark` and `since` answered over IPC (async).
+ */
+export async function startNetemProcess(target, profile) {
+  const settings = typeof profile === 'string' ? profileNamed(profile) : profile;
+  const child = fork(fileURLToPath(import.meta.url), [JSON.stringify({ target, profile: settings })], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map();
+  let next = 0;
+  const ready = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the network emulator exited ${code} before it listened`)));
+    child.on('message', (message) => {
+      if (message.port !== undefined) resolve(message.port);
+      pending.get(message.id)?.(message.value);
+      pending.delete(message.id);
+    });
+  });
+  const ask = (method, arg) =>
+    new Promise((resolve) => {
+      const id = ++next;
+      pending.set(id, resolve);
+      child.send({ id, method, arg });
+    });
+  const port = await ready;
+  child.removeAllListeners('exit');
+  return {
+    profile: settings,
+    port,
+    mark: () => ask('mark'),
+    since: (mark) => ask('since', mark),
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill();
+      await exited;
+    },
+  };
+}
+
+// Run as a child by startNetemProcess: serve, and answer mark/since. BigInts do not cross IPC, so marks travel as
+// strings.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.send !== undefined) {
+  const { target, profile } = JSON.parse(process.argv[2]);
+  const netem = await startNetem(target, profile);
+  const toWire = (value) => JSON.parse(JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+  process.on('message', ({ id, method, arg }) => {
+    const value = method === 'mark' ? netem.mark() : netem.since({ ...arg, at: BigInt(arg.at) });
+    process.send({ id, value: toWire(value) });
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ port: netem.port });
 }

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubeconfigTarget, startNetem, writeProxiedKubeconfig } from './netem.mjs';
+import { kubeconfigTarget, startNetemProcess, writeProxiedKubeconfig } from './netem.mjs';
 
 const sandboxEntry = fileURLToPath(new URL('../sandbox/dist/main.js', import.meta.url));
 const devmodeBin = fileURLToPath(new URL('../server/bin/devmode.mjs', import.meta.url));
@@ -43,7 +43,7 @@ export async function startSandbox() {
   let kubeconfig = directKubeconfig;
   if (process.env.BENCH_NET !== undefined) {
     const target = kubeconfigTarget(directKubeconfig);
-    netem = await startNetem(target, process.env.BENCH_NET);
+    netem = await startNetemProcess(target, process.env.BENCH_NET);
     kubeconfig = join(stateDir, 'kubeconfig-netem');
     writeProxiedKubeconfig(directKubeconfig, kubeconfig, target, netem.port);
   }
