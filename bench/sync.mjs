@@ -1,8 +1,8 @@
 // File sync figures, each next to a baseline measured in the same run: save-to-visible latency of one small file
 // (p50/p99 over 100 saves, each confirmed by reading the file in the container), the initial sync of real trees
-// (this repository's committed files, its node_modules) and of 10,000 files (100 MB) against `kubectl cp` of the
-// same folder, and the resync of 10 changed files in that tree. Against the sandbox when it can be started;
-// otherwise against a local directory standing in for the container, with `tar | sh` as the baseline
+// (this repository's committed files, its node_modules) and of 10,000 files (100 MB of source-like text) against
+// `kubectl cp` of the same folder, and the resync of 10 changed files in that tree. Against the sandbox when it can
+// be started; otherwise against a local directory standing in for the container, with `tar | sh` as the baseline
 // (BENCH_SYNC_LOCAL=1 asks for that directly). The output says which. Over an emulated network (BENCH_NET) only the
 // sandbox counts. The figures are measured through the engine's session, the code behind sync/flush, with the agent
 // in the pod over exec. BENCH_SYNC_TREES picks figures (saves,repo,node_modules,synthetic).
@@ -228,6 +228,23 @@ async function realTrees(SyncSession, target) {
   }
 }
 
+const words = ['const', 'return', 'value', 'items', 'await', 'config', 'request', 'error', 'result', 'session'];
+const moreWords = ['length', 'workDir', 'export', 'function', 'options', 'target', 'stream', 'buffer', 'index'];
+
+/** `size` bytes of source-like text: lines of identifiers and calls, as compressible as real code (about 4:1). */
+function sourceText(size) {
+  const pick = (list) => list[Math.floor(Math.random() * list.length)];
+  const lines = [`// ${randomBytes(12).toString('hex')}`];
+  let length = lines[0].length + 1;
+  while (length < size) {
+    const n = Math.floor(Math.random() * 1000);
+    const line = `  ${pick(words)} ${pick(moreWords)}${n} = ${pick(words)}.${pick(moreWords)}(${pick(moreWords)}, ${n});`;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return (lines.join('\n') + '\n').slice(0, size);
+}
+
 function makeTree() {
   const local = mkdtempSync(join(tmpdir(), 'devmode-bench-tree-'));
   const perFile = Math.floor(TREE_BYTES / FILES);
@@ -235,7 +252,7 @@ function makeTree() {
   for (let i = 0; i < FILES; i++) {
     const dir = join(local, `pkg${Math.floor(i / perDir)}`);
     if (i % perDir === 0) mkdirSync(dir);
-    writeFileSync(join(dir, `file${i % perDir}.js`), randomBytes(perFile));
+    writeFileSync(join(dir, `file${i % perDir}.js`), sourceText(perFile));
   }
   return local;
 }
@@ -278,7 +295,7 @@ async function bulk(SyncSession, target) {
     const sample = await target.read(`${synced}/${last}`);
     if (!sample.equals(readFileSync(join(local, last)))) throw new Error('the initial sync missed a file');
 
-    for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), randomBytes(1024));
+    for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), sourceText(1024));
     const again = newSession(SyncSession, target, local, synced);
     settleDisk();
     started = process.hrtime.bigint();
