@@ -1,10 +1,12 @@
 /**
- * Two-way sync under the timings that used to lose data, through the real server over stdio against the sandbox:
- * the same file written locally and in the container within a few milliseconds of each other, many times. Every
- * edit must survive, as the file on one side or as a recorded conflict (each side keeps its own version).
+ * Sync reliability through the real server over stdio, against the sandbox. Two-way sync under the timings that
+ * used to lose data: the same file written locally and in the container within a few milliseconds of each other,
+ * many times; every edit must survive, as the file on one side or as a recorded conflict (each side keeps its own
+ * version). And files that cannot be synced (a FIFO, a path longer than PATH_MAX) are reported, never skipped
+ * silently.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,4 +193,78 @@ describe('two-way sync with edits on both sides at the same instant', () => {
     expect(losses).toEqual([]);
     expect(pairs.length).toBe(ROUNDS * PAIRS_PER_ROUND);
   }, 600_000);
+});
+
+interface FileError {
+  localPath: string;
+  remotePath: string;
+  message: string;
+  skipped?: string;
+}
+
+/** Runs a constant shell script with arguments on this machine; fails loudly when it fails. */
+function sh(script: string, ...args: string[]): void {
+  const result = spawnSync('sh', ['-c', script, 'sh', ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`sh failed (install coreutils' mkfifo?): ${result.stderr}`);
+}
+
+describe('files that cannot be synced', () => {
+  it('reports a FIFO and a path longer than PATH_MAX in sync/status and sync/didChangeState, with the reason', async () => {
+    const dir = projectDir(`image: devmode/dev\nworkDir: ${WORKDIR}\nsync:\n  mode: send\n`);
+    sh('mkfifo "$1/pipe"', dir);
+    // 22 folders of 200 characters: the path passes PATH_MAX (4096) on the way down. A child process walks down
+    // with relative chdir, which works past the limit where a shell's cd does not.
+    const deepTree = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        "const fs = require('node:fs'); process.chdir(process.argv[1]); for (let i = 0; i < 22; i++) { fs.mkdirSync(process.argv[2]); process.chdir(process.argv[2]); } fs.writeFileSync('leaf.txt', 'deep');",
+        dir,
+        'd'.repeat(200),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(deepTree.stderr).toBe('');
+    const { sessionId } = await client.request<{ sessionId: string }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+    });
+    try {
+      const status = async (): Promise<FileError[]> =>
+        (await client.request<{ state: string; errors: FileError[] }>('sync/status', { sessionId })).errors;
+      const initial = await status();
+      const pipe = initial.find((error) => error.localPath === `${dir}/pipe`);
+      expect(pipe).toMatchObject({ remotePath: `${WORKDIR}/pipe`, skipped: 'unsupportedType' });
+      expect(pipe?.message).toMatch(/FIFO/);
+      const deep = initial.filter((error) => error.skipped === 'pathTooLong');
+      expect(deep).toHaveLength(1);
+      expect(deep[0]!.localPath.startsWith(`${dir}/${'d'.repeat(200)}/`)).toBe(true);
+      expect(deep[0]!.localPath.length).toBeGreaterThanOrEqual(4096);
+      expect(deep[0]!.message).toMatch(/PATH_MAX/);
+      const app = await sandbox.kubectl(['exec', 'deploy/ratings', '--', 'cat', `${WORKDIR}/app.js`]);
+      expect(app.stdout).toBe('console.log("hello from the local folder");\n');
+
+      // One made while the sync runs is reported to the client as it appears, and forgotten once it is gone.
+      sh('mkfifo "$1/later-pipe"', dir);
+      await client.waitForNotification(
+        (n) =>
+          n.method === 'sync/didChangeState' &&
+          n.params.sessionId === sessionId &&
+          ((n.params.errors as FileError[] | undefined) ?? []).some(
+            (error) => error.localPath === `${dir}/later-pipe` && error.skipped === 'unsupportedType',
+          ),
+        20_000,
+      );
+      rmSync(`${dir}/later-pipe`);
+      rmSync(`${dir}/pipe`);
+      await client.request('sync/flush', { sessionId, timeoutMs: 20_000 });
+      const after = await status();
+      expect(after.filter((error) => error.skipped === 'unsupportedType')).toEqual([]);
+      expect(after.filter((error) => error.skipped === 'pathTooLong')).toHaveLength(1);
+    } finally {
+      await client.request('devMode/stop', { sessionId });
+      // rm walks a tree deeper than PATH_MAX; Node's rmSync cannot.
+      sh('rm -rf -- "$1"', dir);
+    }
+  }, 180_000);
 });

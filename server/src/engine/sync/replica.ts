@@ -13,6 +13,7 @@ import { SyncIssues, UNSAFE_PATH_CODE } from './issues.js';
 import { LocalChangedError, removeLocalEntry } from './localWriter.js';
 import {
   asSent,
+  inspectLocal,
   isOutsideLink,
   remoteMatches,
   sameContent,
@@ -98,6 +99,7 @@ export class Replica {
       scan = scanLocal(this.localDir, this.rules);
     }
     this.issues.noteOutsideLinks(scan.outsideLinks);
+    this.issues.noteSkipped(scan.skipped, '');
     const changed = new Set<RelPath>();
     for (const [path, state] of scan.entries) {
       if (!this.localUnchanged(path, state)) changed.add(path);
@@ -113,6 +115,7 @@ export class Replica {
     for (const dir of rescans) {
       const scan = scanLocal(this.localDir, this.rules, dir);
       this.issues.noteOutsideLinks(scan.outsideLinks);
+      this.issues.noteSkipped(scan.skipped, dir);
       for (const [path, state] of scan.entries) if (!this.localUnchanged(path, state)) candidates.add(path);
       for (const path of this.synced.keys())
         if ((dir === '' || isUnder(path, dir)) && !scan.entries.has(path)) candidates.add(path);
@@ -135,6 +138,7 @@ export class Replica {
     await new Promise((resolve) => setImmediate(resolve));
     const scan = scanLocal(this.localDir, this.rules);
     this.issues.noteOutsideLinks(scan.outsideLinks);
+    this.issues.noteSkipped(scan.skipped, '');
     const listing = await listed;
     if (listing === undefined) this.log('the container cannot list files (no find -printf): sending the whole folder');
     const plan = emptyPlan();
@@ -290,7 +294,13 @@ export class Replica {
     const plan = emptyPlan();
     for (const path of [...candidates].sort()) {
       if (this.issues.conflicts.has(path)) continue;
-      let local = statLocal(this.localDir, path);
+      const found = inspectLocal(this.localDir, path);
+      let local = found !== undefined && 'skipped' in found ? undefined : found;
+      if (found !== undefined && 'skipped' in found) {
+        if (!this.isIgnoredPath(path, false)) this.issues.noteSkip(path, found.skipped);
+      } else if (this.issues.errors.get(path)?.skipped !== undefined) {
+        this.issues.clearError(path);
+      }
       if (local !== undefined && isOutsideLink(path, local)) {
         this.issues.noteOutsideLinks([path]);
         local = undefined;
@@ -311,6 +321,7 @@ export class Replica {
       if (local.type === 'dir' && previous?.type !== 'dir') {
         const scan = scanLocal(this.localDir, this.rules, path);
         this.issues.noteOutsideLinks(scan.outsideLinks);
+        this.issues.noteSkipped(scan.skipped, path);
         for (const [child, state] of scan.entries) {
           if (!sameState(this.synced.get(child), state)) plan.sends.set(child, state);
         }
