@@ -209,8 +209,20 @@ export class SyncAgent {
     });
   }
 
-  public async remove(paths: RelPath[]): Promise<AgentReply> {
-    return this.merge(await this.eachChunk(paths, (chunk) => this.simple('D', chunk.map(encodePath), chunk.length)));
+  /**
+   * Deletes the paths. A path with an expectation (see `extract`) is deleted only if the container still holds that
+   * version; otherwise the reply has a `changed <index>` line and the container's version stays.
+   */
+  public async remove(paths: RelPath[], expect?: Map<RelPath, RemoteEntry | null>): Promise<AgentReply> {
+    return this.merge(
+      await this.eachChunk(paths, (chunk) =>
+        this.simple(
+          'D',
+          chunk.flatMap((path) => [encodePath(path), expectationLine(expect?.get(path))]),
+          chunk.length,
+        ),
+      ),
+    );
   }
 
   public async rename(pairs: [RelPath, RelPath][]): Promise<AgentReply> {
@@ -318,7 +330,7 @@ export class SyncAgent {
       const reply = await run(chunk);
       // Refusals name an index within the chunk; make it an index within the whole request.
       reply.message = reply.message.replace(
-        /^(unsafe|failed) (\d+)/gm,
+        /^(unsafe|failed|changed) (\d+)/gm,
         (_, word: string, index: string) => `${word} ${Number(index) + offset}`,
       );
       replies.push(reply);

@@ -6,7 +6,8 @@
  *
  * Commands, one line each: `X id` extracts the tar archive that follows; `P id n` extracts it aside and renames
  * the n listed paths into place, each only if the container still holds the version the line after it names
- * (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file); `D id n` deletes n paths; `R id n` renames
+ * (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file); `D id n` deletes n paths, each
+ * with the same kind of expectation; `R id n` renames
  * n pairs; `L id n` lists the tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given
  * paths; `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each answer ends with
  * `DONE id exitCode length` and `length` bytes of error text.
@@ -135,6 +136,32 @@ place_checked() {
   return 0
 }
 
+# Makes sure the staging folder is a real folder. A symlink put in its place would lead writes out of the work
+# directory: it is replaced.
+stage_ready() {
+  if [ -L "$stage" ] || [ ! -d "$stage" ]; then
+    rm -rf -- "$stage"
+  fi
+  [ -d "$stage" ] || mkdir -- "$stage" 2>/dev/null
+}
+
+# Deletes the file $1 only if it is the expected version $2: it is moved aside first (whatever is there at that
+# instant), then checked; a version the server did not expect is linked back, unless the container made a new
+# one there meanwhile, which then stays.
+remove_checked() {
+  held=$stage/.held
+  rm -f -- "$held"
+  mv -f -- "$1" "$held" 2>/dev/null || return 0
+  state "$held"
+  if [ "$s" != "$2" ]; then
+    ln -- "$held" "$1" 2>/dev/null
+    rm -f -- "$held"
+    return 1
+  fi
+  rm -f -- "$held"
+  return 0
+}
+
 # Extracts into a staging folder, then renames each listed path into place, so readers never see half a file.
 cmd_place() {
   id=$1 n=$2 i=0 errs=
@@ -153,11 +180,7 @@ cmd_place() {
     fi
     i=$((i + 1))
   done
-  # A symlink put in its place would lead the extraction out of the work directory: it is replaced.
-  if [ -L "$stage" ] || [ ! -d "$stage" ]; then
-    rm -rf -- "$stage"
-  fi
-  if [ ! -d "$stage" ] && ! mkdir -- "$stage" 2>/dev/null; then
+  if ! stage_ready; then
     tar -t -b 20 -f - >/dev/null 2>&1
     reply "$id" 2 "\${errs}cannot create $stage"
     return
@@ -200,21 +223,29 @@ failed $i"
   reply "$id" "$rc" "$errs$out"
 }
 
+# Deletes n paths, each followed by the version expected there (as for P); a file the container changed since is
+# kept and answered as "changed <index>".
 cmd_remove() {
-  id=$1 n=$2 i=0 errs=
+  id=$1 n=$2 i=0 errs= checked=0
   set --
   while [ "$i" -lt "$n" ]; do
     IFS= read -r line || exit 0
+    IFS= read -r want || exit 0
     decode "$line"
-    if safe; then
-      set -- "$@" "$dir/$p"
-    else
+    if ! safe; then
       errs="\${errs}unsafe $i
 "
+    elif [ "$want" != - ] && [ "$list" = 1 ] && { [ "$checked" = 1 ] || stage_ready; }; then
+      checked=1
+      remove_checked "$dir/$p" "$want" || errs="\${errs}changed $i
+"
+    else
+      set -- "$@" "$dir/$p"
     fi
     i=$((i + 1))
   done
   out= rc=0
+  if [ -n "$errs" ]; then rc=1; fi
   if [ $# -gt 0 ]; then out=$(rm -rf -- "$@" 2>&1) || rc=$?; fi
   reply "$id" "$rc" "$errs$out"
 }

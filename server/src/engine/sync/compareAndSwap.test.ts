@@ -2,7 +2,7 @@
  * The compare-and-swap that keeps a concurrent edit: a file is put in place on either side only if that side still
  * holds the version the transfer was planned against. The container side is the real agent over `sh`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { SyncAgent } from './agent.js';
@@ -59,6 +59,25 @@ describe('the agent in the container', () => {
       expect(readFileSync(join(remote, 'base.txt'), 'utf8')).toBe('local');
       expect(readFileSync(join(remote, 'edited.txt'), 'utf8')).toBe('edited in the container');
       expect(readFileSync(join(remote, 'new.txt'), 'utf8')).toBe('local');
+    } finally {
+      agent.close();
+    }
+  });
+});
+
+describe('the agent deleting in the container', () => {
+  test('deletes a file only if it is the expected version, and reports the others as changed', async () => {
+    const remote = tempDir('cas-remote');
+    const agent = await SyncAgent.start(await spawnLocalProcess(syncAgentCommand(remote)), remote);
+    try {
+      writeFileSync(join(remote, 'base.txt'), 'base');
+      writeFileSync(join(remote, 'edited.txt'), 'base');
+      const listing = (await agent.list([]))!;
+      writeFileSync(join(remote, 'edited.txt'), 'edited in the container');
+      const reply = await agent.remove(['base.txt', 'edited.txt'], listing);
+      expect(reply.message.match(/^changed \d+$/gm)).toEqual(['changed 1']);
+      expect(existsSync(join(remote, 'base.txt'))).toBe(false);
+      expect(readFileSync(join(remote, 'edited.txt'), 'utf8')).toBe('edited in the container');
     } finally {
       agent.close();
     }

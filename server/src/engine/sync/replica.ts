@@ -201,7 +201,8 @@ export class Replica {
     }
     this.recheckConflicts(scan.entries, listing, plan);
     if (this.mode === 'both' && listing !== undefined) {
-      for (const path of plan.sends.keys()) plan.remoteExpected.set(path, listing.get(path) ?? null);
+      for (const path of [...plan.sends.keys(), ...plan.deletes])
+        plan.remoteExpected.set(path, listing.get(path) ?? null);
       for (const path of plan.pulls) plan.localExpected.set(path, scan.entries.get(path) ?? null);
     }
     return this.execute(agent, plan, options.onProgress, listing);
@@ -362,7 +363,7 @@ export class Replica {
     const now = await agent.stat(paths);
     for (const path of paths) {
       const remote = now.get(path);
-      if (plan.sends.has(path)) plan.remoteExpected.set(path, remote ?? null);
+      if (plan.sends.has(path) || plan.deletes.has(path)) plan.remoteExpected.set(path, remote ?? null);
       if (sameContent(this.remoteBase.get(path), remote)) continue;
       const local = plan.sends.get(path);
       if (local !== undefined && sameContent(asSent(local), remote)) continue;
@@ -407,14 +408,22 @@ export class Replica {
     }
     const deletes = outermost(plan.deletes);
     if (deletes.length > 0) {
-      const reply = await agent.remove(deletes);
+      const reply = await agent.remove(deletes, plan.remoteExpected);
       const refused = new Set([...reply.message.matchAll(/^unsafe (\d+)/gm)].map((m) => Number(m[1])));
+      const changed = new Set([...reply.message.matchAll(/^changed (\d+)/gm)].map((m) => Number(m[1])));
       deletes.forEach((path, index) => {
         if (refused.has(index)) {
           this.issues.addError(path, 'the container refused to delete this path', UNSAFE_PATH_CODE);
           return;
         }
+        if (changed.has(index)) {
+          // Deleted here, edited there meanwhile: the container's version stays and comes back with the next look.
+          plan.sends.delete(path);
+          return;
+        }
         this.forget(path);
+        // What is sent next in its place finds nothing there.
+        if (plan.remoteExpected.has(path)) plan.remoteExpected.set(path, null);
         if (!plan.sends.has(path)) counts.filesDeleted++;
       });
       if (reply.exitCode !== 0) this.log(`deleting in the container reported: ${reply.message.trim()}`);
