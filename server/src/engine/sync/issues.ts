@@ -21,6 +21,8 @@ export class SyncIssues {
   public readonly conflicts = new Map<RelPath, SyncConflict>();
   public readonly errors = new Map<RelPath, SyncFileError>();
   public version = 0;
+  /** Paths skipped because of what the container holds there (two-way mode), which local scans leave alone. */
+  private readonly remoteSkips = new Set<RelPath>();
 
   public constructor(
     private readonly localDir: string,
@@ -60,9 +62,34 @@ export class SyncIssues {
   public noteSkipped(skipped: Map<RelPath, SyncSkipReason>, dir: RelPath): void {
     for (const [path, error] of [...this.errors]) {
       const inside = dir === '' || path === dir || isUnder(path, dir);
-      if (error.skipped !== undefined && inside && !skipped.has(path)) this.clearError(path);
+      if (error.skipped !== undefined && inside && !skipped.has(path) && !this.remoteSkips.has(path)) {
+        this.clearError(path);
+      }
     }
     for (const [path, reason] of skipped) this.noteSkip(path, reason);
+  }
+
+  /**
+   * Two-way mode: records the container's entries that cannot be brought back (a FIFO, socket or device there), from
+   * a listing of the whole folder, and forgets those recorded before that are gone.
+   */
+  public noteRemoteSkipped(paths: Set<RelPath>): void {
+    for (const path of [...this.remoteSkips]) {
+      if (paths.has(path)) continue;
+      this.remoteSkips.delete(path);
+      if (this.errors.get(path)?.skipped !== undefined) this.clearError(path);
+    }
+    for (const path of paths) {
+      this.remoteSkips.add(path);
+      if (this.errors.get(path)?.skipped === undefined) {
+        this.addError(
+          path,
+          'a FIFO, socket or device file in the container has no content to copy, so it is not synced',
+          undefined,
+          'unsupportedType',
+        );
+      }
+    }
   }
 
   /** Records one entry that cannot be synced (unless it is recorded already). */

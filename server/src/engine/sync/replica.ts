@@ -141,6 +141,7 @@ export class Replica {
     this.issues.noteSkipped(scan.skipped, '');
     const listing = await listed;
     if (listing === undefined) this.log('the container cannot list files (no find -printf): sending the whole folder');
+    else if (this.mode === 'both') this.noteRemoteOthers(listing);
     const plan = emptyPlan();
     const hashCandidates: RelPath[] = [];
     for (const [path, local] of scan.entries) {
@@ -212,6 +213,7 @@ export class Replica {
   public async pullRemoteChanges(agent: SyncAgent): Promise<number> {
     const listing = await agent.list(this.rules.prunedNames());
     if (listing === undefined) return 0;
+    this.noteRemoteOthers(listing);
     const plan = emptyPlan();
     for (const [path, remote] of listing) {
       if (remote.type === 'other' || this.issues.conflicts.has(path)) continue;
@@ -272,6 +274,15 @@ export class Replica {
     this.recheckConflicts(undefined, listing, plan);
     const counts = await this.execute(agent, plan, undefined, listing);
     return count + counts.filesTransferred + counts.filesDeleted;
+  }
+
+  /** Two-way mode: what the container holds that cannot come back is reported, unless it is ignored. */
+  private noteRemoteOthers(listing: Map<RelPath, RemoteEntry>): void {
+    const others = new Set<RelPath>();
+    for (const [path, remote] of listing) {
+      if (remote.type === 'other' && !this.isIgnoredPath(path, false)) others.add(path);
+    }
+    this.issues.noteRemoteSkipped(others);
   }
 
   /**
