@@ -271,7 +271,8 @@ class Forward {
    * server may already listen; a refused connection is dialled again). A usable pod is only left for a ready one.
    */
   private followPods(): void {
-    if (this.ended()) return;
+    // While the API server does not answer, what the watch knows is stale: the forward waits for it.
+    if (this.ended() || this.apiServerDown) return;
     const selection = this.watcher.selection;
     const current = this.pod === undefined ? undefined : this.watcher.pod(this.pod);
     if (this.pod !== undefined && (current === undefined || !this.usable(current))) {
@@ -405,7 +406,9 @@ class Forward {
         // The pod may only have blinked: try it again after the back-off.
         setTimeout(
           () => {
-            if (this.state === 'reconnecting' && this.pod === pod) this.setState('active', pod, undefined);
+            if (this.state === 'reconnecting' && this.pod === pod && !this.apiServerDown) {
+              this.setState('active', pod, undefined);
+            }
           },
           backoffDelay(this.failedDials - 1),
         ).unref();
