@@ -111,13 +111,25 @@ state() {
 # while it is being replaced is seen on the held name afterwards, and the container's version is put back.
 place_checked() {
   if [ "$3" = 0 ]; then
-    ln -- "$1" "$2" 2>/dev/null || return 2
-    rm -f -- "$1"
+    if ln -- "$1" "$2" 2>/dev/null; then
+      rm -f -- "$1"
+      return 0
+    fi
+    # Linking also fails across file systems (a volume mounted below the work directory): then a rename it is.
+    if [ -e "$2" ] || [ -L "$2" ]; then return 2; fi
+    mv -f -- "$1" "$2" 2>/dev/null || return 1
     return 0
   fi
   held=$stage/.held
   rm -f -- "$held"
-  ln -- "$2" "$held" 2>/dev/null || return 2
+  if ! ln -- "$2" "$held" 2>/dev/null; then
+    if [ ! -e "$2" ] && [ ! -L "$2" ]; then return 2; fi
+    # Another file system: checked right before the rename instead.
+    state "$2"
+    [ "$s" = "$3" ] || return 2
+    mv -f -- "$1" "$2" 2>/dev/null || return 1
+    return 0
+  fi
   state "$held"
   if [ "$s" != "$3" ]; then
     rm -f -- "$held"
