@@ -89,7 +89,8 @@ describe('portForward to a port where nothing listens', () => {
         /refused/.test(String(n.params.warning)),
       10_000,
     );
-    // Let a rate-limited update arrive, then count: a handful at most, never one per refusal or retry.
+    // Let a rate-limited update arrive, then count: a handful at most (one per 2 s while refusals go on, however
+    // slow the machine), never one per refusal or retry as before (hundreds).
     await sleep(3000);
     const changes = stateChanges(client, forward.id).slice(before);
     console.log(
@@ -97,7 +98,7 @@ describe('portForward to a port where nothing listens', () => {
         `${changes.length} state notifications`,
     );
     expect(changes.length).toBeGreaterThanOrEqual(1);
-    expect(changes.length).toBeLessThanOrEqual(3);
+    expect(changes.length).toBeLessThanOrEqual(4);
     expect(changes.every((n) => n.params.state === 'active')).toBe(true);
     const info = await listed(client, forward.id);
     expect(info?.state).toBe('active');
