@@ -61,6 +61,7 @@ import { devModeError } from './handlers/errors.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
 import { treeChildren } from './handlers/tree.js';
 import { ResilientFrameReader } from './rpc/frameReader.js';
+import { IdleCollector } from './rpc/idleCollector.js';
 
 export interface ServerOptions {
   input: Readable;
@@ -82,6 +83,8 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     new StreamMessageWriter(options.output),
   );
   const state: LifecycleState = { initialized: false, shutdownRequested: false };
+  const idleCollector = new IdleCollector();
+  options.input.on('data', () => idleCollector.touch());
   const methods: string[] = [];
   const clusters = new Clusters(() => state.kubeconfig);
   const tree = new WorkloadTree(clusters, (nodeIds) => {
@@ -169,6 +172,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   connection.onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
   connection.onError(([error]) => options.log(`protocol error: ${error.message}`));
   connection.onClose(() => {
+    idleCollector.dispose();
     tree.dispose();
     terminals.dispose();
     logs.dispose();
