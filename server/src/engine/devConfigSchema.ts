@@ -147,13 +147,18 @@ const containerProperties: Record<string, JsonSchema> = {
     type: 'string',
     minLength: 1,
     maxLength: limits.name,
-    description: "The dev image that replaces the container's image; the container's own image when absent.",
+    // An image reference never holds whitespace or control characters (a NUL byte would cut it short).
+    pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$',
+    description:
+      "The dev image that replaces the container's image (a reference without spaces or control characters); " +
+      "the container's own image when absent.",
   },
   workDir: {
     type: 'string',
-    pattern: '^/',
+    pattern: '^/[^\\u0000]*$',
     maxLength: limits.path,
-    description: 'The absolute directory the local folder is synced into and the dev command starts in.',
+    description:
+      'The absolute directory (without NUL bytes) the local folder is synced into and the dev command starts in.',
     default: '/home/devmode',
   },
   shell: {
