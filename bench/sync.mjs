@@ -19,6 +19,8 @@ const SAVES = Number(process.env.BENCH_SYNC_SAVES ?? 100);
 const FILES = Number(process.env.BENCH_SYNC_FILES ?? 10_000);
 const TREE_BYTES = Number(process.env.BENCH_SYNC_BYTES ?? 100 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3);
+// `both` measures two-way mode, where each save is put in place only over the version it was planned against.
+const MODE = process.env.BENCH_SYNC_MODE ?? 'send';
 const WORKDIR = '/home/devmode/bench';
 /** Which figures: `saves`, the real trees `repo` and `node_modules`, and the `synthetic` tree with its resync. */
 const TREES = (process.env.BENCH_SYNC_TREES ?? 'saves,repo,node_modules,synthetic').split(',');
@@ -112,7 +114,7 @@ function newSession(SyncSession, target, localDir, workDir, useGitignore = true)
   return new SyncSession({
     localDir,
     workDir,
-    config: { mode: 'send', ignore: [], include: [], useGitignore },
+    config: { mode: MODE, ignore: [], include: [], useGitignore },
     openRemote: target.openRemote,
   });
 }
@@ -346,7 +348,7 @@ export async function run() {
       target = await localTarget();
     }
   }
-  console.log(`\n== file sync, against a ${target.name} ==`);
+  console.log(`\n== file sync (${MODE} mode), against a ${target.name} ==`);
   try {
     if (TREES.includes('saves')) await latency(SyncSession, target);
     await realTrees(SyncSession, target);
