@@ -276,42 +276,45 @@ async function bulk(SyncSession, target) {
   const baselineInitial = [];
   const resync = [];
   const baselineResync = [];
-  for (let run = 0; run < RUNS; run++) {
-    // Every run copies into new directories: deleting 100 MB between runs would time the disk's discards instead.
-    const copied = `${target.base}/copied-${run}`;
-    const synced = `${target.base}/synced-${run}`;
-    settleDisk();
-    let started = process.hrtime.bigint();
-    await target.copyTree(local, copied);
-    baselineInitial.push(elapsed(started));
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      // Every run copies into new directories: deleting 100 MB between runs would time the disk's discards instead.
+      const copied = `${target.base}/copied-${run}`;
+      const synced = `${target.base}/synced-${run}`;
+      settleDisk();
+      let started = process.hrtime.bigint();
+      await target.copyTree(local, copied);
+      baselineInitial.push(elapsed(started));
 
-    settleDisk();
-    const session = newSession(SyncSession, target, local, synced);
-    started = process.hrtime.bigint();
-    const counts = await session.start();
-    initial.push(elapsed(started));
-    await session.stop();
-    if (counts.filesTransferred < FILES) throw new Error(`the initial sync sent ${counts.filesTransferred} files`);
-    // The last file written: every size of the tree has it.
-    const last = `pkg${Math.floor((FILES - 1) / 100)}/file${(FILES - 1) % 100}.js`;
-    const sample = await target.read(`${synced}/${last}`);
-    if (!sample.equals(readFileSync(join(local, last)))) throw new Error('the initial sync missed a file');
+      settleDisk();
+      const session = newSession(SyncSession, target, local, synced);
+      started = process.hrtime.bigint();
+      const counts = await session.start();
+      initial.push(elapsed(started));
+      await session.stop();
+      if (counts.filesTransferred < FILES) throw new Error(`the initial sync sent ${counts.filesTransferred} files`);
+      // The last file written: every size of the tree has it.
+      const last = `pkg${Math.floor((FILES - 1) / 100)}/file${(FILES - 1) % 100}.js`;
+      const sample = await target.read(`${synced}/${last}`);
+      if (!sample.equals(readFileSync(join(local, last)))) throw new Error('the initial sync missed a file');
 
-    for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), sourceText(1024));
-    const again = newSession(SyncSession, target, local, synced);
-    settleDisk();
-    started = process.hrtime.bigint();
-    const changed = await again.start();
-    resync.push(elapsed(started));
-    await again.stop();
-    if (changed.filesTransferred !== 10) throw new Error(`the resync sent ${changed.filesTransferred} files, not 10`);
+      for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), sourceText(1024));
+      const again = newSession(SyncSession, target, local, synced);
+      settleDisk();
+      started = process.hrtime.bigint();
+      const changed = await again.start();
+      resync.push(elapsed(started));
+      await again.stop();
+      if (changed.filesTransferred !== 10) throw new Error(`the resync sent ${changed.filesTransferred} files, not 10`);
 
-    settleDisk();
-    started = process.hrtime.bigint();
-    await target.copyTree(local, copied);
-    baselineResync.push(elapsed(started));
+      settleDisk();
+      started = process.hrtime.bigint();
+      await target.copyTree(local, copied);
+      baselineResync.push(elapsed(started));
+    }
+  } finally {
+    rmSync(local, { recursive: true, force: true });
   }
-  rmSync(local, { recursive: true, force: true });
   const label = `median of ${RUNS}`;
   report(
     `initial sync, ${FILES} files / ${mb} MB (${label})`,
