@@ -141,7 +141,7 @@ describe('$/cancelRequest during devMode/start', () => {
       (n) =>
         n.method === '$/progress' &&
         n.params.token === 'cancel-me' &&
-        String((n.params.value as { message?: string }).message).startsWith('restartPod'),
+        (n.params.value as { phase?: string }).phase === 'restartPod',
     );
     cancel.cancel();
     await expect(pending).rejects.toMatchObject({ code: -32800 });

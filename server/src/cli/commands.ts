@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import type { DevModePhase, WorkDoneProgressValue } from '@devmode/protocol';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { DevConfigError, loadDevConfigFile } from '../engine/devConfig.js';
 import { devConfigSchema } from '../engine/devConfigSchema.js';
@@ -119,20 +120,18 @@ function onNotify(rpc: MessageConnection, handler: (method: string, params: Reco
 }
 
 function showProgress(rpc: MessageConnection, out: Output): void {
-  let phase = '';
+  let phase: DevModePhase | undefined;
   rpc.onUnhandledProgress((progress) => {
-    const value = progress.value as { kind: string; message?: string };
-    if (value.message === undefined) return;
-    const [next, ...rest] = value.message.split(': ');
-    if (next !== undefined && rest.length > 0 && next !== phase) {
-      phase = next;
-      out.heading(phaseTitles[next] ?? next);
+    const value = progress.value as WorkDoneProgressValue;
+    if (value.kind !== 'end' && value.phase !== undefined && value.phase !== phase) {
+      phase = value.phase;
+      out.heading(phaseTitles[value.phase]);
     }
-    out.status(rest.length > 0 ? rest.join(': ') : value.message, { phase });
+    if (value.message !== undefined) out.status(value.message, { phase: phase ?? '' });
   });
 }
 
-const phaseTitles: Record<string, string> = {
+const phaseTitles: Record<DevModePhase, string> = {
   loadConfig: 'Reading the workload and the dev config',
   replaceImage: '1. Replace image',
   restartPod: '2. Replace container and restart the pod',

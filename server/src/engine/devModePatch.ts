@@ -177,7 +177,11 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
     name,
     namespace,
     mode,
-    owner: { machine: input.owner.machine, user: input.owner.user },
+    owner: {
+      machine: input.owner.machine,
+      user: input.owner.user,
+      ...(input.owner.pid !== undefined ? { pid: input.owner.pid } : {}),
+    },
     sessionId,
     startedAt: input.now,
     container,

@@ -45,6 +45,7 @@ describe('sync handlers', () => {
     const context = localContainer();
     contexts.push(context);
     const sessions = new SyncSessions();
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
     const { connection, sent } = recordingConnection();
     forwardSyncStates(sessions, connection);
     sessions.add('s-1', context.session);
@@ -52,7 +53,7 @@ describe('sync handlers', () => {
     await context.session.start();
     const token = new CancellationTokenSource().token;
 
-    expect(syncStatus({ sessionId: 's-1' }, sessions)).toMatchObject({
+    expect(syncStatus({ sessionId: 's-1' }, lookup)).toMatchObject({
       sessionId: 's-1',
       state: 'idle',
       localDir: context.local,
@@ -63,15 +64,15 @@ describe('sync handlers', () => {
       conflicts: [],
     });
     writeFileSync(join(context.local, 'b.txt'), 'b');
-    expect(await syncFlush({ sessionId: 's-1', timeoutMs: 5000 }, token, sessions)).toEqual({ filesTransferred: 1 });
+    expect(await syncFlush({ sessionId: 's-1', timeoutMs: 5000 }, token, lookup)).toEqual({ filesTransferred: 1 });
 
-    expect(syncPause({ sessionId: 's-1' }, sessions)).toBeNull();
-    expect(syncStatus({ sessionId: 's-1' }, sessions).state).toBe('paused');
-    const paused = await syncFlush({ sessionId: 's-1' }, token, sessions).catch((error: unknown) => error);
+    expect(syncPause({ sessionId: 's-1' }, lookup)).toBeNull();
+    expect(syncStatus({ sessionId: 's-1' }, lookup).state).toBe('paused');
+    const paused = await syncFlush({ sessionId: 's-1' }, token, lookup).catch((error: unknown) => error);
     expect(paused).toMatchObject({ code: DevModeErrorCodes.SyncDisconnected });
-    expect(syncResume({ sessionId: 's-1' }, sessions)).toBeNull();
+    expect(syncResume({ sessionId: 's-1' }, lookup)).toBeNull();
 
-    const result = await syncResync({ sessionId: 's-1', workDoneToken: 'r-1' }, token, sessions, connection);
+    const result = await syncResync({ sessionId: 's-1', workDoneToken: 'r-1' }, token, lookup, connection);
     expect(result).toEqual({ filesTransferred: 0, filesDeleted: 0 });
     const progress = sent.filter((message) => message.method === '$/progress').map((message) => message.params);
     expect(progress[0]).toMatchObject({ token: 'r-1', value: { kind: 'begin', title: 'Resyncing files' } });
@@ -84,14 +85,15 @@ describe('sync handlers', () => {
 
   test('an unknown session and a missing id are named errors', async () => {
     const sessions = new SyncSessions();
-    expect(() => syncStatus({ sessionId: 'nope' }, sessions)).toThrow(
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
+    expect(() => syncStatus({ sessionId: 'nope' }, lookup)).toThrow(
       expect.objectContaining({ code: DevModeErrorCodes.UnknownId, data: { field: 'sessionId' } }) as Error,
     );
-    expect(() => syncPause({}, sessions)).toThrow(
+    expect(() => syncPause({}, lookup)).toThrow(
       expect.objectContaining({ code: DevModeErrorCodes.InvalidParams, data: { field: 'sessionId' } }) as Error,
     );
     const token = new CancellationTokenSource().token;
-    await expect(syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, sessions)).rejects.toMatchObject({
+    await expect(syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, lookup)).rejects.toMatchObject({
       code: DevModeErrorCodes.InvalidParams,
     });
   });

@@ -49,9 +49,14 @@ export function syncErrorToResponse(error: unknown): unknown {
   return error;
 }
 
-function sessionOf(p: Params, sessions: SyncSessions): SyncSession {
+/** The sync of a DevMode session, as the session registry knows it. */
+export interface SyncLookup {
+  syncOf(sessionId: string): SyncSession | undefined;
+}
+
+function sessionOf(p: Params, sessions: SyncLookup): SyncSession {
   const sessionId = requiredString(p, 'sessionId');
-  const session = sessions.get(sessionId);
+  const session = sessions.syncOf(sessionId);
   if (session === undefined) {
     throw devModeError(DevModeErrorCodes.UnknownId, `No DevMode session with id ${sessionId} syncs files`, {
       field: 'sessionId',
@@ -76,7 +81,7 @@ function cancelled(token: CancellationToken): Promise<never> {
   });
 }
 
-export function syncStatus(params: unknown, sessions: SyncSessions): GetSyncStatusResult {
+export function syncStatus(params: unknown, sessions: SyncLookup): GetSyncStatusResult {
   const p = paramsObject(params, false);
   const sessionId = requiredString(p, 'sessionId');
   return { sessionId, ...sessionOf(p, sessions).status() };
@@ -85,7 +90,7 @@ export function syncStatus(params: unknown, sessions: SyncSessions): GetSyncStat
 export async function syncFlush(
   params: unknown,
   token: CancellationToken,
-  sessions: SyncSessions,
+  sessions: SyncLookup,
 ): Promise<FlushSyncResult> {
   const p = paramsObject(params, false);
   const timeoutMs = optionalInteger(p, 'timeoutMs', { min: 1, max: 3_600_000 }) ?? 30_000;
@@ -93,12 +98,12 @@ export async function syncFlush(
   return mapped(() => Promise.race([session.flush(timeoutMs), cancelled(token)]));
 }
 
-export function syncPause(params: unknown, sessions: SyncSessions): null {
+export function syncPause(params: unknown, sessions: SyncLookup): null {
   sessionOf(paramsObject(params, false), sessions).pause();
   return null;
 }
 
-export function syncResume(params: unknown, sessions: SyncSessions): null {
+export function syncResume(params: unknown, sessions: SyncLookup): null {
   sessionOf(paramsObject(params, false), sessions).resume();
   return null;
 }
@@ -106,7 +111,7 @@ export function syncResume(params: unknown, sessions: SyncSessions): null {
 export async function syncResync(
   params: unknown,
   token: CancellationToken,
-  sessions: SyncSessions,
+  sessions: SyncLookup,
   connection: MessageConnection,
 ): Promise<ResyncResult> {
   const p = paramsObject(params, false);
