@@ -108,7 +108,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
     end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
   });
-  const devSessions = new SessionRegistry(devMode, clusters, forwards, syncSessions, notifyDevMode, options.log);
+  const sessions = new SessionRegistry(devMode, clusters, forwards, syncSessions, notifyDevMode, options.log);
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
@@ -140,17 +140,17 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     tree.dispose();
     terminals.dispose();
     logs.dispose();
-    await devSessions.dispose();
+    await sessions.dispose();
     forwards.dispose();
     return null;
   });
   on(ListClustersRequest.type, (params) => listClusters(params, clusters));
   on(TreeChildrenRequest.type, (params) => treeChildren(params, tree));
-  on(GetSyncStatusRequest.type, (params) => syncStatus(params, devSessions));
-  on(FlushSyncRequest.type, (params, token) => syncFlush(params, token, devSessions));
-  on(PauseSyncRequest.type, (params) => syncPause(params, devSessions));
-  on(ResumeSyncRequest.type, (params) => syncResume(params, devSessions));
-  on(ResyncRequest.type, (params, token) => syncResync(params, token, devSessions, connection));
+  on(GetSyncStatusRequest.type, (params) => syncStatus(params, sessions));
+  on(FlushSyncRequest.type, (params, token) => syncFlush(params, token, sessions));
+  on(PauseSyncRequest.type, (params) => syncPause(params, sessions));
+  on(ResumeSyncRequest.type, (params) => syncResume(params, sessions));
+  on(ResyncRequest.type, (params, token) => syncResync(params, token, sessions, connection));
   on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
   on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
   on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));
@@ -158,10 +158,10 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
   on(OpenLogsRequest.type, (params) => openLogs(params, logs));
   on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
-  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devSessions, connection));
-  on(StopDevModeRequest.type, (params) => stopDevMode(params, devSessions, connection));
-  on(ResetDevModeRequest.type, (params) => resetDevMode(params, devSessions, connection));
-  on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, devSessions, devMode));
+  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, sessions, connection));
+  on(StopDevModeRequest.type, (params) => stopDevMode(params, sessions, connection));
+  on(ResetDevModeRequest.type, (params) => resetDevMode(params, sessions, connection));
+  on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, sessions, devMode));
   on(GetDevConfigRequest.type, (params) => getDevConfig(params, devMode));
   on(GetDevConfigSchemaRequest.type, (params) => devConfigSchemaResult(params));
 
@@ -174,7 +174,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     tree.dispose();
     terminals.dispose();
     logs.dispose();
-    void devSessions
+    void sessions
       .dispose()
       .finally(() => forwards.dispose())
       .finally(() => options.exit(0));

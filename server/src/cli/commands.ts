@@ -16,7 +16,9 @@ import { parseWorkload } from './targets.js';
 export const cliUsage = `DevMode commands:
   devmode start <kind>/<name> [-n NS] [--context C] [-c CONTAINER] [--dir DIR] [--duplicate] [--timeout S]
                                  start DevMode and stay attached; Ctrl-C asks whether to end it
-  devmode stop <kind>/<name> [-n NS]      end DevMode and restore the workload
+  devmode stop <kind>/<name> [-n NS] [--take-over]
+                                 end DevMode and restore the workload; --take-over ends another running
+                                 devmode's session (that devmode is told)
   devmode reset <kind>/<name> [-n NS]     restore from the cluster's record (after a crash, from any machine)
   devmode list [-n NS]                    workloads in DevMode
   devmode logs <pod> [-n NS] [-c C] [-f] [--tail N] [--since S] [--timestamps] [--previous]
@@ -30,7 +32,7 @@ exec exits with the remote command's code.`;
 
 const common = {
   values: ['namespace', 'context', 'output', 'container', 'dir', 'timeout', 'tail', 'since', 'address'],
-  booleans: ['duplicate', 'follow', 'timestamps', 'previous', 'help'],
+  booleans: ['duplicate', 'follow', 'timestamps', 'previous', 'take-over', 'help'],
   aliases: { n: 'namespace', c: 'container', f: 'follow', h: 'help' },
 };
 
@@ -212,7 +214,12 @@ async function simpleRequest({ args, out }: Context, method: string, verb: strin
   const target = workloadArg(args);
   return withServer(out, async (rpc) => {
     showProgress(rpc, out);
-    const result = await rpc.sendRequest(method, { target, workDoneToken: `cli-${verb}` });
+    const takeOver = method === 'devMode/stop' && args.flags.get('take-over') === true;
+    const result = await rpc.sendRequest(method, {
+      target,
+      workDoneToken: `cli-${verb}`,
+      ...(takeOver ? { takeOver } : {}),
+    });
     out.success(`${target.kind} ${target.name} ${verb}`, { target });
     out.result(result);
     return 0;

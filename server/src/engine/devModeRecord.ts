@@ -19,6 +19,7 @@
  * - duplicate mode: on the duplicate Deployment only; the original is never modified.
  */
 import type { DevModeMode, WorkloadKind } from '@devmode/protocol';
+import { workloadKinds } from '../kube/resources.js';
 import { boundedName, DevModePlanError } from './devPodTemplate.js';
 import { cloneJson, isJsonObject, type JsonObject, type KubeObject, recordAnnotation } from './objects.js';
 
@@ -47,7 +48,7 @@ export interface DevModeRecord {
   original: { spec: JsonObject; labels: Record<string, string>; annotations: Record<string, string> };
 }
 
-export const supportedKinds: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
+export const supportedKinds: readonly string[] = workloadKinds;
 export const inPlaceKinds: readonly string[] = ['Deployment', 'StatefulSet'];
 /** Annotations the API server owns; they are not recorded, and restore keeps the live value. */
 export const serverOwnedAnnotations = ['deployment.kubernetes.io/revision'];

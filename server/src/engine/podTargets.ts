@@ -2,25 +2,13 @@
  * From a target (a workload or one pod) to its pods: how to select them, which one is the newest ready, and a watch
  * that keeps that answer current while pods are replaced.
  */
+import type { PodTarget, Target } from '@devmode/protocol';
 import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 
-export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
-
-export interface WorkloadTarget {
-  context?: string;
-  namespace: string;
-  kind: WorkloadKindName;
-  name: string;
-  container?: string;
-}
-
-export interface NamedPodTarget {
-  context?: string;
-  namespace: string;
-  pod: string;
-  container?: string;
-}
+/** A workload and one pod named directly, as the protocol declares them. */
+export type WorkloadTarget = Target;
+export type NamedPodTarget = PodTarget;
 
 export type PodsTarget = WorkloadTarget | NamedPodTarget;
 
@@ -35,7 +23,7 @@ export class TargetNotFoundError extends Error {
   }
 }
 
-const apiVersions: Record<WorkloadKindName, string> = workloadApiVersions;
+const apiVersions = workloadApiVersions;
 
 /** How a target's pods are found. */
 export interface PodSelection {

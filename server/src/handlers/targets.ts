@@ -1,11 +1,11 @@
 import { DevModeErrorCodes } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
-import { TargetNotFoundError, type PodsTarget, type WorkloadKindName } from '../engine/podTargets.js';
+import type { WorkloadKind } from '@devmode/protocol';
+import { TargetNotFoundError, type PodsTarget } from '../engine/podTargets.js';
+import { workloadKinds } from '../kube/resources.js';
 import { devModeError, invalidParams } from './errors.js';
 import { explainClusterError } from './kubeErrors.js';
 import { optionalObject, optionalString, requiredString, type Params } from './validate.js';
-
-const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
 /** Reads a workload target (`namespace`, `kind`, `name`) or a pod target (`namespace`, `pod`) at `field`. */
 export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
@@ -21,10 +21,10 @@ export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
   };
   if (target.pod !== undefined) return { ...common, pod: requiredString(target, 'pod', `${field}.pod`) };
   const kind = requiredString(target, 'kind', `${field}.kind`);
-  if (!workloadKinds.includes(kind as WorkloadKindName)) {
+  if (!workloadKinds.includes(kind as WorkloadKind)) {
     throw invalidParams(`${field}.kind`, `must be one of ${workloadKinds.join(', ')}, not "${kind}"`);
   }
-  return { ...common, kind: kind as WorkloadKindName, name: requiredString(target, 'name', `${field}.name`) };
+  return { ...common, kind: kind as WorkloadKind, name: requiredString(target, 'name', `${field}.name`) };
 }
 
 /** Explains a failure to resolve or reach a target: a named NotFound, or the cluster error. */
