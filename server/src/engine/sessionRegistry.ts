@@ -144,6 +144,12 @@ export class SessionRegistry {
           ),
         onRollback: (error) => {
           session.phase = 'restoreWorkload';
+          this.onStateChange({
+            sessionId: session.sessionId,
+            target: request.target,
+            state: 'stopping',
+            phase: 'restoreWorkload',
+          });
           reporter.progress(
             'restoreWorkload',
             `Start did not finish (${(error as Error).message}); restoring ${request.target.kind} ${request.target.name}`,
