@@ -54,8 +54,6 @@ export interface DevModeStateChange {
   phase?: DevModePhase;
   message?: string;
   error?: EngineError;
-  /** True when the session was ended by someone else (another server, a reset): the person should be told. */
-  endedElsewhere?: boolean;
 }
 
 /** What a successful start leaves running on the cluster. */

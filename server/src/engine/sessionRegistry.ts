@@ -32,6 +32,7 @@ import { SyncSession, type SyncSnapshot } from './sync/session.js';
 import type { TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
+import { silentUserEvents, type UserEvents } from './userEvents.js';
 
 /** One DevMode session of this server, from the moment `devMode/start` is received until it has stopped. */
 export class DevSession {
@@ -80,6 +81,7 @@ export class SessionRegistry {
     private readonly syncs: SyncSessions,
     private readonly onStateChange: (change: DevModeStateChange) => void,
     private readonly log: (line: string) => void,
+    private readonly events: UserEvents = silentUserEvents,
   ) {}
 
   public get(sessionId: string): DevSession | undefined {
@@ -189,7 +191,8 @@ export class SessionRegistry {
       state: 'running',
       message: `pod ${started.pod}`,
     });
-    await this.watchRecord(session, started);
+    // The watch is set up in the background: the session is running whether or not it is in place yet.
+    void this.watchRecord(session, started);
     return {
       session: session as DevSession & { started: StartedWorkload },
       portForwards: session.forwards,
@@ -308,20 +311,19 @@ export class SessionRegistry {
   /** When someone else restores the workload, the session's forwards and sync have nothing left to serve. */
   private async watchRecord(session: DevSession, started: StartedWorkload): Promise<void> {
     try {
-      session.unwatchRecord = await this.engine.watchRecord(started.devWorkload, session.sessionId, (reason) => {
+      const unwatch = await this.engine.watchRecord(started.devWorkload, session.sessionId, (reason) => {
         if (session.state !== 'running') return;
         session.state = 'stopped';
         this.sessions.delete(session.sessionId);
+        const message = `DevMode of ${started.target.kind} ${started.target.name} was ended outside this session: ${reason}. Its port-forwards and file sync were stopped.`;
         void this.endLocalParts(session).finally(() => {
-          this.onStateChange({
-            sessionId: session.sessionId,
-            target: started.target,
-            state: 'stopped',
-            message: `DevMode of ${started.target.kind} ${started.target.name} was ended outside this session: ${reason}. Its port-forwards and file sync were stopped.`,
-            endedElsewhere: true,
-          });
+          this.onStateChange({ sessionId: session.sessionId, target: started.target, state: 'stopped', message });
+          this.events.show('warning', message);
         });
       });
+      // The session may have stopped while the watch was being set up.
+      if (session.state === 'running') session.unwatchRecord = unwatch;
+      else unwatch();
     } catch (error) {
       this.log(`cannot watch the DevMode record of session ${session.sessionId}: ${(error as Error).message}`);
     }
@@ -376,6 +378,7 @@ export class SessionRegistry {
         );
       },
       log: this.log,
+      events: this.events,
     });
     let sent: TransferCounts;
     try {

@@ -1,10 +1,7 @@
 import {
   DidChangeDevModeStateNotification,
-  MessageType,
-  ShowMessageNotification,
   type DevModeSession,
   type ListDevModeSessionsResult,
-  type ProgressToken,
   type ResetDevModeResult,
   type StartDevModeResult,
   type StopDevModeResult,
@@ -13,9 +10,9 @@ import { isAbsolute } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import type { DevModeEngine, DevModeReporter, DevModeStateChange } from '../engine/devMode.js';
 import type { SessionRegistry } from '../engine/sessionRegistry.js';
-import { engineErrorToResponse, explained } from './engineErrors.js';
+import { errorCodeOf } from '../rpc/responseError.js';
 import { invalidParams } from './errors.js';
-import { abortSignalOf, WorkDone } from './progress.js';
+import { abortSignalOf, progressToken, WorkDone } from './progress.js';
 import { workloadTarget } from './target.js';
 import {
   optionalBoolean,
@@ -24,16 +21,7 @@ import {
   optionalString,
   paramsObject,
   requiredString,
-  type Params,
 } from './validate.js';
-
-function progressToken(params: Params): ProgressToken | undefined {
-  const token = params.workDoneToken;
-  if (token === undefined || token === null) return undefined;
-  if (typeof token !== 'string' && typeof token !== 'number')
-    throw invalidParams('workDoneToken', 'must be a string or an integer');
-  return token;
-}
 
 function reporterFor(work: WorkDone): DevModeReporter {
   return { progress: (phase, message, percentage) => work.report(message, percentage, phase) };
@@ -54,20 +42,18 @@ export async function startDevMode(
     throw invalidParams('mode', `must be "replace" or "duplicate", not "${mode}"`);
   const config = optionalObject(p, 'config');
   const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
-  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`, true);
   try {
-    const started = await explained(() =>
-      sessions.start(
-        {
-          target,
-          localDir,
-          mode,
-          ...(config !== undefined ? { config } : {}),
-          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-        },
-        reporterFor(work),
-        abortSignalOf(token),
-      ),
+    const started = await sessions.start(
+      {
+        target,
+        localDir,
+        mode,
+        ...(config !== undefined ? { config } : {}),
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      },
+      reporterFor(work),
+      abortSignalOf(token),
     );
     work.done(`DevMode is running in pod ${started.session.started.pod}`);
     return {
@@ -96,9 +82,9 @@ export async function stopDevMode(
     sessionId !== undefined
       ? { sessionId }
       : { target: workloadTarget(p), ...(takeOver !== undefined ? { takeOver } : {}) };
-  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
+  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode', false);
   try {
-    const target = await explained(() => sessions.stop(selector, reporterFor(work)));
+    const target = await sessions.stop(selector, reporterFor(work));
     work.done('Workload restored');
     return { target };
   } catch (error) {
@@ -114,9 +100,9 @@ export async function resetDevMode(
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
-  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`, false);
   try {
-    const result = await explained(() => sessions.reset(target, reporterFor(work)));
+    const result = await sessions.reset(target, reporterFor(work));
     work.done('Workload restored');
     return { target, endedSessions: result.endedSessions };
   } catch (error) {
@@ -143,7 +129,7 @@ export async function listDevModeSessions(
     localDir: session.localDir,
     ...(session.started !== undefined ? { pod: session.started.pod, startedAt: session.started.startedAt } : {}),
   }));
-  const records = await explained(() => engine.clusterRecords(context, namespace));
+  const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {
     if (local.some((session) => session.sessionId === record.sessionId)) continue;
     // A session in the cluster that this server process did not start is not this server's, whoever started it.
@@ -174,12 +160,6 @@ export function notifyStateChange(connection: MessageConnection, change: DevMode
     state: change.state,
     ...(change.phase !== undefined ? { phase: change.phase } : {}),
     ...(change.message !== undefined ? { message: change.message } : {}),
-    ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
+    ...(change.error !== undefined ? { errorCode: errorCodeOf(change.error) } : {}),
   });
-  if (change.endedElsewhere === true && change.message !== undefined) {
-    void connection.sendNotification(ShowMessageNotification.type, {
-      type: MessageType.Warning,
-      message: change.message,
-    });
-  }
 }

@@ -1,7 +1,7 @@
 import type { Target, WorkloadKind } from '@devmode/protocol';
 import { workloadKinds as kinds } from '../kube/resources.js';
 import { invalidParams } from './errors.js';
-import { optionalString, requiredString, type Params } from './validate.js';
+import { contextName, kubernetesName, optionalString, requiredString, type Params } from './validate.js';
 
 /** Reads a workload target from params, naming any field at fault (`target.kind`). */
 export function workloadTarget(params: Params, field = 'target'): Target {
@@ -12,12 +12,13 @@ export function workloadTarget(params: Params, field = 'target'): Target {
   const kind = requiredString(target, 'kind', `${field}.kind`);
   if (!kinds.includes(kind as WorkloadKind))
     throw invalidParams(`${field}.kind`, `must be one of ${kinds.join(', ')}, not "${kind}"`);
-  const context = optionalString(target, 'context', `${field}.context`);
+  const context = contextName(optionalString(target, 'context', `${field}.context`), `${field}.context`);
   const container = optionalString(target, 'container', `${field}.container`);
+  if (container !== undefined) kubernetesName(container, `${field}.container`, 'label');
   return {
-    namespace: requiredString(target, 'namespace', `${field}.namespace`),
+    namespace: kubernetesName(requiredString(target, 'namespace', `${field}.namespace`), `${field}.namespace`, 'label'),
     kind: kind as WorkloadKind,
-    name: requiredString(target, 'name', `${field}.name`),
+    name: kubernetesName(requiredString(target, 'name', `${field}.name`), `${field}.name`, 'subdomain'),
     ...(context !== undefined ? { context } : {}),
     ...(container !== undefined ? { container } : {}),
   };
