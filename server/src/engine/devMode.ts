@@ -62,6 +62,8 @@ export interface StartedWorkload {
   /** The workload whose pod is the dev pod: the target itself, or the Deployment generated for it. */
   devWorkload: WorkloadTarget;
   pod: string;
+  /** The resourceVersion at which the start saw the dev pod running: the record's watch starts there. */
+  observedAt?: string;
   container: string;
   config: EffectiveDevConfig;
   startedAt: string;
@@ -257,6 +259,7 @@ export class DevModeEngine {
               container: current.container,
             },
             pod: pod.metadata.name,
+            ...(pod.metadata.resourceVersion !== undefined ? { observedAt: pod.metadata.resourceVersion } : {}),
             container: current.container,
             config: effective,
             startedAt: current.record.startedAt,
@@ -330,6 +333,7 @@ export class DevModeEngine {
   public async watchRecord(
     devWorkload: WorkloadTarget,
     sessionId: string,
+    observedAt: string | undefined,
     onEnded: (reason: string) => void,
   ): Promise<() => void> {
     const cluster = await this.clusters.client(devWorkload.context);
@@ -339,7 +343,11 @@ export class DevModeEngine {
       ref.apiVersion,
       ref.kind,
       devWorkload.namespace,
-      { fieldSelector: `metadata.name=${devWorkload.name}` },
+      {
+        fieldSelector: `metadata.name=${devWorkload.name}`,
+        // The start has just seen the session running: only what changed since matters, so no list first.
+        ...(observedAt !== undefined ? { resourceVersion: observedAt } : {}),
+      },
       (type, object) => {
         if (ended) return;
         let recorded: string | undefined;

@@ -311,16 +311,21 @@ export class SessionRegistry {
   /** When someone else restores the workload, the session's forwards and sync have nothing left to serve. */
   private async watchRecord(session: DevSession, started: StartedWorkload): Promise<void> {
     try {
-      const unwatch = await this.engine.watchRecord(started.devWorkload, session.sessionId, (reason) => {
-        if (session.state !== 'running') return;
-        session.state = 'stopped';
-        this.sessions.delete(session.sessionId);
-        const message = `DevMode of ${started.target.kind} ${started.target.name} was ended outside this session: ${reason}. Its port-forwards and file sync were stopped.`;
-        void this.endLocalParts(session).finally(() => {
-          this.onStateChange({ sessionId: session.sessionId, target: started.target, state: 'stopped', message });
-          this.events.show('warning', message);
-        });
-      });
+      const unwatch = await this.engine.watchRecord(
+        started.devWorkload,
+        session.sessionId,
+        started.observedAt,
+        (reason) => {
+          if (session.state !== 'running') return;
+          session.state = 'stopped';
+          this.sessions.delete(session.sessionId);
+          const message = `DevMode of ${started.target.kind} ${started.target.name} was ended outside this session: ${reason}. Its port-forwards and file sync were stopped.`;
+          void this.endLocalParts(session).finally(() => {
+            this.onStateChange({ sessionId: session.sessionId, target: started.target, state: 'stopped', message });
+            this.events.show('warning', message);
+          });
+        },
+      );
       // The session may have stopped while the watch was being set up.
       if (session.state === 'running') session.unwatchRecord = unwatch;
       else unwatch();

@@ -146,12 +146,12 @@ class RestObjectClient implements ObjectClient {
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string; fieldSelector?: string; onSynced?: () => void },
+    options: { labelSelector?: string; fieldSelector?: string; onSynced?: () => void; resourceVersion?: string },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void {
     let stopped = false;
     let current: { destroy(): void } | undefined;
-    let resourceVersion: string | undefined;
+    let resourceVersion: string | undefined = options.resourceVersion;
     let failures = 0;
 
     const once = async (): Promise<void> => {
