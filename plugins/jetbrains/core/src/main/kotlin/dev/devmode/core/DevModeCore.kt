@@ -5,6 +5,7 @@ import dev.devmode.core.portforward.PortForwards
 import dev.devmode.core.progress.ProgressHandle
 import dev.devmode.core.progress.ProgressRouter
 import dev.devmode.core.progress.ProgressSink
+import dev.devmode.core.progress.ProgressSinkFactory
 import dev.devmode.core.protocol.CreateWorkDoneProgressParams
 import dev.devmode.core.protocol.DevModeClientApi
 import dev.devmode.core.protocol.DevModeServerApi

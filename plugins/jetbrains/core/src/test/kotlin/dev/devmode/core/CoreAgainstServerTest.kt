@@ -25,12 +25,14 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.CountDownLatch
+import java.util.concurrent.CancellationException
 import java.util.concurrent.TimeUnit
 import org.eclipse.lsp4j.jsonrpc.services.JsonRequest
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.MethodOrderer
@@ -150,7 +152,7 @@ class CoreAgainstServerTest {
                 states.add(session.state)
             }
         }
-        val result = core.sessions.start(ratings, project.toString(), sink).get(180, TimeUnit.SECONDS)
+        val result = core.sessions.start(ratings, project.toString()) { sink }.get(180, TimeUnit.SECONDS)
         started = result
         assertEquals("ratings", result.container)
         assertTrue(sink.ended.await(30, TimeUnit.SECONDS), "no end on the sink")
@@ -248,13 +250,43 @@ class CoreAgainstServerTest {
     fun `stop restores the Deployment and its autoscaler exactly`() {
         requireStarted()
         val sink = RecordingSink()
-        core.sessions.stopTarget(ratings, sink).get(180, TimeUnit.SECONDS)
+        core.sessions.stopTarget(ratings) { sink }.get(180, TimeUnit.SECONDS)
         assertTrue(sink.ended.await(30, TimeUnit.SECONDS))
         assertEquals(deploymentBefore, sandbox.snapshot("deployment", "ratings"))
         assertEquals(hpaBefore, sandbox.snapshot("hpa", "ratings"))
         sandbox.kubectlOk("rollout", "status", "deployment/ratings", "--timeout=120s")
         val images = sandbox.kubectlOk("get", "pods", "-l", "app=ratings", "-o", "jsonpath={.items[*].spec.containers[0].image}")
         assertEquals(listOf("devmode/ratings", "devmode/ratings"), images.split(" ").filter { it.isNotEmpty() })
+    }
+
+    @Test
+    @Order(10)
+    fun `cancelling DevMode start from its progress sends the cancel and the workload is restored`() {
+        val before = sandbox.snapshot("deployment", "ratings")
+        val cancelled = CountDownLatch(1)
+        val ended = CountDownLatch(1)
+        val start = core.sessions.start(ratings, project.toString()) { handle ->
+            object : ProgressSink {
+                override fun begin(value: WorkDoneProgressBegin) {
+                    assertEquals(true, value.cancellable)
+                }
+
+                override fun report(value: WorkDoneProgressReport) {
+                    if (cancelled.count > 0) {
+                        cancelled.countDown()
+                        handle.cancel()
+                    }
+                }
+
+                override fun end(value: WorkDoneProgressEnd) = ended.countDown()
+            }
+        }
+        assertThrows(CancellationException::class.java) { start.get(180, TimeUnit.SECONDS) }
+        assertTrue(ended.await(120, TimeUnit.SECONDS), "the server never ended the cancelled start's progress")
+        waitUntil("the session to leave DevMode after the cancel") {
+            core.sessions.of(ratings)?.state.let { it == "stopped" || it == "failed" }
+        }
+        assertEquals(before, sandbox.snapshot("deployment", "ratings"))
     }
 
     private fun requireStarted(): StartDevModeResult =

@@ -7,6 +7,7 @@ import dev.devmode.core.protocol.ProgressToken
 import dev.devmode.core.protocol.WorkDoneProgressBegin
 import dev.devmode.core.protocol.WorkDoneProgressEnd
 import dev.devmode.core.protocol.WorkDoneProgressReport
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 import org.eclipse.lsp4j.jsonrpc.messages.Either
@@ -22,10 +23,20 @@ interface ProgressSink {
     fun end(value: WorkDoneProgressEnd)
 }
 
-/** A handle the IDE layer keeps to cancel the operation its indicator shows. */
-class ProgressHandle internal constructor(val token: ProgressToken, private val router: ProgressRouter) {
-    /** Asks the server to cancel the work (`window/workDoneProgress/cancel`). */
-    fun cancel() = router.cancel(token)
+/** Makes the sink for one operation, given the handle that cancels it (the indicator's cancel button calls it). */
+fun interface ProgressSinkFactory {
+    fun create(handle: ProgressHandle): ProgressSink
+}
+
+/**
+ * A handle the IDE layer keeps to cancel the operation its indicator shows. Work the client asked for is cancelled by
+ * cancelling its request (lsp4j sends `$/cancelRequest`); work the server announced, by `window/workDoneProgress/cancel`.
+ */
+class ProgressHandle internal constructor(val token: ProgressToken, private val onCancel: (ProgressHandle) -> Unit) {
+    /** The request this progress reports on, when the client sent it. */
+    @Volatile var request: CompletableFuture<*>? = null
+
+    fun cancel() = onCancel(this)
 }
 
 /**
@@ -39,16 +50,18 @@ class ProgressRouter(
     private val sinks = ConcurrentHashMap<String, ProgressSink>()
     private val counter = AtomicInteger()
 
-    /** A fresh token for a request's `workDoneToken`, with [sink] receiving its progress. */
-    fun track(sink: ProgressSink): ProgressHandle {
+    /** A fresh token for a request's `workDoneToken`, with the sink [factory] makes receiving its progress. */
+    fun track(factory: ProgressSinkFactory): ProgressHandle {
         val token: ProgressToken = Either.forRight("jetbrains-${counter.incrementAndGet()}")
-        sinks[key(token)] = sink
-        return ProgressHandle(token, this)
+        val handle = ProgressHandle(token) { it.request?.cancel(true) }
+        sinks[key(token)] = factory.create(handle)
+        return handle
     }
 
     /** The server announced a token (`window/workDoneProgress/create`). */
     fun created(token: ProgressToken) {
-        val sink = serverSinks(ProgressHandle(token, this)) ?: return
+        val handle = ProgressHandle(token) { server().windowWorkDoneProgressCancel(CancelWorkDoneProgressParams(token)) }
+        val sink = serverSinks(handle) ?: return
         sinks[key(token)] = sink
     }
 
@@ -63,8 +76,6 @@ class ProgressRouter(
             }
         }
     }
-
-    fun cancel(token: ProgressToken) = server().windowWorkDoneProgressCancel(CancelWorkDoneProgressParams(token))
 
     /** Forgets a token whose request failed before its `end` arrived. */
     fun forget(token: ProgressToken) {

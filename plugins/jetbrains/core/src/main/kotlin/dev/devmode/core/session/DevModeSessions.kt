@@ -1,7 +1,8 @@
 package dev.devmode.core.session
 
+import dev.devmode.core.progress.ProgressHandle
 import dev.devmode.core.progress.ProgressRouter
-import dev.devmode.core.progress.ProgressSink
+import dev.devmode.core.progress.ProgressSinkFactory
 import dev.devmode.core.protocol.DevModeMode
 import dev.devmode.core.protocol.DevModePhase
 import dev.devmode.core.protocol.DevModeServerApi
@@ -33,7 +34,16 @@ data class SessionView(
     val mine: Boolean,
     val owner: String?,
     val pod: String?,
-)
+) {
+    /** One line for the person: "ratings: starting (waitPod)", "ratings: failed: <why>", "ratings: DevMode by alice@laptop". */
+    val summary: String
+        get() = buildString {
+            append(target.name).append(": ").append(state)
+            phase?.let { append(" (").append(it).append(')') }
+            message?.let { append(": ").append(it) }
+            if (!mine && owner != null) append(", DevMode by ").append(owner)
+        }
+}
 
 fun interface SessionsListener {
     fun changed(session: SessionView)
@@ -67,29 +77,39 @@ class DevModeSessions(private val server: () -> DevModeServerApi, private val pr
             all()
         }
 
-    fun start(target: Target, localDir: String, sink: ProgressSink?, mode: DevModeMode? = null): CompletableFuture<StartDevModeResult> {
+    fun start(target: Target, localDir: String, mode: DevModeMode? = null, sink: ProgressSinkFactory? = null): CompletableFuture<StartDevModeResult> {
         val handle = sink?.let { progress.track(it) }
         val params = StartDevModeParams(target = target, localDir = localDir, mode = mode, workDoneToken = handle?.token)
-        return server().devModeStart(params).whenComplete { _, error -> if (error != null && handle != null) progress.forget(handle.token) }
+        return tracked(handle, server().devModeStart(params))
     }
 
-    fun stop(sessionId: String, sink: ProgressSink?): CompletableFuture<StopDevModeResult> {
+    fun stop(sessionId: String, sink: ProgressSinkFactory?): CompletableFuture<StopDevModeResult> {
         val handle = sink?.let { progress.track(it) }
-        return server().devModeStop(StopDevModeBySessionParams(sessionId = sessionId, workDoneToken = handle?.token))
-            .whenComplete { _, error -> if (error != null && handle != null) progress.forget(handle.token) }
+        return tracked(handle, server().devModeStop(StopDevModeBySessionParams(sessionId = sessionId, workDoneToken = handle?.token)))
     }
 
     /** Stops DevMode on a workload by naming it, e.g. a session this client has no id for. */
-    fun stopTarget(target: Target, sink: ProgressSink?): CompletableFuture<StopDevModeResult> {
+    fun stopTarget(target: Target, sink: ProgressSinkFactory?): CompletableFuture<StopDevModeResult> {
         val handle = sink?.let { progress.track(it) }
-        return server().devModeStop(StopDevModeByTargetParams(target = target, workDoneToken = handle?.token))
-            .whenComplete { _, error -> if (error != null && handle != null) progress.forget(handle.token) }
+        return tracked(handle, server().devModeStop(StopDevModeByTargetParams(target = target, workDoneToken = handle?.token)))
     }
 
-    fun reset(target: Target, sink: ProgressSink?): CompletableFuture<ResetDevModeResult> {
+    fun reset(target: Target, sink: ProgressSinkFactory?): CompletableFuture<ResetDevModeResult> {
         val handle = sink?.let { progress.track(it) }
-        return server().devModeReset(ResetDevModeParams(target = target, workDoneToken = handle?.token))
-            .whenComplete { _, error -> if (error != null && handle != null) progress.forget(handle.token) }
+        return tracked(handle, server().devModeReset(ResetDevModeParams(target = target, workDoneToken = handle?.token)))
+    }
+
+    /**
+     * Ties a request to its progress handle, so cancelling the indicator cancels the request. The request's future
+     * itself is returned: cancelling it is what makes lsp4j send `$/cancelRequest`.
+     */
+    private fun <T> tracked(handle: ProgressHandle?, request: CompletableFuture<T>): CompletableFuture<T> {
+        if (handle != null) {
+            handle.request = request
+            // A request that fails before the server begins its progress never sends `end`; forget its sink.
+            request.whenComplete { _, error -> if (error != null && error !is java.util.concurrent.CancellationException) progress.forget(handle.token) }
+        }
+        return request
     }
 
     /** `devMode/didChangeState`. */

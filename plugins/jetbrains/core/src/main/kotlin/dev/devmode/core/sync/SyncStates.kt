@@ -21,7 +21,16 @@ data class SyncView(
     val message: String?,
     val errors: List<SyncFileError>,
     val conflicts: List<SyncConflict>,
-)
+) {
+    /** The status-bar text: the state, then what needs attention. */
+    val summary: String
+        get() = buildString {
+            append("Sync: ").append(state)
+            if (pendingFiles > 0) append(", ").append(pendingFiles).append(if (pendingFiles == 1) " file pending" else " files pending")
+            if (conflicts.isNotEmpty()) append(", ").append(conflicts.size).append(if (conflicts.size == 1) " conflict" else " conflicts")
+            if (errors.isNotEmpty()) append(", ").append(errors.size).append(if (errors.size == 1) " error" else " errors")
+        }
+}
 
 fun interface SyncListener {
     fun changed(sync: SyncView)
