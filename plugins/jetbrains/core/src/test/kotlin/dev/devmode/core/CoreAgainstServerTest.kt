@@ -180,6 +180,8 @@ class CoreAgainstServerTest {
         assertEquals("version 2, edited in the IDE\n", inContainer)
         val status = core.sync.status(session.sessionId).get(30, TimeUnit.SECONDS)
         assertEquals(0, status.pendingFiles)
+        assertEquals(status, core.sync.of(session.sessionId))
+        assertTrue(status.summary.startsWith("Sync: "), status.summary)
     }
 
     @Test
@@ -287,6 +289,40 @@ class CoreAgainstServerTest {
             core.sessions.of(ratings)?.state.let { it == "stopped" || it == "failed" }
         }
         assertEquals(before, sandbox.snapshot("deployment", "ratings"))
+    }
+
+    @Test
+    @Order(11)
+    fun `a workload's log stream marks where a new pod begins`() {
+        sandbox.kubectlOk("rollout", "status", "deployment/ratings", "--timeout=120s")
+        val events = CopyOnWriteArrayList<LogEvent>()
+        val stream = core.logs.open(OpenLogsParams(target = ratings, follow = true, tailLines = 1)) { events.add(it) }
+            .get(60, TimeUnit.SECONDS)
+        val deleted = stream.pods.first()
+        sandbox.kubectlOk("delete", "pod", deleted, "-n", "default", "--wait=false")
+        waitUntil("a restart marker for the pod that replaces $deleted", 120_000) {
+            events.any { it is LogEvent.Restarted && it.reason == "newPod" && it.pod != deleted }
+        }
+        val marker = events.filterIsInstance<LogEvent.Restarted>().first { it.pod != deleted }
+        assertTrue(marker.text.contains(marker.pod), marker.text)
+        stream.close().get(30, TimeUnit.SECONDS)
+    }
+
+    @Test
+    @Order(12)
+    fun `a port-forward to the workload answers and is listed until stopped`() {
+        sandbox.kubectlOk("rollout", "status", "deployment/ratings", "--timeout=120s")
+        val forward = core.portForwards.start(ratings, 9080).get(60, TimeUnit.SECONDS)
+        assertEquals("127.0.0.1", forward.address)
+        val listed = core.portForwards.all().single { it.id == forward.id }
+        assertEquals(forward.localPort, listed.localPort)
+        val connection = java.net.URI("http://127.0.0.1:${forward.localPort}/health").toURL().openConnection() as java.net.HttpURLConnection
+        connection.connectTimeout = 30_000
+        connection.readTimeout = 30_000
+        assertEquals(200, connection.responseCode)
+        connection.disconnect()
+        core.portForwards.stop(forward.id).get(30, TimeUnit.SECONDS)
+        assertTrue(core.portForwards.all().none { it.id == forward.id }, "still listed: ${core.portForwards.all()}")
     }
 
     private fun requireStarted(): StartDevModeResult =
