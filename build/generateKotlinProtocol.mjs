@@ -2,6 +2,7 @@
 //
 //   node build/generateKotlinProtocol.mjs            writes plugins/jetbrains/core/src/main/kotlin/.../Protocol.kt
 //   node build/generateKotlinProtocol.mjs --check    exits 1 when that file differs from what would be generated
+//   --model <file>, --out <file>                     another meta-model or output file (for tests)
 //
 // The mapping keeps the wire format exact and the Kotlin usable:
 // - structures become data classes (optional fields nullable, defaulting to null; `extends` is flattened);
@@ -393,15 +394,27 @@ ${renderUnionTable(kotlin)}    )
   return sections.join('\n');
 }
 
+function parseArgs(argv) {
+  const options = { check: false, model: modelFile, out: outFile };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--check') options.check = true;
+    else if (arg === '--model' && argv[i + 1] !== undefined) options.model = path.resolve(argv[++i]);
+    else if (arg === '--out' && argv[i + 1] !== undefined) options.out = path.resolve(argv[++i]);
+    else
+      throw new ModelError(
+        `unknown argument ${JSON.stringify(arg)} (usage: generateKotlinProtocol.mjs [--check] [--model <metaModel.json>] [--out <Protocol.kt>])`,
+      );
+  }
+  return options;
+}
+
 function main() {
-  const check = process.argv.includes('--check');
-  const unknown = process.argv.slice(2).filter((arg) => arg !== '--check');
-  if (unknown.length > 0)
-    throw new ModelError(`unknown argument ${unknown[0]} (usage: generateKotlinProtocol.mjs [--check])`);
-  const text = renderKotlinProtocol(JSON.parse(readFileSync(modelFile, 'utf8')));
-  const relative = path.relative(repoRoot, outFile);
-  if (check) {
-    const onDisk = existsSync(outFile) ? readFileSync(outFile, 'utf8') : undefined;
+  const options = parseArgs(process.argv.slice(2));
+  const text = renderKotlinProtocol(JSON.parse(readFileSync(options.model, 'utf8')));
+  const relative = path.relative(repoRoot, options.out);
+  if (options.check) {
+    const onDisk = existsSync(options.out) ? readFileSync(options.out, 'utf8') : undefined;
     if (onDisk !== text) {
       process.stderr.write(`${relative} is ${onDisk === undefined ? 'missing' : 'stale'}: run npm run generate\n`);
       process.exitCode = 1;
@@ -409,8 +422,8 @@ function main() {
     }
     process.stdout.write(`${relative} is up to date\n`);
   } else {
-    mkdirSync(path.dirname(outFile), { recursive: true });
-    writeFileSync(outFile, text);
+    mkdirSync(path.dirname(options.out), { recursive: true });
+    writeFileSync(options.out, text);
     process.stdout.write(`generated ${relative}\n`);
   }
 }
