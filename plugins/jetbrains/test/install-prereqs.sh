@@ -22,6 +22,14 @@ if [ "$java_major" -lt 17 ]; then
 fi
 
 mkdir -p "$tools_dir/m2"
-# Resolves every plugin and dependency of the build (compile and test) into the tools cache.
-mvn -B -q -Dmaven.repo.local="$tools_dir/m2" dependency:go-offline
+# Maven resolves some plugins (Surefire's JUnit provider) only when they run, so a build of a scratch copy with one
+# quick test class fetches everything the test run needs. The stamp skips it while pom.xml is unchanged.
+stamp="$tools_dir/m2/.devmode-jetbrains-$(sha256sum pom.xml | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
+  cp -r pom.xml src "$scratch/"
+  mvn -B -q --no-transfer-progress -f "$scratch/pom.xml" -Dmaven.repo.local="$tools_dir/m2" -Dtest=ServerLocatorTest package
+  touch "$stamp"
+fi
 echo "jetbrains prereqs: JDK $java_major, $(mvn -v 2>/dev/null | head -1 | sed -E 's/\x1b\[[0-9;]*m//g'), Maven repository $tools_dir/m2"
