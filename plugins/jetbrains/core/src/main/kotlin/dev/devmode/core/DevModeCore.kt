@@ -21,6 +21,7 @@ import dev.devmode.core.protocol.InitializeResult
 import dev.devmode.core.protocol.LogMessageParams
 import dev.devmode.core.protocol.LogTraceParams
 import dev.devmode.core.protocol.MessageType
+import dev.devmode.core.protocol.MessageTypeValues
 import dev.devmode.core.protocol.ProgressParams
 import dev.devmode.core.protocol.ShowMessageParams
 import dev.devmode.core.server.DevModeServer
@@ -77,7 +78,7 @@ class DevModeCore(
             override fun restarted(initialize: InitializeResult) {
                 // What the old process knew is gone from the client's mirror; read it again from the new one.
                 tree.invalidateAll()
-                sessions.refresh()
+                refreshSessions()
                 portForwards.refresh()
             }
         })
@@ -87,11 +88,23 @@ class DevModeCore(
         messageListeners.add(listener)
     }
 
-    /** Starts the server and reads the sessions it reports. */
+    /**
+     * Starts the server, then reads the sessions it reports in the background: a cluster that cannot be reached
+     * must not keep the IDE from the server, so that failure goes to the server log instead.
+     */
     fun start(): InitializeResult {
         val result = server.start()
-        sessions.refresh().get()
+        refreshSessions()
         return result
+    }
+
+    private fun refreshSessions() {
+        sessions.refresh().whenComplete { _, error ->
+            if (error != null) {
+                val text = "could not list the DevMode sessions: ${DevModeFailure.of(error).text}"
+                messageListeners.forEach { it.logMessage(MessageTypeValues.Warning, text) }
+            }
+        }
     }
 
     override fun close() = server.close()

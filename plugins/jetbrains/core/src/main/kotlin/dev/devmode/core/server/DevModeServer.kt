@@ -63,8 +63,8 @@ interface ServerListener {
     fun stderrLine(line: String) {}
 }
 
-/** A request was in flight when the server process ended. */
-class ServerExitedException(message: String) : Exception(message)
+/** The server is not there to answer: it ended while the request was in flight, or it is not running. */
+class ServerExitedException(message: String) : RuntimeException(message)
 
 /**
  * The devmode server process and the lsp4j connection to it: spawns it, initializes it, shuts it down politely, and
@@ -151,7 +151,7 @@ class DevModeServer(private val options: ServerOptions, private val client: DevM
             // A server that does not answer shutdown is ended below all the same.
         }
         if (!current.process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-            current.process.destroyForcibly()
+            current.process.toHandle().destroyForcibly()
             current.process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)
         }
         synchronized(lock) {
@@ -178,7 +178,7 @@ class DevModeServer(private val options: ServerOptions, private val client: DevM
             .traceMessages(options.trace)
             .create()
         launcher.startListening()
-        readStderr(process)
+        val stderrReader = readStderr(process)
         val current = Connection(process, launcher.remoteProxy, System.currentTimeMillis())
         connection = current
         process.onExit().thenAccept { exited(current) }
@@ -191,7 +191,10 @@ class DevModeServer(private val options: ServerOptions, private val client: DevM
             initializing.get(options.requestTimeoutMs, TimeUnit.MILLISECONDS)
         } catch (error: Exception) {
             connection = null
-            process.destroyForcibly()
+            // Process.destroyForcibly would close the pipes and lose what the process wrote to stderr; the handle's
+            // only sends the signal, and the reader then drains stderr to its end for the message below.
+            process.toHandle().destroyForcibly()
+            stderrReader.join(2_000)
             throw ServerExitedException(
                 "the devmode server (${options.command.first()}) did not answer initialize: ${messageOf(error)}" +
                     stderr().takeLast(5).joinToString("") { "\n  $it" },
@@ -202,7 +205,7 @@ class DevModeServer(private val options: ServerOptions, private val client: DevM
         return result
     }
 
-    private fun readStderr(process: Process) {
+    private fun readStderr(process: Process): Thread =
         Thread({
             BufferedReader(InputStreamReader(process.errorStream, StandardCharsets.UTF_8)).useLines { lines ->
                 for (line in lines) {
@@ -213,8 +216,10 @@ class DevModeServer(private val options: ServerOptions, private val client: DevM
                     listeners.forEach { it.stderrLine(line) }
                 }
             }
-        }, "devmode-server-stderr").apply { isDaemon = true }.start()
-    }
+        }, "devmode-server-stderr").apply {
+            isDaemon = true
+            start()
+        }
 
     private fun exited(ended: Connection) {
         val exitCode = ended.process.exitValue()
