@@ -1011,6 +1011,17 @@ data class InitializeParams(
      * as in `KUBECONFIG` (`:` on Linux and macOS).
      */
     val kubeconfig: String? = null,
+    /**
+     * The least serious `window/logMessage` the client wants: the server sends a diagnostic only when its `type`
+     * is at most this number (`Error` = 1 sends errors only, `Debug` = 5 sends everything). `Info` when absent.
+     * Every diagnostic also goes to the server's stderr, whatever the level.
+     */
+    val logLevel: MessageType? = null,
+    /**
+     * The initial trace level, as `$/setTrace` sets it later: `messages` or `verbose` makes the server send a
+     * `$/logTrace` for every message it receives or sends. `off` when absent.
+     */
+    val trace: TraceValue? = null,
 )
 
 /**
@@ -1191,6 +1202,17 @@ data class OpenLogsParams(
      */
     val target: LogsTarget,
     /**
+     * A token the server uses to send `$/progress` about this request. Without it, the server reports no progress
+     * for the request (or creates its own token when the client supports `window/workDoneProgress/create`).
+     */
+    val workDoneToken: ProgressToken? = null,
+    /**
+     * On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before
+     * failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`.
+     * 60 when absent.
+     */
+    val podRunningTimeoutSeconds: Int? = null,
+    /**
      * The container; the target's container, or the first container, when absent.
      */
     val container: String? = null,
@@ -1250,6 +1272,17 @@ data class OpenTerminalParams(
      * The terminal's height in rows.
      */
     val rows: Int,
+    /**
+     * A token the server uses to send `$/progress` about this request. Without it, the server reports no progress
+     * for the request (or creates its own token when the client supports `window/workDoneProgress/create`).
+     */
+    val workDoneToken: ProgressToken? = null,
+    /**
+     * On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before
+     * failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`.
+     * 60 when absent.
+     */
+    val podRunningTimeoutSeconds: Int? = null,
     /**
      * The command to run, as an argv array; the dev config's shell (or `sh`) when absent.
      */
@@ -2256,6 +2289,10 @@ sealed interface TreeNodeTarget
 /** The error codes a response can carry, by name. */
 object DevModeErrorCodes {
     /**
+     * JSON-RPC: the message is not a valid request (a batch, a request after `shutdown`, a second `initialize`).
+     */
+    const val InvalidRequest: Int = -32600
+    /**
      * JSON-RPC: the method does not exist.
      */
     const val MethodNotFound: Int = -32601
@@ -2362,6 +2399,7 @@ object DevModeErrorCodes {
 
     /** The name of a code, for messages and logs. */
     fun nameOf(code: Int): String? = when (code) {
+        -32600 -> "InvalidRequest"
         -32601 -> "MethodNotFound"
         -32602 -> "InvalidParams"
         -32603 -> "InternalError"
