@@ -752,6 +752,11 @@ data class DidChangePortForwardStateParams(
      */
     val error: String? = null,
     /**
+     * The current warning (see `PortForward.warning`); absent when there is none. A change of the warning alone is
+     * sent at most every few seconds.
+     */
+    val warning: String? = null,
+    /**
      * The pod now forwarded to, after a reconnect picked another pod.
      */
     val pod: String? = null,
@@ -1361,6 +1366,12 @@ data class PortForward(
      * Why the port-forward is `reconnecting` or `failed`.
      */
     val error: String? = null,
+    /**
+     * Something the person should know while the port-forward stays `active`: the pod refuses connections on the
+     * remote port (nothing listens there), with how many were refused. Each refused local connection is closed at
+     * once. Absent again once a connection gets an answer.
+     */
+    val warning: String? = null,
 )
 
 /**
@@ -1722,6 +1733,11 @@ data class SyncFileError(
      * The error code, when the failure has one (`UnsafePath`).
      */
     val code: Int? = null,
+    /**
+     * Present when the file is left out on purpose rather than after a failed transfer: why it is not synced. The
+     * entry goes away once the file is gone or can be synced.
+     */
+    val skipped: SyncSkipReason? = null,
 )
 
 /**
@@ -2084,9 +2100,10 @@ object MessageTypeValues {
 }
 
 /**
- * Where a port-forward stands. `reconnecting` means the pod went away or the connection dropped and the server is
- * looking for the next ready pod; the local port stays bound and new local connections wait (up to 10 seconds)
- * for it. `failed` means it gave up (its pod was deleted); `stopped` that it was stopped.
+ * Where a port-forward stands. `reconnecting` means the pod went away, the connection dropped or the API server
+ * cannot be reached, and the server is looking for the next ready pod; the local port stays bound and new local
+ * connections wait (up to 10 seconds) for it. `failed` means it gave up (its pod was deleted); `stopped` that it
+ * was stopped.
  */
 typealias PortForwardState = String
 
@@ -2114,6 +2131,23 @@ object SyncModeValues {
 
     /** Every value, in the order the protocol declares them. */
     val all: List<String> = listOf(send, both)
+}
+
+/**
+ * Why a file is left out of the sync although it is not ignored: `unsupportedType` for a FIFO, socket or device
+ * (it has no content to copy), `pathTooLong` for a path longer than the system allows (PATH_MAX), which cannot be
+ * opened, `unreadable` for a folder that cannot be read (permissions).
+ */
+typealias SyncSkipReason = String
+
+/** The values of [SyncSkipReason] this protocol version declares. */
+object SyncSkipReasonValues {
+    const val unsupportedType: String = "unsupportedType"
+    const val pathTooLong: String = "pathTooLong"
+    const val unreadable: String = "unreadable"
+
+    /** Every value, in the order the protocol declares them. */
+    val all: List<String> = listOf(unsupportedType, pathTooLong, unreadable)
 }
 
 /**
