@@ -136,7 +136,7 @@ export function activate(context: vscode.ExtensionContext): void {
       );
       sessions.upsertSession({
         sessionId: started.sessionId,
-        target,
+        target: { ...target, container: started.container },
         state: 'running',
         mode,
         mine: true,
@@ -345,6 +345,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     const node = await pickNode(argument, 'openTerminal');
     if (node?.target === undefined) return { name: '' };
+    // A workload in DevMode of this window: the terminal opens in its dev pod, and its tab says so.
+    const session = isWorkload(node.target) ? sessions.sessionFor(node.target) : undefined;
+    if (session?.mine === true && session.pod !== undefined) return terminalTarget({ session });
     return { target: node.target, name: nodeName(node.target) };
   }
 }

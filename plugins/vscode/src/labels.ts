@@ -35,8 +35,13 @@ export function contextValue(actions: readonly TreeNodeAction[]): string {
 }
 
 /** `deployment/ratings`, as kubectl names a workload. */
+export function workloadLabel(target: Target): string {
+  return `${target.kind.toLowerCase()}/${target.name}`;
+}
+
+/** The workload and, when the target names one, the container: `deployment/ratings (web)`. */
 export function targetLabel(target: Target): string {
-  const name = `${target.kind.toLowerCase()}/${target.name}`;
+  const name = workloadLabel(target);
   return target.container !== undefined ? `${name} (${target.container})` : name;
 }
 

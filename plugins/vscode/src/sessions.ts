@@ -15,7 +15,7 @@ import {
   type PortForward,
   type Target,
 } from '@devmode/protocol';
-import { portForwardDescription, portForwardLabel, sessionDescription, targetLabel } from './labels';
+import { portForwardDescription, portForwardLabel, sessionDescription, targetLabel, workloadLabel } from './labels';
 
 export type SessionItem =
   | { group: 'sessions' | 'portForwards' }
@@ -124,7 +124,7 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
     }
     if ('session' in item) {
       const { session } = item;
-      const row = new vscode.TreeItem(targetLabel(session.target), vscode.TreeItemCollapsibleState.None);
+      const row = new vscode.TreeItem(workloadLabel(session.target), vscode.TreeItemCollapsibleState.None);
       row.id = `session/${targetKey(session.target)}`;
       row.description = sessionDescription(session, item.phase);
       row.tooltip = [

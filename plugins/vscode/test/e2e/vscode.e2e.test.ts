@@ -81,8 +81,29 @@ async function contextMenu(row: Locator, item: string): Promise<void> {
   await entry.hover();
   // A menu ignores the mouse for a moment after it opens; Enter on the hovered entry always runs it.
   await entry.click();
-  if (await menu.isVisible()) await page.keyboard.press('Enter');
-  await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+  try {
+    await menu.waitFor({ state: 'hidden', timeout: 3_000 });
+  } catch {
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+}
+
+/** Opens the DevMode container in the side bar; clicking its icon while it shows would close it. */
+async function showDevModeView(): Promise<void> {
+  if (await page.locator('.pane-header', { hasText: /^Clusters/i }).isVisible()) return;
+  await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
+}
+
+/** Expands the current context, the default namespace and its Deployments, down to the ratings row. */
+async function expandToRatings(): Promise<void> {
+  for (const level of [/./, /^default$/, /^Deployments$/]) {
+    const row =
+      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
+    await row.waitFor({ timeout: 60_000 });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  }
+  await treeRow(/^ratings$/).waitFor({ timeout: 60_000 });
 }
 
 async function runCommand(title: string): Promise<void> {
@@ -250,16 +271,8 @@ describe('the DevMode extension in code-server', () => {
 
   it('shows the sample Deployment in the Clusters tree', async () => {
     await step('tree shows deployment ratings', async () => {
-      await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
-      for (const level of [/./, /^default$/, /^Deployments$/]) {
-        const row =
-          level.source === '.'
-            ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first()
-            : treeRow(level);
-        await row.waitFor({ timeout: 60_000 });
-        if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-      }
-      await treeRow(/^ratings$/).waitFor({ timeout: 60_000 });
+      await showDevModeView();
+      await expandToRatings();
     });
     await screenshot('tree');
     expect(await treeRow(/^ratings$/).count()).toBe(1);
@@ -332,6 +345,13 @@ describe('the DevMode extension in code-server', () => {
       await page.locator('.xterm').last().click();
       await page.keyboard.type('echo "devmode-$((6 * 7))-$(cat index.html | wc -l)"\n');
       await waitUntil(async () => (await textOf(rows)).includes('devmode-42-1'), 60_000, 'the command output');
+      // The terminal's title names the dev pod and its container.
+      const title = page.locator('.panel .composite.title');
+      await waitUntil(
+        async () => /ratings-[a-z0-9]+-[a-z0-9]+\/ratings/.test(await title.innerText()),
+        10_000,
+        'the title',
+      );
     });
     await screenshot('terminal');
   });
@@ -360,7 +380,7 @@ describe('the DevMode extension in code-server', () => {
 
   it('stops DevMode and the workload is restored exactly', async () => {
     await step('Stop restores the workload (kubectl)', async () => {
-      await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
+      await showDevModeView();
       await contextMenu(treeRow(/^ratings$/), 'Stop DevMode');
       await page.locator('.notification-toast').filter({ hasText: 'DevMode stopped' }).waitFor({ timeout: 240_000 });
       if (sandbox === undefined) throw new Error('no sandbox');
@@ -368,5 +388,57 @@ describe('the DevMode extension in code-server', () => {
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
     });
     await screenshot('stopped');
+  });
+
+  it('opens a local terminal from the palette', async () => {
+    await step('New local terminal runs a command', async () => {
+      await runCommand('DevMode: New local terminal');
+      const rows = page.locator('.xterm-rows').last();
+      await waitUntil(async () => (await textOf(rows)).trim().length > 0, 60_000, 'the local shell prompt');
+      await page.locator('.xterm').last().click();
+      await page.keyboard.type('echo "local-$((2 + 3))"\n');
+      await waitUntil(async () => (await textOf(rows)).includes('local-5'), 60_000, 'the local command output');
+    });
+  });
+
+  it('survives the server dying: says so, restarts it and reads the tree again', async () => {
+    await step('server killed → restarted, tree re-read', async () => {
+      const [killed] = serverPids();
+      if (killed === undefined) throw new Error('no devmode server runs');
+      process.kill(killed, 'SIGKILL');
+      await page
+        .locator('.notification-toast')
+        .filter({ hasText: 'The DevMode server stopped' })
+        .waitFor({ timeout: 30_000 });
+      await waitUntil(
+        async () => Promise.resolve(serverPids().some((pid) => pid !== killed)),
+        60_000,
+        'a new devmode server',
+      );
+      await showDevModeView();
+      await expandToRatings();
+      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('2/2 ready'), 60_000, 'the tree');
+    });
+    await screenshot('restarted');
+  });
+
+  it('cancels a start from the progress notification and the workload is restored', async () => {
+    await step('Cancel on the progress notification restores the workload (kubectl)', async () => {
+      // A dev command that exits at once keeps the dev pod from ever being ready, so the start waits to be cancelled.
+      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\ncommand: ["sh", "-c", "exit 3"]\n');
+      await showDevModeView();
+      await contextMenu(treeRow(/^ratings$/), 'Start DevMode');
+      const toast = page
+        .locator('.notification-toast')
+        .filter({ hasText: /ratings/ })
+        .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
+      await toast.waitFor({ timeout: 60_000 });
+      await screenshot('cancel');
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+      await page.locator('.notification-toast').filter({ hasText: 'DevMode: cancelled' }).waitFor({ timeout: 120_000 });
+      if (sandbox === undefined) throw new Error('no sandbox');
+      await rolledOut(sandbox, 'deployment/ratings');
+      expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+    });
   });
 });
