@@ -84,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): void {
         try {
           await run(argument);
         } catch (error) {
+          devClient.log.appendLine(`${id} failed: ${describeError(error)}`);
           showError(error);
         }
       }),
@@ -388,6 +389,13 @@ async function folderFor(context: vscode.ExtensionContext, target: Target): Prom
 
 function rememberedTarget(context: vscode.ExtensionContext, folder: string): Target | undefined {
   return context.workspaceState.get<Target>(`devmode.target/${folder}`);
+}
+
+/** A failed request in one line for the server log: the message, the code and the hint. */
+function describeError(error: unknown): string {
+  if (!(error instanceof ResponseError)) return error instanceof Error ? error.message : String(error);
+  const hint = (error.data as DevModeErrorData | undefined)?.hint;
+  return `${error.message} (code ${error.code})${hint !== undefined ? `: ${hint}` : ''}`;
 }
 
 /** A failed request as a notification: the server's message, and its hint when it has one. */
