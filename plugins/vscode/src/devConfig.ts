@@ -59,13 +59,11 @@ export class DevConfigDiagnostics implements vscode.Disposable {
       const data = (error.data ?? {}) as DevModeErrorData;
       const line = Math.max(0, (data.line ?? 1) - 1);
       const range = line < document.lineCount ? document.lineAt(line).range : new vscode.Range(0, 0, 0, 0);
-      const message = [
-        data.field !== undefined ? `${data.field}: ` : '',
-        error.message,
-        data.hint ? ` (${data.hint})` : '',
-      ];
-      const diagnostic = new vscode.Diagnostic(range, message.join(''), vscode.DiagnosticSeverity.Error);
+      // The server's message already names the file, line and field; the hint says what to do.
+      const message = data.hint !== undefined ? `${error.message} (${data.hint})` : error.message;
+      const diagnostic = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
       diagnostic.source = 'devmode';
+      if (data.field !== undefined) diagnostic.code = data.field;
       this.diagnostics.set(document.uri, [diagnostic]);
     }
   }

@@ -472,4 +472,27 @@ describe('the DevMode extension in code-server', () => {
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
     });
   });
+
+  it('shows devmode.yaml errors in the Problems panel on open, and clears them on save', async () => {
+    await step('devmode.yaml error in Problems, cleared on save', async () => {
+      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\nportForward: "not-a-list"\n');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill('devmode.yaml');
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'devmode.yaml' }).first().click();
+      await page.locator('.editor-instance .view-lines').first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Control+Shift+M');
+      const problems = page.locator('.markers-panel');
+      await waitUntil(async () => /portForward/.test(await textOf(problems)), 60_000, 'the dev config error');
+      expect(await textOf(problems)).toMatch(/\[Ln 2/);
+      await screenshot('problems');
+
+      // Fixing the file in the editor and saving clears the error.
+      await page.locator('.editor-instance .view-lines').first().click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('image: devmode/dev\n');
+      await page.keyboard.press('Control+S');
+      await waitUntil(async () => !/portForward/.test(await textOf(problems)), 60_000, 'the error to clear');
+    });
+  });
 });
