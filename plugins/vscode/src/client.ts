@@ -22,9 +22,6 @@ export class DevModeClient implements vscode.Disposable {
   public readonly log: vscode.OutputChannel;
   private connection: MessageConnection | undefined;
   private child: ChildProcess | undefined;
-  private readonly onReadyEmitter = new vscode.EventEmitter<MessageConnection>();
-  /** Fires each time a server is up and initialized, first start and restarts alike. */
-  public readonly onReady = this.onReadyEmitter.event;
   private ready: Promise<MessageConnection> | undefined;
   private failuresInARow = 0;
   private stopping = false;
@@ -110,7 +107,6 @@ export class DevModeClient implements vscode.Disposable {
     await connection.sendNotification(InitializedNotification.type, {});
     this.log.appendLine(`Connected to ${result.serverInfo.name} ${result.serverInfo.version}`);
     this.failuresInARow = 0;
-    this.onReadyEmitter.fire(connection);
     return connection;
   }
 
@@ -162,7 +158,6 @@ export class DevModeClient implements vscode.Disposable {
 
   public dispose(): void {
     void this.stop();
-    this.onReadyEmitter.dispose();
     this.log.dispose();
   }
 }

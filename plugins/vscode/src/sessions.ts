@@ -62,7 +62,7 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
       if (change.state === 'stopped') this.portForwards.delete(change.id);
       else if (known === undefined) {
         // A forward started by a session: its address and ports come with the list.
-        void this.reload(connection);
+        this.reload(connection).catch(() => undefined);
         return;
       } else {
         const { error: _error, ...rest } = known;
@@ -75,7 +75,9 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
       }
       this.changed.fire(undefined);
     });
-    void this.reload(connection);
+    this.reload(connection).catch(() => {
+      // The server went away while listing; the next server reads everything again.
+    });
   }
 
   private async reload(connection: MessageConnection): Promise<void> {
