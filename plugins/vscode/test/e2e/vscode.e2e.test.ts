@@ -385,6 +385,46 @@ describe('the DevMode extension in code-server', () => {
     await screenshot('logs');
   });
 
+  it('flushes the sync from the status bar item', async () => {
+    await step('status bar → Flush', async () => {
+      writeFileSync(join(workspace, 'flushed.txt'), 'flushed through the status bar\n');
+      await page.locator('.statusbar-item').filter({ hasText: 'DevMode sync' }).click();
+      const picks = page.locator('.quick-input-list .monaco-list-row');
+      for (const action of ['Flush', 'Resync', 'Pause', 'Show errors and conflicts'])
+        await picks.filter({ hasText: action }).first().waitFor({ timeout: 10_000 });
+      await screenshot('sync-actions');
+      await picks.filter({ hasText: 'Flush' }).first().click();
+      const url = `http://127.0.0.1:${forwardPort}/flushed.txt`;
+      await waitUntil(async () => (await fetch(url)).ok, 30_000, 'the flushed file to be served');
+    });
+  });
+
+  it('starts a port-forward from the context menu and stops it from the Sessions view', async () => {
+    await step('Port-forward… and Stop port-forward', async () => {
+      const forwards = page.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: /→ 9080/ });
+      const before = await forwards.count();
+      const input = page.locator('.quick-input-widget input');
+      await contextMenu(treeRow(/^ratings$/), 'Port-forward…', input);
+      await input.fill('9080');
+      await page.keyboard.press('Enter');
+      await waitUntil(async () => (await forwards.count()) === before + 1, 30_000, 'the new forward in the view');
+      const labels = await forwards.locator('.label-name').allInnerTexts();
+      const port = labels.map((label) => Number(/:(\d+) →/.exec(label)?.[1])).find((p) => p !== forwardPort);
+      expect(port).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${port}/index.html`)).ok).toBe(true);
+      await screenshot('port-forwards');
+      await contextMenu(
+        forwards.filter({ hasText: `:${port} →` }),
+        'Stop port-forward',
+        page
+          .locator('.monaco-list-row[role="treeitem"]')
+          .filter({ hasText: /^Port forwards/ })
+          .filter({ hasText: String(before) }),
+      );
+      await waitUntil(async () => (await forwards.count()) === before, 30_000, 'the forward to leave the view');
+    });
+  });
+
   it('reports the server memory while a session runs', () => {
     const pids = serverPids();
     expect(pids).toHaveLength(1);
