@@ -74,10 +74,6 @@ export function activate(context: vscode.ExtensionContext): void {
     (error: unknown) => devClient.log.appendLine(`The devmode server did not start: ${String(error)}`),
   );
 
-  const tree = clusters;
-  const terminalsView = terminals;
-  const logsView = logs;
-  const syncView = sync;
   const command = (id: string, run: (argument: CommandArgument) => Promise<unknown>): void => {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (argument: CommandArgument) => {
@@ -94,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): void {
   /** The workload a command works on: the selected row's, or one picked from the nodes offering `action`. */
   const pickNode = async (argument: CommandArgument, action: TreeNodeAction): Promise<TreeNode | undefined> => {
     if (argument !== undefined && 'node' in argument) return argument.node;
-    const candidates = tree.nodesWith(action);
+    const candidates = clusters.nodesWith(action);
     if (candidates.length === 0) {
       void vscode.window.showInformationMessage('Expand the DevMode Clusters view to the workload first.');
       return undefined;
@@ -145,7 +141,7 @@ export function activate(context: vscode.ExtensionContext): void {
         pod: started.pod,
       });
       for (const forward of started.portForwards) sessions.upsertPortForward(forward);
-      if (started.sync !== undefined) await syncView.track(started.sessionId, targetLabel(target));
+      if (started.sync !== undefined) await sync.track(started.sessionId, targetLabel(target));
       const forwards = started.portForwards.map((forward) => `${forward.address}:${forward.localPort}`).join(', ');
       void vscode.window.showInformationMessage(
         `DevMode is running for ${targetLabel(target)} in pod ${started.pod}${forwards ? `, forwarding ${forwards}` : ''}.`,
@@ -177,7 +173,7 @@ export function activate(context: vscode.ExtensionContext): void {
       progress.done(workDoneToken);
       cancellation.dispose();
     }
-    if (session.sessionId !== undefined) syncView.forget(session.sessionId);
+    if (session.sessionId !== undefined) sync.forget(session.sessionId);
     void vscode.window.showInformationMessage(`DevMode stopped: ${targetLabel(session.target)} is restored.`);
   });
 
@@ -194,7 +190,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const workDoneToken = progress.token(() => undefined);
     try {
       const reset = await connection.sendRequest(ResetDevModeRequest.type, { target: session.target, workDoneToken });
-      for (const sessionId of reset.endedSessions) syncView.forget(sessionId);
+      for (const sessionId of reset.endedSessions) sync.forget(sessionId);
     } finally {
       progress.done(workDoneToken);
     }
@@ -203,12 +199,12 @@ export function activate(context: vscode.ExtensionContext): void {
 
   command('devmode.openTerminal', async (argument) => {
     const { target, name } = await terminalTarget(argument);
-    if (target !== undefined) terminalsView.create(target, name);
+    if (target !== undefined) terminals.create(target, name);
   });
 
   command('devmode.newLocalTerminal', async () => {
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    terminalsView.create({ local: cwd !== undefined ? { cwd } : {} }, 'DevMode: local');
+    terminals.create({ local: cwd !== undefined ? { cwd } : {} }, 'DevMode: local');
     return Promise.resolve();
   });
 
@@ -223,15 +219,15 @@ export function activate(context: vscode.ExtensionContext): void {
       target = node?.target;
       name = node?.target !== undefined ? nodeName(node.target) : '';
     }
-    if (target !== undefined) await logsView.open(target, name);
+    if (target !== undefined) await logs.open(target, name);
   });
 
   command('devmode.closeLogs', async () => {
     const picked = await vscode.window.showQuickPick(
-      logsView.list().map((stream) => ({ label: stream.name, streamId: stream.streamId })),
+      logs.list().map((stream) => ({ label: stream.name, streamId: stream.streamId })),
       { title: 'DevMode: close a log stream' },
     );
-    if (picked !== undefined) await logsView.close(picked.streamId);
+    if (picked !== undefined) await logs.close(picked.streamId);
   });
 
   command('devmode.startPortForward', async (argument) => {
@@ -311,11 +307,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   command('devmode.syncStatus', async (argument) => {
     const sessionId = argument !== undefined && 'session' in argument ? argument.session.sessionId : undefined;
-    await syncView.showActions(sessionId);
+    await sync.showActions(sessionId);
   });
 
   command('devmode.refresh', (argument) => {
-    tree.refresh(argument !== undefined && 'node' in argument ? argument : undefined);
+    clusters.refresh(argument !== undefined && 'node' in argument ? argument : undefined);
     return Promise.resolve();
   });
 
