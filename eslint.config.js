@@ -8,7 +8,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'server/bin/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'bench/*.d.mts', 'server/bin/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
       globals: {
@@ -23,6 +25,7 @@ export default tseslint.config(
         TextDecoder: 'readonly',
         TextEncoder: 'readonly',
         setImmediate: 'readonly',
+        clearImmediate: 'readonly',
       },
     },
     rules: {

@@ -1,6 +1,6 @@
 import type { TreeNode, TreeNodeAction, TreeNodeState, WorkloadKind } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
-import { workloadApiVersions } from '../kube/resources.js';
+import { workloadApiVersions, workloadKinds as kinds } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
@@ -9,9 +9,11 @@ import { EngineError } from './engineError.js';
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
 export const recordAnnotationName = 'devmode.dev/original';
 
-const workloadKinds: { kind: WorkloadKind; apiVersion: string; label: string }[] = (
-  ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'] as const
-).map((kind) => ({ kind, apiVersion: workloadApiVersions[kind], label: `${kind}s` }));
+const workloadKinds: { kind: WorkloadKind; apiVersion: string; label: string }[] = kinds.map((kind) => ({
+  kind,
+  apiVersion: workloadApiVersions[kind],
+  label: `${kind}s`,
+}));
 
 /** Node ids are paths of URI-encoded segments, so any name round-trips. */
 export function nodeId(...parts: string[]): string {
@@ -226,18 +228,18 @@ export class WorkloadTree {
     labelSelector?: string,
   ): void {
     if (this.watches.has(key)) return;
-    let initial = true;
+    // The watch first replays the current objects as ADDED: those are what the client just read. Every event after
+    // that first list is a change, however soon it comes.
+    let replaying = true;
     const stop = objects.watch(
       apiVersion,
       kind,
       namespace,
-      labelSelector === undefined ? {} : { labelSelector },
+      { ...(labelSelector === undefined ? {} : { labelSelector }), onSynced: () => (replaying = false) },
       () => {
-        if (!initial) this.changed(nodeIds);
+        if (!replaying) this.changed(nodeIds);
       },
     );
-    // The watch replays current objects as ADDED first; those are what the client just read.
-    setTimeout(() => (initial = false), 500).unref();
     this.watches.set(key, stop);
   }
 
