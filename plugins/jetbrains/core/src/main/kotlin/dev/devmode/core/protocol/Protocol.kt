@@ -1305,6 +1305,14 @@ data class OpenTerminalResult(
      * The new terminal's id.
      */
     val terminalId: String,
+    /**
+     * For a terminal in a pod: the pod it runs in (the one picked for a workload target), so a client can name it.
+     */
+    val pod: String? = null,
+    /**
+     * For a terminal in a pod: the container it runs in, when the pod names it.
+     */
+    val container: String? = null,
 )
 
 /**
