@@ -42,14 +42,18 @@ function H.contains(text, needle, what)
   end
 end
 
---- Waits until `condition()` is true, pumping the event loop; fails naming `what` after `timeout_ms`.
+--- Waits until `condition()` is true, pumping the event loop; fails naming `what` (a string, or a function
+--- giving one at the time of failure) after `timeout_ms`.
 function H.wait_for(condition, timeout_ms, what)
   local value
   local ok = vim.wait(timeout_ms, function()
     value = condition()
     return value
   end, 20)
-  if not ok then error(('timed out after %d ms waiting for %s'):format(timeout_ms, what or 'a condition'), 2) end
+  if not ok then
+    if type(what) == 'function' then what = what() end
+    error(('timed out after %d ms waiting for %s'):format(timeout_ms, what or 'a condition'), 2)
+  end
   return value
 end
 

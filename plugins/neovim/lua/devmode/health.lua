@@ -58,14 +58,22 @@ function M.check()
     else
       h.ok(('the kubeconfig is readable: %d context(s)'):format(#contexts))
     end
+    -- A context is reachable when its namespaces can be listed, exactly what the sidebar does first.
+    local tree_err, roots = server.request_sync('tree/children', {}, 30000)
+    local nodes = {}
+    for _, node in ipairs(not tree_err and roots.nodes or {}) do nodes[node.label] = node end
     for _, context in ipairs(contexts) do
       local label = ('context %s (%s)%s'):format(context.name, context.server or context.cluster, context.current and ', current' or '')
-      if context.reachable == false then
-        h.warn(label .. ' does not answer')
-      elseif context.reachable == true then
-        h.ok(label .. ' is reachable')
+      local node = nodes[context.name]
+      if not node then
+        h.warn(label .. ' is not in the tree' .. (tree_err and (': ' .. tree_err.message) or ''))
       else
-        h.info(label .. ' was not probed')
+        local err = server.request_sync('tree/children', { nodeId = node.id }, 30000)
+        if err then
+          h.warn(('%s does not answer: %s'):format(label, err.message), err.data and err.data.hint and { err.data.hint } or nil)
+        else
+          h.ok(label .. ' is reachable')
+        end
       end
     end
   end

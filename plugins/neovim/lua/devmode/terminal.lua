@@ -30,11 +30,8 @@ function M.open(target, command, callback)
   vim.api.nvim_win_set_buf(0, buf)
   local cols, rows = vim.api.nvim_win_get_width(0), vim.api.nvim_win_get_height(0)
   local entry = { buf = buf, exited = false, size = { cols, rows } }
-  local id
   entry.chan = vim.api.nvim_open_term(buf, {
-    on_input = function(_, _, _, data)
-      if id and not entry.exited then server.send('terminal/input', { terminalId = id, data = data }) end
-    end,
+    on_input = function(_, _, _, data) M.input(buf, data) end,
   })
   local title = target['local'] and 'local' or devMode.describe_target(target)
   pcall(vim.api.nvim_buf_set_name, buf, ('devmode://terminal/%s/%d'):format(title, buf))
@@ -45,7 +42,7 @@ function M.open(target, command, callback)
       if callback then callback(err) end
       return
     end
-    id = result.terminalId
+    local id = result.terminalId
     M.terminals[id] = entry
     for _, data in ipairs(early[id] or {}) do vim.api.nvim_chan_send(entry.chan, data) end
     early[id] = nil
@@ -60,6 +57,17 @@ function M.open(target, command, callback)
     if callback then callback(nil, id, buf) end
   end)
   return buf
+end
+
+--- Sends keys typed into a terminal buffer to its command (what terminal mode does with each key).
+function M.input(buf, data)
+  for id, entry in pairs(M.terminals) do
+    if entry.buf == buf and not entry.exited then
+      server.send('terminal/input', { terminalId = id, data = data })
+      return true
+    end
+  end
+  return false
 end
 
 --- Sends the windows' sizes of every terminal whose window changed size.
