@@ -48,3 +48,16 @@ H.test('the statusline shows the workload and its sync state', function()
   H.eq(statusline.render(nil), '', 'no session')
   H.eq(require('devmode').statusline(), '', 'no active session: empty')
 end)
+
+H.test('the help file builds its tags, :DevMode and devmode-options among them', function()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/doc', 'p')
+  local source = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h') .. '/doc/devmode.txt'
+  vim.fn.writefile(vim.fn.readfile(source), dir .. '/doc/devmode.txt')
+  vim.cmd('helptags ' .. vim.fn.fnameescape(dir .. '/doc'))
+  local tags = table.concat(vim.fn.readfile(dir .. '/doc/tags'), '\n')
+  for _, tag in ipairs({ ':DevMode', 'devmode-options', 'devmode-keys', 'devmode.statusline()', ':DevMode-sync' }) do
+    H.contains(tags, tag .. '\t', 'tags')
+  end
+  vim.fn.delete(dir, 'rf')
+end)
