@@ -90,7 +90,9 @@ function M.start(target, opts)
   }
   local handle = server.request('devMode/start', params, function(err, result)
     progress.finish(token)
-    if err then
+    if err and err.name == 'RequestCancelled' then
+      server.notify(('DevMode start on %s cancelled'):format(M.describe_target(target)))
+    elseif err then
       M.report('DevMode start failed for ' .. M.describe_target(target), err)
     else
       local session = M.sessions[result.sessionId] or { sessionId = result.sessionId, target = target }

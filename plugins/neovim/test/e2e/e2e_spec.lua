@@ -43,9 +43,14 @@ local function no_prompts()
   H.eq(prompts, {}, 'prompts shown')
 end
 
-local function noted(needle)
+--- The `nth` (default first) notification containing `needle`.
+local function noted(needle, nth)
+  local seen = 0
   for _, note in ipairs(notes) do
-    if note.message:find(needle, 1, true) then return note end
+    if note.message:find(needle, 1, true) then
+      seen = seen + 1
+      if seen == (nth or 1) then return note end
+    end
   end
   return nil
 end
@@ -187,6 +192,22 @@ H.test(':DevMode stop restores the Deployment exactly (checked with kubectl)', f
   H.eq(devmode.statusline(), '', 'the statusline is empty without a session')
   H.eq(snapshot(), before, 'the Deployment after stop')
   no_prompts()
+end)
+
+H.test(':DevMode cancel during a start sends $/cancelRequest; the workload is left as it was', function()
+  vim.cmd('wincmd l')
+  vim.cmd('DevMode start deploy/ratings')
+  H.wait_for(function()
+    for _, entry in pairs(progress.active) do
+      if entry.request and entry.request.id then return true end
+    end
+    return false
+  end, 30000, 'the start request to be sent')
+  vim.cmd('DevMode cancel')
+  H.wait_for(function() return noted('DevMode start on deployment/ratings cancelled') or noted('DevMode running on deployment/ratings', 2) end,
+    120000, 'the start to end')
+  H.truthy(noted('DevMode start on deployment/ratings cancelled'), 'the cancelled notification: ' .. vim.inspect(notes))
+  H.eq(snapshot(), before, 'the Deployment after the cancelled start')
 end)
 
 H.test(':checkhealth devmode reports OK', function()
