@@ -12,7 +12,10 @@ local M = {
   status = 'stopped',
   ---@type devmode.InitializeResult|nil
   info = nil,
+  --- Restarts since the server last ran for a minute without crashing.
   restarts = 0,
+  --- True while the plugin itself stops the server, so that its exit is not taken for a crash.
+  stopping = false,
   --- The server's log: `window/logMessage` lines, newest last.
   log = {},
 }
@@ -102,6 +105,7 @@ local function on_exit(code, signal)
     M.stopping = false
     return
   end
+  if M.ready_at and vim.loop.now() - M.ready_at > 60000 then M.restarts = 0 end
   M.restarts = M.restarts + 1
   if M.restarts > config.options.restart.max_attempts then
     M.status = 'failed'
@@ -165,6 +169,7 @@ spawn = function()
     M.info = result
     client:notify('initialized', {})
     M.status = 'ready'
+    M.ready_at = vim.loop.now()
     settle(nil)
   end)
 end

@@ -210,6 +210,27 @@ H.test(':DevMode cancel during a start sends $/cancelRequest; the workload is le
   H.eq(snapshot(), before, 'the Deployment after the cancelled start')
 end)
 
+H.test('c on the workload opens devmode.yaml; a bad field goes into the quickfix list with file and line', function()
+  local path = project .. '/devmode.yaml'
+  local good = vim.fn.readfile(path)
+  local bad = vim.deepcopy(good)
+  table.insert(bad, 'sync:')
+  table.insert(bad, '  mode: sideways')
+  vim.fn.writefile(bad, path)
+  vim.fn.setqflist({}, 'r')
+  press_on('workload', 'ratings', 'c')
+  local items = H.wait_for(function()
+    local list = vim.fn.getqflist()
+    return #list > 0 and list
+  end, 30000, 'a quickfix entry')
+  vim.fn.writefile(good, path)
+  H.eq(vim.fn.fnamemodify(vim.api.nvim_buf_get_name(items[1].bufnr), ':p'), vim.fn.fnamemodify(path, ':p'), 'the file')
+  H.eq(items[1].lnum, #bad, 'the line of the bad field')
+  H.eq(vim.fn.fnamemodify(vim.api.nvim_buf_get_name(0), ':p'), vim.fn.fnamemodify(path, ':p'), 'devmode.yaml is open')
+  vim.cmd('silent! bwipeout!')
+  no_prompts()
+end)
+
 H.test(':checkhealth devmode reports OK', function()
   vim.cmd('checkhealth devmode')
   local text = H.buffer_text(0)
