@@ -145,7 +145,7 @@ H.test('a local edit reaches the container and the statusline shows synced', fun
   H.say(('  note: %d sync/didChangeState notification(s) received so far'):format(received['sync/didChangeState'] or 0))
 end)
 
-H.test(':DevMode terminal opens a terminal buffer in the dev container that runs a command', function()
+H.test(':DevMode terminal opens a terminal buffer in the dev container that runs a command and follows resizes', function()
   local terminal = require('devmode.terminal')
   vim.cmd('DevMode terminal')
   local entry = H.wait_for(function()
@@ -160,6 +160,13 @@ H.test(':DevMode terminal opens a terminal buffer in the dev container that runs
   type_keys('echo hi-$((6*7))\r')
   H.wait_for(function() return H.buffer_text(entry.buf):find('hi-42', 1, true) end, 30000,
     'the command output in the terminal buffer: ' .. H.buffer_text(entry.buf) .. ' mode ' .. vim.api.nvim_get_mode().mode)
+  -- The terminal follows its window's size. Neovim fires WinScrolled for a resize when it next redraws, which
+  -- it does not do while this script holds the main loop, so the test fires it as the redraw would.
+  vim.cmd('resize 9')
+  vim.api.nvim_exec_autocmds('WinScrolled', {})
+  type_keys('stty size\r')
+  H.wait_for(function() return H.buffer_text(entry.buf):find('\n9 %d+') end, 30000,
+    function() return 'stty size to say 9 rows in:\n' .. H.buffer_text(entry.buf) end)
   type_keys('exit 3\r')
   H.wait_for(function() return entry.exited end, 30000, 'terminal/didExit')
   H.eq(entry.exitCode, 3, 'exit code')
