@@ -1,17 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { NamedError } from '../namedError.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 
 /** Why a kubeconfig could not be used, with the file and, when known, the line. */
-export class KubeconfigError extends Error {
+export class KubeconfigError extends NamedError {
   public constructor(
     public readonly file: string,
     public readonly reason: string,
     public readonly line?: number,
   ) {
-    super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`);
+    super('KubeconfigInvalid', `${file}${line === undefined ? '' : `:${line}`}: ${reason}`, {
+      file,
+      ...(line !== undefined ? { line } : {}),
+      reason,
+      hint: 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file.',
+    });
     this.name = 'KubeconfigError';
+  }
+
+  public override get clientMessage(): string {
+    return `Kubeconfig ${this.message}`;
   }
 }
 
