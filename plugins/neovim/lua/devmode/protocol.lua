@@ -220,6 +220,8 @@
 ---@field capabilities? devmode.ClientCapabilities What the client supports.
 ---@field rootPath? string The folder the editor has open; the default local folder for DevMode.
 ---@field kubeconfig? string The kubeconfig file(s) to use instead of `KUBECONFIG` or `~/.kube/config`; several files are separated as in `KUBECONFIG` (`:` on Linux and macOS).
+---@field logLevel? devmode.MessageType The least serious `window/logMessage` the client wants: the server sends a diagnostic only when its `type` is at most this number (`Error` = 1 sends errors only, `Debug` = 5 sends everything). `Info` when absent. Every diagnostic also goes to the server's stderr, whatever the level.
+---@field trace? devmode.TraceValue The initial trace level, as `$/setTrace` sets it later: `messages` or `verbose` makes the server send a `$/logTrace` for every message it receives or sends. `off` when absent.
 
 --- The result of `initialize`.
 ---@class devmode.InitializeResult
@@ -283,8 +285,9 @@
 ---@field verbose? string More detail, sent only when the trace level is `verbose`.
 
 --- The params of `logs/open`.
----@class devmode.OpenLogsParams
+---@class devmode.OpenLogsParams : devmode.WorkDoneProgressParams
 ---@field target devmode.LogsTarget Whose logs to stream.
+---@field podRunningTimeoutSeconds? integer On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`. 60 when absent.
 ---@field container? string The container; the target's container, or the first container, when absent.
 ---@field allContainers? boolean True to stream every container of each pod instead of one; each line's text then starts with `[container] `.
 ---@field follow? boolean True to keep streaming new lines until `logs/close`; false to send what exists and end.
@@ -299,8 +302,9 @@
 ---@field pods string[] The pods whose logs the stream carries.
 
 --- The params of `terminal/open`.
----@class devmode.OpenTerminalParams
+---@class devmode.OpenTerminalParams : devmode.WorkDoneProgressParams
 ---@field target devmode.TerminalTarget Where the terminal runs.
+---@field podRunningTimeoutSeconds? integer On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`. 60 when absent.
 ---@field command? string[] The command to run, as an argv array; the dev config's shell (or `sh`) when absent.
 ---@field cols integer The terminal's width in columns.
 ---@field rows integer The terminal's height in rows.
@@ -794,6 +798,7 @@ M.methods = {
 --- The named error codes, by name.
 ---@type table<string, integer>
 M.ErrorCodes = {
+    InvalidRequest = -32600,
     MethodNotFound = -32601,
     InvalidParams = -32602,
     InternalError = -32603,
