@@ -61,3 +61,24 @@ H.test('the help file builds its tags, :DevMode and devmode-options among them',
   end
   vim.fn.delete(dir, 'rf')
 end)
+
+H.test('without server_path the binary is devmode on PATH, else the repository build', function()
+  local config = require('devmode.config')
+  local repo = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h:h:h')
+  H.eq(config.repo_binary(), repo .. '/dist/devmode', 'the repository build')
+  local path = vim.env.PATH
+  vim.env.PATH = '/nonexistent'
+  local binary, how = config.server_binary()
+  vim.env.PATH = path
+  if vim.fn.executable(repo .. '/dist/devmode') == 1 then
+    H.eq({ binary, how }, { repo .. '/dist/devmode', 'the repository build' }, 'found')
+  else
+    H.eq(binary, nil, 'nothing found')
+    H.contains(how, 'npm run build:binary', 'what to do')
+  end
+  config.setup({ server_path = '/nonexistent/devmode' })
+  local missing, problem = config.server_binary()
+  config.setup({})
+  H.eq(missing, nil, 'a configured path that is not executable')
+  H.contains(problem, 'server_path', 'the message names the option')
+end)
