@@ -136,6 +136,7 @@
 ---@field id string The port-forward's id.
 ---@field state devmode.PortForwardState The new state.
 ---@field error? string Why the port-forward is `reconnecting` or `failed`.
+---@field warning? string The current warning (see `PortForward.warning`); absent when there is none. A change of the warning alone is sent at most every few seconds.
 ---@field pod? string The pod now forwarded to, after a reconnect picked another pod.
 
 --- The params of `sync/didChangeState`.
@@ -331,6 +332,7 @@
 ---@field state devmode.PortForwardState Where the port-forward stands.
 ---@field sessionId? string The DevMode session that started it, when a session did.
 ---@field error? string Why the port-forward is `reconnecting` or `failed`.
+---@field warning? string Something the person should know while the port-forward stays `active`: the pod refuses connections on the remote port (nothing listens there), with how many were refused. Each refused local connection is closed at once. Absent again once a connection gets an answer.
 
 --- The params of `$/progress`.
 ---@class devmode.ProgressParams
@@ -448,6 +450,7 @@
 ---@field remotePath string The absolute path in the container.
 ---@field message string Why the file could not be synced.
 ---@field code? integer The error code, when the failure has one (`UnsafePath`).
+---@field skipped? devmode.SyncSkipReason Present when the file is left out on purpose rather than after a failed transfer: why it is not synced. The entry goes away once the file is gone or can be synced.
 
 --- Names the session a sync request is about.
 ---@class devmode.SyncSessionParams
@@ -580,9 +583,10 @@
 ---| 4 # A plain log line.
 ---| 5 # A detail useful when looking into a problem.
 
---- Where a port-forward stands. `reconnecting` means the pod went away or the connection dropped and the server is
---- looking for the next ready pod; the local port stays bound and new local connections wait (up to 10 seconds)
---- for it. `failed` means it gave up (its pod was deleted); `stopped` that it was stopped.
+--- Where a port-forward stands. `reconnecting` means the pod went away, the connection dropped or the API server
+--- cannot be reached, and the server is looking for the next ready pod; the local port stays bound and new local
+--- connections wait (up to 10 seconds) for it. `failed` means it gave up (its pod was deleted); `stopped` that it
+--- was stopped.
 ---@alias devmode.PortForwardState
 ---| 'active' # active
 ---| 'reconnecting' # reconnecting
@@ -594,6 +598,14 @@
 ---@alias devmode.SyncMode
 ---| 'send' # send
 ---| 'both' # both
+
+--- Why a file is left out of the sync although it is not ignored: `unsupportedType` for a FIFO, socket or device
+--- (it has no content to copy), `pathTooLong` for a path longer than the system allows (PATH_MAX), which cannot be
+--- opened, `unreadable` for a folder that cannot be read (permissions).
+---@alias devmode.SyncSkipReason
+---| 'unsupportedType' # unsupportedType
+---| 'pathTooLong' # pathTooLong
+---| 'unreadable' # unreadable
 
 --- Where a session's file sync stands. `scanning` compares the local folder with the container; `syncing`
 --- transfers changes; `disconnected` waits for the dev pod to come back; `error` needs the person's attention.
