@@ -2,28 +2,16 @@
  * From a target (a workload or one pod) to its pods: how to select them, which one is the newest ready, and a watch
  * that keeps that answer current while pods are replaced.
  */
+import type { PodTarget, Target } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
 import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import { EngineError } from './engineError.js';
 import { explainPod } from './devPod.js';
 
-export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
-
-export interface WorkloadTarget {
-  context?: string;
-  namespace: string;
-  kind: WorkloadKindName;
-  name: string;
-  container?: string;
-}
-
-export interface NamedPodTarget {
-  context?: string;
-  namespace: string;
-  pod: string;
-  container?: string;
-}
+/** A workload and one pod named directly, as the protocol declares them. */
+export type WorkloadTarget = Target;
+export type NamedPodTarget = PodTarget;
 
 export type PodsTarget = WorkloadTarget | NamedPodTarget;
 
@@ -41,7 +29,7 @@ export class TargetNotFoundError extends EngineError {
   }
 }
 
-const apiVersions: Record<WorkloadKindName, string> = workloadApiVersions;
+const apiVersions = workloadApiVersions;
 
 /** How a target's pods are found. */
 export interface PodSelection {

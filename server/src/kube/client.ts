@@ -151,12 +151,13 @@ class RestObjectClient implements ObjectClient {
       fieldSelector?: string;
       onSynced?: () => void;
       onConnection?: (connected: boolean, error?: Error) => void;
+      resourceVersion?: string;
     },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void {
     let stopped = false;
     let current: { destroy(): void } | undefined;
-    let resourceVersion: string | undefined;
+    let resourceVersion: string | undefined = options.resourceVersion;
     let failures = 0;
 
     const once = async (): Promise<void> => {

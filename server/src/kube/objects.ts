@@ -65,6 +65,11 @@ export interface ObjectClient {
        * refuses), and with true each time it is open again.
        */
       onConnection?: (connected: boolean, error?: Error) => void;
+      /**
+       * Watch from this resourceVersion instead of listing first: the caller has just read the cluster at that
+       * version. An expired version falls back to listing.
+       */
+      resourceVersion?: string;
     },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void;
