@@ -82,7 +82,7 @@
 ---@field target devmode.Target The workload and dev container.
 ---@field state devmode.DevModeState Where the session stands; workloads found only in the cluster are `running`.
 ---@field mode devmode.DevModeMode How the workload was taken over.
----@field mine boolean True when this server started the session, false when another machine or a previous server did.
+---@field mine boolean True when this server process started the session, false when another machine, another server of the same user or a previous server did.
 ---@field owner? string Who started DevMode, as recorded in the cluster (user and host).
 ---@field localDir? string The local folder being synced, for sessions of this server.
 ---@field pod? string The name of the dev pod, when it exists.
@@ -127,7 +127,7 @@
 ---@field sessionId? string The session, when it belongs to this server.
 ---@field target devmode.Target The workload the change is about.
 ---@field state devmode.DevModeState The new state.
----@field phase? devmode.DevModePhase The step being worked on, while `starting` or `stopping`.
+---@field phase? devmode.DevModePhase The step being worked on, while `starting` or `stopping`: one notification is sent as each step begins.
 ---@field message? string A sentence for the person: what is happening, or why the session failed.
 ---@field errorCode? integer The error code of the failure, when `state` is `failed`.
 
@@ -429,6 +429,7 @@
 --- Names the session to stop by its workload.
 ---@class devmode.StopDevModeByTargetParams : devmode.WorkDoneProgressParams
 ---@field target devmode.Target The workload in DevMode.
+---@field takeOver? boolean Stop the session even though another server (or an earlier run of this one) started it. Without it, such a stop is refused with `AlreadyInDevMode`; the owning server is told that its session was ended.
 
 --- The result of `devMode/stop`.
 ---@class devmode.StopDevModeResult
@@ -504,6 +505,7 @@
 ---@field cancellable? boolean True when the client may offer a cancel button that sends `$/cancelRequest` (or `window/workDoneProgress/cancel` for a server-created token).
 ---@field message? string What is being done now, shown after the title.
 ---@field percentage? integer How far the operation has got, from 0 to 100, when the server can tell.
+---@field phase? devmode.DevModePhase For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on. The message describes the step and never repeats its name.
 
 --- The last progress payload of an operation, sent whether it succeeded, failed or was cancelled.
 ---@class devmode.WorkDoneProgressEnd
@@ -520,6 +522,7 @@
 ---@field cancellable? boolean Whether the operation can still be cancelled; absent means unchanged.
 ---@field message? string What is being done now; absent means unchanged.
 ---@field percentage? integer How far the operation has got, from 0 to 100; absent means unchanged.
+---@field phase? devmode.DevModePhase For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on; absent means unchanged.
 
 --- Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
 --- dev config file, or the `config` param of the request. Later sources override earlier ones.
@@ -707,7 +710,7 @@
 ---@field ['cluster/list'] { params: devmode.ListClustersParams, result: devmode.ListClustersResult } Lists the kubeconfig contexts. A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the file and the reason.
 ---@field ['tree/children'] { params: devmode.TreeChildrenParams, result: devmode.TreeChildrenResult } Lists the children of a tree node. Asking for a node starts watching its children, so that `tree/didChange` reports what changes later; clients never poll.
 ---@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent.
----@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`.
+---@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
 ---@field ['devMode/reset'] { params: devmode.ResetDevModeParams, result: devmode.ResetDevModeResult } Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the server that started it crashed. Any session of this server on that workload ends.
 ---@field ['devMode/list'] { params: devmode.ListDevModeSessionsParams, result: devmode.ListDevModeSessionsResult } Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
 ---@field ['devConfig/get'] { params: devmode.GetDevConfigParams, result: devmode.GetDevConfigResult } Returns the dev config `devMode/start` would use for a target and local folder, and where each value came from. An invalid file fails with `DevConfigInvalid` locating the fault.
@@ -748,7 +751,7 @@
 ---@field ['window/logMessage'] devmode.LogMessageParams A diagnostic line from the server, meant for an output panel. The server writes the same lines to stderr, never to stdout.
 ---@field ['window/showMessage'] devmode.ShowMessageParams A message the client shows to the person right away, for events that happen outside any request (a sync that lost its connection, a workload changed by someone else). A failed request answers with an error instead.
 ---@field ['tree/didChange'] devmode.DidChangeTreeParams Tells the client which parts of the tree to fetch again, driven by watches on the cluster.
----@field ['devMode/didChangeState'] devmode.DidChangeDevModeStateParams Tells the client that a DevMode session changed state or moved to another phase. Sent for this server's sessions and for workloads another machine puts into or out of DevMode.
+---@field ['devMode/didChangeState'] devmode.DidChangeDevModeStateParams Tells the client that a DevMode session changed state or moved to another phase. Sent for this server's sessions, including `stopped` (with a message, and a `window/showMessage`) when someone else ended the session.
 ---@field ['portForward/didChangeState'] devmode.DidChangePortForwardStateParams Tells the client that a port-forward changed state.
 ---@field ['sync/didChangeState'] devmode.DidChangeSyncStateParams Tells the client that a session's sync changed state. While syncing, sent at most a few times a second.
 ---@field ['terminal/didOutput'] devmode.DidOutputTerminalParams Carries a terminal's output, in order, batched so that a busy terminal sends a few notifications a second.
