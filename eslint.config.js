@@ -2,13 +2,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'vitest.config.ts', 'eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'vitest.config.ts', '**/vitest.config.mts', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'server/bin/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'bench/*.d.mts', 'server/bin/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
       globals: {
@@ -23,6 +25,7 @@ export default tseslint.config(
         TextDecoder: 'readonly',
         TextEncoder: 'readonly',
         setImmediate: 'readonly',
+        clearImmediate: 'readonly',
       },
     },
     rules: {
