@@ -1,8 +1,9 @@
-// Generates protocol/metaModel.json and PROTOCOL.md from the declarations in protocol/src.
+// Generates protocol/metaModel.json, PROTOCOL.md and the Neovim plugin's protocol module
+// (plugins/neovim/lua/devmode/protocol.lua) from the declarations in protocol/src.
 //
 //   node build/generateProtocol.mjs                 writes both files
-//   node build/generateProtocol.mjs --check         exits 1 when either file differs from what would be generated
-//   --out-dir <dir>                                 reads and writes <dir>/protocol/metaModel.json and <dir>/PROTOCOL.md
+//   node build/generateProtocol.mjs --check         exits 1 when any of them differs from what would be generated
+//   --out-dir <dir>                                 reads and writes the three files under <dir>
 //                                                   instead of the repository's own files
 //   --src-dir <dir>                                 reads the declarations from <dir> instead of protocol/src
 //
@@ -11,12 +12,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderProtocolDoc } from './protocolDocs.mjs';
+import { renderLuaProtocol } from './protocolLua.mjs';
 import { ProtocolSourceError, readProtocol } from './protocolModel.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outputs = [
   { relative: 'protocol/metaModel.json', render: (protocol) => `${JSON.stringify(protocol.model, null, 2)}\n` },
   { relative: 'PROTOCOL.md', render: renderProtocolDoc },
+  { relative: 'plugins/neovim/lua/devmode/protocol.lua', render: renderLuaProtocol },
 ];
 
 function parseArgs(argv) {
