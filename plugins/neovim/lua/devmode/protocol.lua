@@ -313,6 +313,8 @@
 --- The result of `terminal/open`.
 ---@class devmode.OpenTerminalResult
 ---@field terminalId string The new terminal's id.
+---@field pod? string For a terminal in a pod: the pod it runs in (the one picked for a workload target), so a client can name it.
+---@field container? string For a terminal in a pod: the container it runs in, when the pod names it.
 
 --- One pod (or one of its containers) named directly, for operations that work on a single pod.
 ---@class devmode.PodTarget
