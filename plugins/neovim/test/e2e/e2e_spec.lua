@@ -108,9 +108,6 @@ H.test(':DevMode tree shows the contexts, and expands to the sample Deployment',
 end)
 
 H.test('s on the workload starts DevMode; it reaches running with progress seen', function()
-  -- The server ignores changes in the first 500 ms of a new watch (it takes them for the replay of what the
-  -- client just read), so a start right after expanding would go unnoticed by the tree.
-  vim.wait(1000)
   press_on('workload', 'ratings', 's')
   H.wait_for(function() return noted('DevMode running on deployment/ratings') or noted('DevMode start failed') end,
     180000, 'the start to finish')

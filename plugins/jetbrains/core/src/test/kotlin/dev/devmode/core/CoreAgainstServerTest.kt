@@ -127,9 +127,6 @@ class CoreAgainstServerTest {
         assertNotNull(core.tree.cached(namespace.id))
         val invalidated = CopyOnWriteArrayList<Set<String>?>()
         core.tree.addListener { invalidated.add(it) }
-        // The server ignores what its watch sees in its first half second (it takes that for the replay of the objects
-        // just listed), so a change made at once would go unreported; a person never edits the cluster that fast.
-        Thread.sleep(2_000)
         sandbox.kubectlOk("create", "deployment", "reviews", "--image=devmode/ratings", "-n", "default")
         waitUntil("tree/didChange naming ${group.id}") { invalidated.any { it != null && group.id in it } }
         assertTrue(invalidated.none { it == null }, "the whole tree was invalidated for one new Deployment")
