@@ -268,6 +268,55 @@ export namespace ResyncRequest {
 }
 
 /**
+ * The params of `sync/conflictContent`.
+ */
+export interface ConflictContentParams {
+  /**
+   * The DevMode session.
+   */
+  sessionId: string;
+
+  /**
+   * The absolute local path of a file the session lists in its `conflicts`.
+   */
+  localPath: string;
+}
+
+/**
+ * The result of `sync/conflictContent`.
+ */
+export interface ConflictContentResult {
+  /**
+   * The file's absolute path in the container.
+   */
+  remotePath: string;
+
+  /**
+   * The container's version of the file, base64-encoded (it may not be text).
+   */
+  contentBase64: string;
+
+  /**
+   * True when the file is larger than 8 MiB and only its first 8 MiB are given.
+   */
+  truncated: boolean;
+}
+
+/**
+ * Reads the container's version of a file in conflict (two-way mode), so that a client can show it beside the local
+ * version. Only files listed in the session's `conflicts` can be read.
+ *
+ * @since 0.2.0
+ * @errors UnknownId, NotFound, SyncDisconnected
+ * @example {"params": {"sessionId": "s-4f2a", "localPath": "/home/me/app/main.go"}, "result": {"remotePath": "/home/devmode/main.go", "contentBase64": "cGFja2FnZSBtYWluCg==", "truncated": false}}
+ */
+export namespace ConflictContentRequest {
+  export const method = 'sync/conflictContent' as const;
+  export const messageDirection: MessageDirection = MessageDirection.clientToServer;
+  export const type = new ProtocolRequestType<ConflictContentParams, ConflictContentResult>(method);
+}
+
+/**
  * The params of `sync/didChangeState`.
  */
 export interface DidChangeSyncStateParams {

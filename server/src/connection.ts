@@ -11,6 +11,7 @@ import {
   PauseSyncRequest,
   ResumeSyncRequest,
   ResyncRequest,
+  ConflictContentRequest,
   StartDevModeRequest,
   StopDevModeRequest,
   ResetDevModeRequest,
@@ -49,7 +50,15 @@ import { DevModeEngine, type DevModeStateChange } from './engine/devMode.js';
 import { SessionRegistry } from './engine/sessionRegistry.js';
 import { WorkloadTree } from './engine/tree.js';
 import { SyncSessions } from './engine/sync/index.js';
-import { forwardSyncStates, syncFlush, syncPause, syncResume, syncResync, syncStatus } from './handlers/sync.js';
+import {
+  forwardSyncStates,
+  syncConflictContent,
+  syncFlush,
+  syncPause,
+  syncResume,
+  syncResync,
+  syncStatus,
+} from './handlers/sync.js';
 import { forwardClusters, PortForwards } from './engine/portForward.js';
 import { terminalClusters, Terminals } from './engine/terminal.js';
 import { logsClusters, LogStreams } from './engine/logs.js';
@@ -179,6 +188,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(PauseSyncRequest.type, (params) => syncPause(params, sessions));
   on(ResumeSyncRequest.type, (params) => syncResume(params, sessions));
   on(ResyncRequest.type, (params, token) => syncResync(params, token, sessions, connection));
+  on(ConflictContentRequest.type, (params) => syncConflictContent(params, sessions));
   on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
   on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
   on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));

@@ -277,3 +277,57 @@ describe('files that cannot be synced', () => {
     }
   }, 180_000);
 });
+
+describe('a conflict shown to the person', () => {
+  it('sync/conflictContent gives the container version of a file in conflict, and nothing else', async () => {
+    const dir = projectDir(`image: devmode/dev\nworkDir: ${WORKDIR}\nsync:\n  mode: both\n`);
+    writeFileSync(join(dir, 'shared.txt'), 'original\n');
+    const { sessionId, pod } = await client.request<{ sessionId: string; pod: string }>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+      localDir: dir,
+    });
+    try {
+      await client.request('sync/pause', { sessionId });
+      await sandbox.kubectl([
+        'exec',
+        pod,
+        '--',
+        'sh',
+        '-c',
+        'printf "container\\n" > "$1"',
+        'write',
+        `${WORKDIR}/shared.txt`,
+      ]);
+      writeFileSync(join(dir, 'shared.txt'), 'local\n');
+      await client.request('sync/resume', { sessionId });
+      let conflicts: { localPath: string; remotePath: string }[] = [];
+      await waitUntil(
+        async () => {
+          await client.request('sync/flush', { sessionId, timeoutMs: 20_000 });
+          conflicts = (await client.request<{ conflicts: typeof conflicts }>('sync/status', { sessionId })).conflicts;
+          return conflicts.length > 0;
+        },
+        30_000,
+        'the conflict to be recorded',
+      );
+      expect(conflicts).toEqual([expect.objectContaining({ localPath: join(dir, 'shared.txt') })]);
+
+      const remote = await client.request<{ remotePath: string; contentBase64: string; truncated: boolean }>(
+        'sync/conflictContent',
+        { sessionId, localPath: join(dir, 'shared.txt') },
+      );
+      expect(remote).toMatchObject({ remotePath: `${WORKDIR}/shared.txt`, truncated: false });
+      expect(Buffer.from(remote.contentBase64, 'base64').toString('utf8')).toBe('container\n');
+      // Both versions are still where they were.
+      expect(readFileSync(join(dir, 'shared.txt'), 'utf8')).toBe('local\n');
+
+      // A file that is not in conflict is not read through this method.
+      const refused = await client.requestError('sync/conflictContent', { sessionId, localPath: join(dir, 'app.js') });
+      expect(refused).toMatchObject({ code: -31005, data: { field: 'localPath' } });
+      const unknown = await client.requestError('sync/conflictContent', { sessionId: 'nope', localPath: '/x' });
+      expect(unknown).toMatchObject({ code: -31021 });
+    } finally {
+      await client.request('devMode/stop', { sessionId });
+    }
+  }, 180_000);
+});

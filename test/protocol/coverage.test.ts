@@ -70,6 +70,10 @@ const methodTests: Record<string, TestRef> = {
   'sync/resume': [sync, syncTour],
   'sync/resync': [sync, syncTour],
   'sync/didChangeState': [sync, syncTour],
+  'sync/conflictContent': [
+    'test/e2e/syncReliability.test.ts',
+    'sync/conflictContent gives the container version of a file in conflict, and nothing else',
+  ],
   'terminal/open': [terminal, 'runs a shell that computes, knows its size, follows resizes and reports its exit code'],
   'terminal/input': [terminal, 'runs a shell that computes, knows its size, follows resizes and reports its exit code'],
   'terminal/resize': [

@@ -1,4 +1,5 @@
 import {
+  type ConflictContentResult,
   DidChangeSyncStateNotification,
   type FlushSyncResult,
   type GetSyncStatusResult,
@@ -49,6 +50,13 @@ export async function syncFlush(
   const timeoutMs = optionalInteger(p, 'timeoutMs', { min: 1, max: 3_600_000 }) ?? 30_000;
   const session = sessionOf(p, sessions);
   return Promise.race([session.flush(timeoutMs), cancelled(token)]);
+}
+
+export async function syncConflictContent(params: unknown, sessions: SyncLookup): Promise<ConflictContentResult> {
+  const p = paramsObject(params, false);
+  const localPath = requiredString(p, 'localPath');
+  const read = await sessionOf(p, sessions).conflictContent(localPath);
+  return { remotePath: read.remotePath, contentBase64: read.content.toString('base64'), truncated: read.truncated };
 }
 
 export function syncPause(params: unknown, sessions: SyncLookup): null {

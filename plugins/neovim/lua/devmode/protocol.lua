@@ -37,6 +37,17 @@
 ---@field current boolean True for the kubeconfig's current context.
 ---@field reachable? boolean True when the API server answered a version probe, false when it did not; absent when not probed.
 
+--- The params of `sync/conflictContent`.
+---@class devmode.ConflictContentParams
+---@field sessionId string The DevMode session.
+---@field localPath string The absolute local path of a file the session lists in its `conflicts`.
+
+--- The result of `sync/conflictContent`.
+---@class devmode.ConflictContentResult
+---@field remotePath string The file's absolute path in the container.
+---@field contentBase64 string The container's version of the file, base64-encoded (it may not be text).
+---@field truncated boolean True when the file is larger than 8 MiB and only its first 8 MiB are given.
+
 --- The params of `window/workDoneProgress/create`.
 ---@class devmode.CreateWorkDoneProgressParams
 ---@field token devmode.ProgressToken The token the server will use in `$/progress`.
@@ -725,6 +736,7 @@
 ---@field ['sync/pause'] { params: devmode.SyncSessionParams, result: nil } Stops transferring changes until `sync/resume`; changes are still recorded meanwhile.
 ---@field ['sync/resume'] { params: devmode.SyncSessionParams, result: nil } Resumes a paused sync and transfers what changed while it was paused.
 ---@field ['sync/resync'] { params: devmode.ResyncParams, result: devmode.ResyncResult } Compares the whole local folder with the container and transfers every difference, for when the person suspects the two have drifted apart.
+---@field ['sync/conflictContent'] { params: devmode.ConflictContentParams, result: devmode.ConflictContentResult } Reads the container's version of a file in conflict (two-way mode), so that a client can show it beside the local version. Only files listed in the session's `conflicts` can be read.
 ---@field ['terminal/open'] { params: devmode.OpenTerminalParams, result: devmode.OpenTerminalResult } Opens an interactive terminal with a pseudo-terminal. Output arrives through `terminal/didOutput`, and `terminal/didExit` follows when the command ends.
 ---@field ['terminal/close'] { params: devmode.CloseTerminalParams, result: nil } Ends a terminal's command (hang-up, then kill) and frees the terminal. `terminal/didExit` is still sent.
 ---@field ['logs/open'] { params: devmode.OpenLogsParams, result: devmode.OpenLogsResult } Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
@@ -787,6 +799,7 @@ M.methods = {
     ['sync/pause'] = { kind = 'request', direction = 'clientToServer' },
     ['sync/resume'] = { kind = 'request', direction = 'clientToServer' },
     ['sync/resync'] = { kind = 'request', direction = 'clientToServer' },
+    ['sync/conflictContent'] = { kind = 'request', direction = 'clientToServer' },
     ['terminal/open'] = { kind = 'request', direction = 'clientToServer' },
     ['terminal/close'] = { kind = 'request', direction = 'clientToServer' },
     ['logs/open'] = { kind = 'request', direction = 'clientToServer' },

@@ -9,6 +9,7 @@ import { isAbsolute } from 'node:path';
 import type { SyncMode, SyncState } from '@devmode/protocol';
 import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
+import { EngineError } from '../engineError.js';
 import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors.js';
 import { IgnoreRules } from './ignore.js';
 import { WATCH_LIMIT_CODE } from './issues.js';
@@ -230,6 +231,49 @@ export class SyncSession {
     if (!this.started || this.stopped) return;
     this.podReplaced = true;
     this.disconnect('The dev pod was replaced; reconnecting', 0);
+  }
+
+  /**
+   * The container's version of a file in conflict, so that a person can compare it with the local one. Only a path
+   * the sync lists as a conflict is read, and at most `maxBytes` of it.
+   */
+  public async conflictContent(
+    localPath: string,
+    maxBytes = 8 * 1024 * 1024,
+  ): Promise<{ remotePath: string; content: Buffer; truncated: boolean }> {
+    const conflict = [...this.replica.issues.conflicts.values()].find((candidate) => candidate.localPath === localPath);
+    if (conflict === undefined) {
+      throw new EngineError('NotFound', `${localPath} is not in conflict in this session`, {
+        field: 'localPath',
+        hint: 'sync/status lists the files in conflict',
+      });
+    }
+    if (!this.started || this.stopped) throw new SyncDisconnectedError('The sync is not running');
+    // The path is an argument of its own, never part of a shell line.
+    const remote = await this.options.openRemote(['cat', '--', conflict.remotePath]);
+    remote.stdin.end();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    remote.stderr.resume();
+    for await (const chunk of remote.stdout as AsyncIterable<Buffer>) {
+      const room = maxBytes - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        truncated = true;
+        remote.close();
+        break;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    const status = await remote.exit.catch(() => ({ exitCode: null }));
+    if (!truncated && status.exitCode !== 0) {
+      throw new EngineError('NotFound', `${conflict.remotePath} cannot be read in the container`, {
+        field: 'localPath',
+      });
+    }
+    return { remotePath: conflict.remotePath, content: Buffer.concat(chunks), truncated };
   }
 
   public status(): SyncSnapshot {

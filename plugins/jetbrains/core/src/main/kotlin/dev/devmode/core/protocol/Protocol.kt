@@ -148,6 +148,13 @@ interface DevModeServerApi {
     fun syncResync(params: ResyncParams): CompletableFuture<ResyncResult>
 
     /**
+     * Reads the container's version of a file in conflict (two-way mode), so that a client can show it beside the local
+     * version. Only files listed in the session's `conflicts` can be read.
+     */
+    @JsonRequest("sync/conflictContent")
+    fun syncConflictContent(params: ConflictContentParams): CompletableFuture<ConflictContentResult>
+
+    /**
      * Opens an interactive terminal with a pseudo-terminal. Output arrives through `terminal/didOutput`, and
      * `terminal/didExit` follows when the command ends.
      */
@@ -399,6 +406,38 @@ data class ClusterContext(
      * True when the API server answered a version probe, false when it did not; absent when not probed.
      */
     val reachable: Boolean? = null,
+)
+
+/**
+ * The params of `sync/conflictContent`.
+ */
+data class ConflictContentParams(
+    /**
+     * The DevMode session.
+     */
+    val sessionId: String,
+    /**
+     * The absolute local path of a file the session lists in its `conflicts`.
+     */
+    val localPath: String,
+)
+
+/**
+ * The result of `sync/conflictContent`.
+ */
+data class ConflictContentResult(
+    /**
+     * The file's absolute path in the container.
+     */
+    val remotePath: String,
+    /**
+     * The container's version of the file, base64-encoded (it may not be text).
+     */
+    val contentBase64: String,
+    /**
+     * True when the file is larger than 8 MiB and only its first 8 MiB are given.
+     */
+    val truncated: Boolean,
 )
 
 /**
