@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import {
+  ConflictContentRequest,
   DidChangeSyncStateNotification,
   FlushSyncRequest,
   GetSyncStatusRequest,
@@ -30,8 +31,29 @@ interface SessionSync {
   conflicts: SyncConflict[];
 }
 
+/** Serves the container's version of a file in conflict to the diff editor, as read-only documents. */
+class ContainerVersions implements vscode.TextDocumentContentProvider {
+  public static readonly scheme = 'devmode-container';
+  private readonly contents = new Map<string, string>();
+
+  public uriFor(remotePath: string, content: string): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: ContainerVersions.scheme, path: remotePath, query: String(Date.now()) });
+    this.contents.set(uri.toString(), content);
+    return uri;
+  }
+
+  public provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.contents.get(uri.toString()) ?? '';
+  }
+}
+
 export class SyncStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('devmode.sync', vscode.StatusBarAlignment.Left, 10);
+  private readonly containerVersions = new ContainerVersions();
+  private readonly providerRegistration = vscode.workspace.registerTextDocumentContentProvider(
+    ContainerVersions.scheme,
+    this.containerVersions,
+  );
   private readonly sessions = new Map<string, SessionSync>();
   private lastStarted: string | undefined;
 
@@ -162,12 +184,14 @@ export class SyncStatusBar implements vscode.Disposable {
         description: conflict.reason,
         detail: conflict.remotePath,
         path: conflict.localPath,
+        conflict: true,
       })),
       ...session.errors.map((error) => ({
         label: `$(error) ${vscode.workspace.asRelativePath(error.localPath)}`,
         description: error.message,
         detail: error.remotePath,
         path: error.localPath,
+        conflict: false,
       })),
     ];
     if (items.length === 0) {
@@ -175,10 +199,32 @@ export class SyncStatusBar implements vscode.Disposable {
       return;
     }
     const picked = await vscode.window.showQuickPick(items, { title: 'DevMode sync: errors and conflicts' });
-    if (picked !== undefined) await vscode.window.showTextDocument(vscode.Uri.file(picked.path));
+    if (picked === undefined) return;
+    if (picked.conflict) await this.showConflict(session, picked.path);
+    else await vscode.window.showTextDocument(vscode.Uri.file(picked.path));
+  }
+
+  /** A conflict opens as a diff: the container's version on the left, the local file (editable) on the right. */
+  public async showConflict(session: SessionSync, localPath: string): Promise<void> {
+    const connection = await this.client.get();
+    const remote = await connection.sendRequest(ConflictContentRequest.type, {
+      sessionId: session.sessionId,
+      localPath,
+    });
+    const text = Buffer.from(remote.contentBase64, 'base64').toString('utf8');
+    const left = this.containerVersions.uriFor(remote.remotePath, text);
+    const name = vscode.workspace.asRelativePath(localPath);
+    const note = remote.truncated ? ', first 8 MiB' : '';
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      left,
+      vscode.Uri.file(localPath),
+      `${name} (container${note}) ↔ ${name} (local)`,
+    );
   }
 
   public dispose(): void {
+    this.providerRegistration.dispose();
     this.item.dispose();
   }
 }
