@@ -26,7 +26,7 @@ import {
 import { DevModeClient } from './client';
 import { DevConfigDiagnostics, devConfigFileName } from './devConfig';
 import { chooseFolder } from './folders';
-import { targetLabel } from './labels';
+import { podLabel, targetLabel } from './labels';
 import { Logs } from './logs';
 import { ProgressView } from './progress';
 import { SessionsView, targetKey, type SessionItem } from './sessions';
@@ -336,7 +336,7 @@ export function activate(context: vscode.ExtensionContext): void {
           pod: session.pod,
           ...(container !== undefined ? { container } : {}),
         };
-        return { target, name: `${session.pod}${container !== undefined ? `/${container}` : ''}` };
+        return { target, name: podLabel(session.pod, container) };
       }
       return { target: session.target, name: targetLabel(session.target) };
     }
@@ -360,7 +360,7 @@ function isWorkload(target: Target | PodTarget | undefined): target is Target {
 /** How a terminal or log channel names its target: pod and container, or the workload. */
 function nodeName(target: Target | PodTarget): string {
   if (isWorkload(target)) return targetLabel(target);
-  return target.container !== undefined ? `${target.pod}/${target.container}` : target.pod;
+  return podLabel(target.pod, target.container);
 }
 
 /** The folder a workload's DevMode syncs: found, remembered, or asked for (and then remembered). */

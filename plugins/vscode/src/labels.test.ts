@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DevModeSession, PortForward } from '@devmode/protocol';
 import {
   contextValue,
+  podLabel,
   portForwardDescription,
   portForwardLabel,
   progressMessage,
@@ -73,5 +74,13 @@ describe('syncStatusText', () => {
     expect(syncStatusText('idle', 0, 0)).toBe('$(check) DevMode sync: idle');
     expect(syncStatusText('syncing', 3, 1)).toBe('$(sync~spin) DevMode sync: syncing 3 pending · 1 problem');
     expect(syncStatusText('error', 0, 2)).toBe('$(error) DevMode sync: error · 2 problems');
+  });
+});
+
+describe('podLabel', () => {
+  it('names a terminal after the pod and container terminal/open picked, or the pod alone', () => {
+    expect(podLabel('ratings-7d9f4-x2x8q', 'ratings')).toBe('ratings-7d9f4-x2x8q/ratings');
+    expect(podLabel('ratings-7d9f4-x2x8q')).toBe('ratings-7d9f4-x2x8q');
+    expect(podLabel('ratings-7d9f4-x2x8q', '')).toBe('ratings-7d9f4-x2x8q');
   });
 });

@@ -34,6 +34,11 @@ export function contextValue(actions: readonly TreeNodeAction[]): string {
   return actions.length === 0 ? '|' : `|${actions.join('|')}|`;
 }
 
+/** `ratings-7d9f-x2x/ratings`: a pod and, when known, its container, as a terminal or log channel is named. */
+export function podLabel(pod: string, container?: string): string {
+  return container !== undefined && container !== '' ? `${pod}/${container}` : pod;
+}
+
 /** `deployment/ratings`, as kubectl names a workload. */
 export function workloadLabel(target: Target): string {
   return `${target.kind.toLowerCase()}/${target.name}`;

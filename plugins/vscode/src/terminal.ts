@@ -1,7 +1,7 @@
 /**
  * Terminals as VS Code Pseudoterminals over `terminal/open`, `terminal/input`, `terminal/resize` and
  * `terminal/close`: one per click, named after the pod (or workload) and container, showing the exit code when
- * the command ends.
+ * the command ends. A terminal opened on a workload takes the name of the pod and container the server picked.
  */
 import * as vscode from 'vscode';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
@@ -15,6 +15,7 @@ import {
   type TerminalTarget,
 } from '@devmode/protocol';
 import type { DevModeClient } from './client';
+import { podLabel } from './labels';
 
 interface TerminalHandlers {
   output(data: string): void;
@@ -39,13 +40,16 @@ export class Terminals {
   }
 
   /** Opens a new terminal tab on `target`. */
-  public create(target: TerminalTarget, name: string): vscode.Terminal {
+  public create(target: TerminalTarget, title: string): vscode.Terminal {
+    let name = title;
     const write = new vscode.EventEmitter<string>();
+    const rename = new vscode.EventEmitter<string>();
     let terminalId: string | undefined;
     let connection: MessageConnection | undefined;
     let ended = false;
     const pty: vscode.Pseudoterminal = {
       onDidWrite: write.event,
+      onDidChangeName: rename.event,
       open: (dimensions) => {
         void (async () => {
           try {
@@ -56,6 +60,10 @@ export class Terminals {
               rows: dimensions?.rows ?? 24,
             });
             terminalId = opened.terminalId;
+            if (opened.pod !== undefined) {
+              name = podLabel(opened.pod, opened.container);
+              rename.fire(name);
+            }
             this.open.set(opened.terminalId, {
               output: (data) => write.fire(data),
               exit: (exitCode, reason) => {
@@ -90,7 +98,7 @@ export class Terminals {
         if (!ended) connection?.sendRequest(CloseTerminalRequest.type, { terminalId }).catch(() => undefined);
       },
     };
-    const terminal = vscode.window.createTerminal({ name, pty });
+    const terminal = vscode.window.createTerminal({ name: title, pty });
     terminal.show();
     return terminal;
   }
