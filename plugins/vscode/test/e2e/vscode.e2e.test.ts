@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/sandbox.js';
-import { apply, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
+import { apply, kubectlJson, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
 
 const pluginDir = resolve(import.meta.dirname, '..', '..');
 const root = resolve(pluginDir, '..', '..');
@@ -145,6 +145,28 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/** Picks an entry of the sync status bar item's quick pick, e.g. `Pause` or `Flush`. */
+async function syncAction(action: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.locator('.statusbar-item').filter({ hasText: 'DevMode sync' }).click();
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: action }).first().click();
+}
+
+interface PodList {
+  items: {
+    metadata: { name: string; deletionTimestamp?: string };
+    spec: { containers: { image: string }[] };
+    status: { phase?: string };
+  }[];
+}
+
+/** The running pods of ratings, the dev pod included, as kubectl lists them. */
+async function ratingsPods(): Promise<PodList['items']> {
+  if (sandbox === undefined) throw new Error('no sandbox');
+  const pods = await kubectlJson<PodList>(sandbox, ['get', 'pods', '-l', 'app=ratings']);
+  return pods.items.filter((pod) => pod.status.phase === 'Running' && pod.metadata.deletionTimestamp === undefined);
 }
 
 describe('the DevMode extension in code-server', () => {
@@ -533,6 +555,111 @@ describe('the DevMode extension in code-server', () => {
       await page.keyboard.type('image: devmode/dev\n');
       await page.keyboard.press('Control+S');
       await waitUntil(async () => !/portForward/.test(await textOf(problems)), 60_000, 'the error to clear');
+    });
+  });
+  it('names a terminal opened on a pod after the container the server picked', async () => {
+    await step('terminal on a pod titled pod/container', async () => {
+      await showDevModeView();
+      const [pod] = (await ratingsPods()).map((running) => running.metadata.name);
+      if (pod === undefined) throw new Error('no pod of ratings runs');
+      const ratings = treeRow(/^ratings$/);
+      if ((await ratings.getAttribute('aria-expanded')) !== 'true') await ratings.click();
+      // The pod's row names no container: the tab says the pod, then the container terminal/open answers.
+      const titles = page
+        .locator('.panel .composite.title, .panel .terminal-tabs-entry')
+        .filter({ hasText: `${pod}/ratings` });
+      await contextMenu(treeRow(pod), 'Open terminal', titles);
+      expect(await titles.count()).toBeGreaterThan(0);
+    });
+    await screenshot('terminal-pod');
+  });
+
+  it('opens a two-way sync conflict as a diff of the container and local versions', async () => {
+    const shared = join(workspace, 'shared.txt');
+    await step('Start DevMode with two-way sync', async () => {
+      writeFileSync(
+        join(workspace, 'devmode.yaml'),
+        [
+          'image: devmode/dev',
+          'command: ["python3", "-m", "http.server", "9080"]',
+          'workDir: /home/devmode/app',
+          'sync:',
+          '  mode: both',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(shared, 'the first version\n');
+      await showDevModeView();
+      const session = treeRow(/^deployment\/ratings$/);
+      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', session);
+      await waitUntil(async () => (await session.innerText()).includes('running'), 240_000, 'the session to run');
+    });
+    await step('conflict: pause, edit in the pod and here, resume, flush', async () => {
+      const item = page.locator('.statusbar-item').filter({ hasText: 'DevMode sync' });
+      await waitUntil(async () => (await item.innerText()).includes('idle'), 60_000, 'the sync to be idle');
+      await syncAction('Pause');
+      await waitUntil(async () => (await item.innerText()).includes('paused'), 30_000, 'the sync to pause');
+      const devPod = (await ratingsPods()).find((pod) => pod.spec.containers[0]?.image === 'devmode/dev');
+      if (sandbox === undefined || devPod === undefined) throw new Error('no dev pod of ratings runs');
+      const written = await sandbox.kubectl([
+        'exec',
+        devPod.metadata.name,
+        '--',
+        'sh',
+        '-c',
+        'printf "written in the container\\n" > "$1"',
+        'write',
+        '/home/devmode/app/shared.txt',
+      ]);
+      expect(written.code, written.stderr).toBe(0);
+      writeFileSync(shared, 'written in VS Code\n');
+      await syncAction('Resume');
+      await waitUntil(
+        async () => {
+          if (/1 problem/.test(await item.innerText())) return true;
+          await syncAction('Flush');
+          return /1 problem/.test(await item.innerText());
+        },
+        90_000,
+        'the conflict in the status bar',
+      );
+    });
+    await step('Show errors and conflicts → diff of both versions', async () => {
+      await syncAction('Show errors and conflicts');
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'shared.txt' }).first().click();
+      const diff = page.locator('.monaco-diff-editor').first();
+      await diff.waitFor({ timeout: 30_000 });
+      await waitUntil(
+        async () => {
+          const text = await textOf(diff);
+          return text.includes('written in the container') && text.includes('written in VS Code');
+        },
+        30_000,
+        'both versions in the diff editor',
+      );
+      await screenshot('conflict-diff');
+      expect(await textOf(page.locator('.tabs-container .tab.active'))).toMatch(/shared\.txt \(container\)/);
+      // The conflict overwrote neither side.
+      expect(readFileSync(shared, 'utf8')).toBe('written in VS Code\n');
+    });
+    await step('Stop the two-way session restores the workload (kubectl)', async () => {
+      const sessionsGroup = treeRow(/^DevMode sessions$/);
+      await contextMenu(
+        treeRow(/^ratings$/),
+        'Stop DevMode',
+        treeRow(/^deployment\/ratings$/)
+          .filter({ hasText: 'stopping' })
+          .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ })),
+      );
+      await waitUntil(
+        async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
+        240_000,
+        'the session to end',
+      );
+      if (sandbox === undefined) throw new Error('no sandbox');
+      await rolledOut(sandbox, 'deployment/ratings');
+      expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+      expect(readFileSync(shared, 'utf8')).toBe('written in VS Code\n');
     });
   });
 });
