@@ -1,7 +1,8 @@
 /**
  * Terminals as VS Code Pseudoterminals over `terminal/open`, `terminal/input`, `terminal/resize` and
  * `terminal/close`: one per click, named after the pod (or workload) and container, showing the exit code when
- * the command ends. A terminal opened on a workload takes the name of the pod and container the server picked.
+ * the command ends. A terminal opened on a workload or on a pod takes the name of the pod and container the
+ * server picked.
  */
 import * as vscode from 'vscode';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
