@@ -3,16 +3,17 @@
  * host and whose pod ports map to local TCP servers, so that the real kubectl and @kubernetes/client-node can be
  * pointed at the streaming code without a cluster.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Duplex, Writable } from 'node:stream';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { ApiError, type ContainerProcess, type ExecOptions, type PodRuntime } from '../../sandbox/src/contracts.js';
 import { handleStreamUpgrade } from '../../sandbox/src/streams/index.js';
+import { ensureCredentials } from '../../sandbox/src/api/credentials.js';
 
 const TOKEN = 'streams-test-token';
 
@@ -167,7 +168,7 @@ export interface Harness {
   url: string;
   kubeconfig: string;
   kubeconfigYaml: string;
-  /** The server certificate, which is its own CA. */
+  /** The CA that signed the server certificate. */
   ca: string;
   token: string;
   home: string;
@@ -175,39 +176,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-function selfSignedCertificate(dir: string): { key: string; cert: string } {
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-}
-
 export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'streams-test-'));
-  const { key, cert } = selfSignedCertificate(dir);
-  const server = createHttpsServer({ key, cert }, (req, res) => {
+  // The sandbox's own credentials: a CA and a server certificate for 127.0.0.1, made in process.
+  const { caCert, serverCert, serverKey } = await ensureCredentials(dir);
+  const server = createHttpsServer({ key: serverKey, cert: serverCert }, (req, res) => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
     const podMatch = POD_PATH.exec(path);
     const body = DISCOVERY[path] ?? (podMatch ? pod(decodeURIComponent(podMatch[2]!)) : undefined);
@@ -244,7 +217,7 @@ export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Pro
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    `- name: test\n  cluster:\n    server: ${url}\n    certificate-authority-data: ${Buffer.from(cert).toString('base64')}`,
+    `- name: test\n  cluster:\n    server: ${url}\n    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}`,
     'users:',
     `- name: test\n  user:\n    token: ${TOKEN}`,
     'contexts:',
@@ -262,7 +235,7 @@ export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Pro
     url,
     kubeconfig,
     kubeconfigYaml,
-    ca: cert,
+    ca: caCert,
     token: TOKEN,
     home,
     dir,
