@@ -1,7 +1,7 @@
 import { DevModeErrorCodes, type DevModeErrorData } from '@devmode/protocol';
 import type { ResponseError } from 'vscode-jsonrpc';
 import { KubeError } from '../kube/errors.js';
-import { KubeconfigError } from '../kube/kubeconfig.js';
+import { KubeconfigError, kubeconfigHint } from '../kube/kubeconfig.js';
 import { devModeError } from './errors.js';
 
 /**
@@ -14,7 +14,7 @@ export function explainClusterError(error: unknown): unknown {
       file: error.file,
       ...(error.line !== undefined ? { line: error.line } : {}),
       reason: error.reason,
-      hint: 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file.',
+      hint: kubeconfigHint(error),
     });
   }
   if (!(error instanceof KubeError)) return error;

@@ -15,6 +15,13 @@ export class KubeconfigError extends Error {
   }
 }
 
+/** What a person can do about a kubeconfig error; with no kubeconfig at all, a local sandbox cluster is offered. */
+export function kubeconfigHint(error: KubeconfigError): string {
+  const fix = 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file';
+  if (error.reason !== 'no such file') return `${fix}.`;
+  return `${fix}, or try devmode on a local sandbox cluster: run \`devmode sandbox start\`, then set KUBECONFIG to the kubeconfig it prints.`;
+}
+
 export interface KubeconfigCluster {
   name: string;
   server?: string;
