@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withHidden } from './hidden.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(ROOT, 'sandbox', 'dist', 'main.js');
@@ -22,6 +23,8 @@ export interface KubectlOptions {
   input?: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Programs the command must not find, as if they were not installed (see hidden.ts). */
+  hide?: string[];
 }
 
 export interface TestSandbox {
@@ -100,7 +103,9 @@ function ensureBuilt(): void {
 /** Runs `sandbox <args> --state-dir <stateDir>` through the CLI entry, building it first if needed. */
 export function sandboxCli(args: string[], stateDir: string, options: KubectlOptions = {}): Promise<CommandResult> {
   ensureBuilt();
-  return run(process.execPath, [ENTRY, 'sandbox', ...args, '--state-dir', stateDir], { timeoutMs: 90_000, ...options });
+  const command = [process.execPath, ENTRY, 'sandbox', ...args, '--state-dir', stateDir];
+  const [file, argv] = options.hide ? withHidden(options.hide, command) : [command[0] ?? '', command.slice(1)];
+  return run(file, argv, { timeoutMs: 90_000, ...options });
 }
 
 /** Starts a sandbox in a fresh temporary state directory. */

@@ -161,13 +161,14 @@ describe('sandbox CLI', () => {
     }
   });
 
-  it('explains how to install bubblewrap when it is missing', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-nobwrap-'));
+  it('explains what to install when util-linux is missing', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-noutil-'));
     try {
-      const result = await sandboxCli(['start'], stateDir, { env: { ...process.env, PATH: '/nonexistent' } });
+      const result = await sandboxCli(['start'], stateDir, { hide: ['unshare'] });
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain('bubblewrap (bwrap) is not installed');
-      expect(result.stdout).toContain('apt-get install bubblewrap');
+      expect(result.stdout).toContain(
+        'cannot start the sandbox: unshare (util-linux) is not installed; the sandbox makes pods with it. Install util-linux.',
+      );
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
