@@ -120,7 +120,7 @@ PATH=$sys ln -s /proc/self/fd/0 "$root/dev/stdin"
 PATH=$sys ln -s /proc/self/fd/1 "$root/dev/stdout"
 PATH=$sys ln -s /proc/self/fd/2 "$root/dev/stderr"
 # Only root (not a user namespace's root) may name a UTS namespace through /proc; without it the host's name stays.
-printf %s "$host" >/proc/sys/kernel/hostname 2>/dev/null || true
+{ printf %s "$host" >/proc/sys/kernel/hostname; } 2>/dev/null || true
 PATH=$sys mkdir -p "$root/.devmode-oldroot"
 cd "$root"
 PATH=$sys pivot_root . .devmode-oldroot
