@@ -25,6 +25,8 @@ export interface KubectlOptions {
   env?: NodeJS.ProcessEnv;
   /** Programs the command must not find, as if they were not installed (see hidden.ts). */
   hide?: string[];
+  /** Runs the command as this user id (and group id) instead of the test's own. */
+  user?: number;
 }
 
 export interface TestSandbox {
@@ -103,7 +105,9 @@ function ensureBuilt(): void {
 /** Runs `sandbox <args> --state-dir <stateDir>` through the CLI entry, building it first if needed. */
 export function sandboxCli(args: string[], stateDir: string, options: KubectlOptions = {}): Promise<CommandResult> {
   ensureBuilt();
-  const command = [process.execPath, ENTRY, 'sandbox', ...args, '--state-dir', stateDir];
+  const as = options.user !== undefined ? ['setpriv', `--reuid=${options.user}`, `--regid=${options.user}`] : [];
+  if (as.length > 0) as.push('--clear-groups', '--');
+  const command = [...as, process.execPath, ENTRY, 'sandbox', ...args, '--state-dir', stateDir];
   const [file, argv] = options.hide ? withHidden(options.hide, command) : [command[0] ?? '', command.slice(1)];
   return run(file, argv, { timeoutMs: 90_000, ...options });
 }
