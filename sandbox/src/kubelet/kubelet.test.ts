@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- specs and statuses are loosely typed JSON (see contracts.ts), read defensively with defaults. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -458,6 +459,36 @@ describe('kubelet', () => {
     expect(eventsFor(store, 'held').map((e) => e.message)).toContain(
       'Container main left processes holding its output; closing it',
     );
+  });
+
+  test('a hostNetwork pod shares the host network: its namespace, and connections to host ports', async () => {
+    store.create(
+      'pods',
+      podObject('hostnet', {
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: 'busybox', command: ['sleep', '60'] }],
+      }),
+    );
+    sh('ownnet', 'sleep 60');
+    await running('hostnet');
+    await running('ownnet');
+    const netOf = async (name: string): Promise<string> =>
+      (
+        await run(
+          kubelet.exec('default', name, undefined, ['readlink', '/proc/self/ns/net'], { stdin: false, tty: false }),
+        )
+      ).stdout.trim();
+    expect(await netOf('hostnet')).toBe(readlinkSync('/proc/self/ns/net'));
+    expect(await netOf('ownnet')).not.toBe(readlinkSync('/proc/self/ns/net'));
+    // A connection into the pod reaches a port of the host.
+    const server = createServer((socket) => socket.end('from the host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.close();
+    });
+    const port = (server.address() as AddressInfo).port;
+    expect(await collect(await kubelet.connect('default', 'hostnet', port))).toBe('from the host\n');
   });
 
   test('stop() leaves no process behind', async () => {
