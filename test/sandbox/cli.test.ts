@@ -174,6 +174,19 @@ describe('sandbox CLI', () => {
     }
   });
 
+  it("says what to install when nothing can bring up a pod's loopback device (neither ip nor perl)", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-nolo-'));
+    try {
+      const result = await sandboxCli(['start'], stateDir, { hide: ['ip', 'perl'] });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(
+        "cannot start the sandbox: neither ip (iproute2) nor perl is installed: cannot bring up a pod's loopback device",
+      );
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects unknown commands and options with usage', async () => {
     const result = await sandboxCli(['launch'], sandbox.stateDir);
     expect(result.code).toBe(2);
