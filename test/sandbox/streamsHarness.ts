@@ -4,6 +4,7 @@
  * pointed at the streaming code without a cluster.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
@@ -11,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Duplex, Writable } from 'node:stream';
 import * as pty from '@lydell/node-pty';
+import forge from 'node-forge';
 import { ApiError, type ContainerProcess, type ExecOptions, type PodRuntime } from '../../sandbox/src/contracts.js';
 import { handleStreamUpgrade } from '../../sandbox/src/streams/index.js';
-import { ensureCredentials } from '../../sandbox/src/api/credentials.js';
 
 const TOKEN = 'streams-test-token';
 
@@ -168,7 +169,7 @@ export interface Harness {
   url: string;
   kubeconfig: string;
   kubeconfigYaml: string;
-  /** The CA that signed the server certificate. */
+  /** The server certificate, which is its own CA. */
   ca: string;
   token: string;
   home: string;
@@ -176,11 +177,31 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** A self-signed certificate for 127.0.0.1 (its own CA), made in process; key.pem is kept in `dir`. */
+function selfSignedCertificate(dir: string): { key: string; cert: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(key);
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = '01';
+  cert.publicKey = forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e);
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600 * 1000);
+  cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
+  cert.setIssuer([{ name: 'commonName', value: '127.0.0.1' }]);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+  ]);
+  cert.sign(forgeKey, forge.md.sha256.create());
+  writeFileSync(join(dir, 'key.pem'), key, { mode: 0o600 });
+  return { key, cert: forge.pki.certificateToPem(cert) };
+}
+
 export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'streams-test-'));
-  // The sandbox's own credentials: a CA and a server certificate for 127.0.0.1, made in process.
-  const { caCert, serverCert, serverKey } = await ensureCredentials(dir);
-  const server = createHttpsServer({ key: serverKey, cert: serverCert }, (req, res) => {
+  const { key, cert } = selfSignedCertificate(dir);
+  const server = createHttpsServer({ key, cert }, (req, res) => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
     const podMatch = POD_PATH.exec(path);
     const body = DISCOVERY[path] ?? (podMatch ? pod(decodeURIComponent(podMatch[2]!)) : undefined);
@@ -217,7 +238,7 @@ export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Pro
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    `- name: test\n  cluster:\n    server: ${url}\n    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}`,
+    `- name: test\n  cluster:\n    server: ${url}\n    certificate-authority-data: ${Buffer.from(cert).toString('base64')}`,
     'users:',
     `- name: test\n  user:\n    token: ${TOKEN}`,
     'contexts:',
@@ -235,7 +256,7 @@ export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Pro
     url,
     kubeconfig,
     kubeconfigYaml,
-    ca: caCert,
+    ca: cert,
     token: TOKEN,
     home,
     dir,
