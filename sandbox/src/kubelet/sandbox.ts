@@ -122,11 +122,12 @@ PATH=$sys ln -s /proc/self/fd/2 "$root/dev/stderr"
 # Only root (not a user namespace's root) may name a UTS namespace through /proc; without it the host's name stays.
 { printf %s "$host" >/proc/sys/kernel/hostname; } 2>/dev/null || true
 PATH=$sys mkdir -p "$root/.devmode-oldroot"
-cd "$root"
-PATH=$sys pivot_root . .devmode-oldroot
+# Into the working directory first: the kubelet sees the container ready once its root changes, and exec takes
+# both the root and the working directory from it.
+cd "$root$workdir"
+PATH=$sys pivot_root "$root" "$root/.devmode-oldroot"
 PATH=$sys umount -l /.devmode-oldroot
 PATH=$sys rmdir /.devmode-oldroot
-cd "$workdir"
 fail() {
   echo "devmode-runtime: exec $1: $2" >&2
   exit "$3"
