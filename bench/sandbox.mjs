@@ -7,7 +7,8 @@
 //  - exec round trip: `kubectl exec -- true` next to `kubectl version --client` (kubectl's own start, which every
 //    kubectl command pays), and the same exec through @kubernetes/client-node next to one API GET round trip;
 //  - port-forward throughput through `kubectl port-forward` into a pod serving data, next to the same server
-//    sending the same bytes over direct loopback TCP (the ceiling).
+//    sending the same bytes over direct loopback TCP (the ceiling), and the time from a new connection to its
+//    first byte on both paths (what the kubelet's connect into a pod costs, as a user sees it).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
@@ -95,6 +96,19 @@ function stopChild(child) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill();
   return exited;
+}
+
+/** Opens a connection and resolves with the ms until the server's first byte arrives. */
+function firstByteMs(port) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const socket = connect(port, '127.0.0.1');
+    socket.once('data', () => {
+      resolve(elapsedMs(started));
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }
 
 /** Reads everything a TCP server sends on one connection; resolves with the MB/s. */
@@ -303,6 +317,21 @@ async function portForwardThroughput(api, kubeconfig, env) {
       'MB/s',
       'direct loopback TCP',
       median(direct),
+    );
+    // A new connection into the pod: the kubelet's connect into the pod's network plus the forward's stream
+    // set-up, up to the first byte the pod sends.
+    const firstForwarded = [];
+    const firstDirect = [];
+    for (let i = 0; i < 20; i++) {
+      firstForwarded.push(await firstByteMs(forward.port));
+      firstDirect.push(await firstByteMs(local.port));
+    }
+    report(
+      'new connection into a pod, to first byte (kubectl)',
+      median(firstForwarded),
+      'ms',
+      'direct loopback TCP',
+      median(firstDirect),
     );
   } finally {
     await stopChild(forward.child);

@@ -24,7 +24,7 @@ const concernTitles = {
 };
 
 /** The standard errors any request may answer; they are not repeated in each method's list. */
-const commonErrors = ['InvalidParams', 'InternalError', 'ServerNotInitialized', 'MethodNotFound'];
+const commonErrors = ['InvalidParams', 'InternalError', 'ServerNotInitialized', 'MethodNotFound', 'InvalidRequest'];
 
 const intro = (version) => `# The devmode protocol
 
@@ -36,8 +36,10 @@ The same declarations produce \`protocol/metaModel.json\`, from which the plugin
 
 - The server speaks JSON-RPC 2.0 over its stdin and stdout, framed exactly as the Language Server Protocol frames it: a \`Content-Length: N\\r\\n\` header, an empty line (\`\\r\\n\`), then N bytes of UTF-8 JSON.
   \`vscode-jsonrpc\`, Neovim's \`vim.lsp.rpc\` and lsp4j's \`Launcher\` speak this framing out of the box.
-- stdout carries protocol messages only. Diagnostics go to stderr and, as \`window/logMessage\`, to the client.
-- Params always travel by name, as a JSON object, never as a positional array.
+- stdout carries protocol messages only. Diagnostics go to stderr and, as \`window/logMessage\`, to the client: those whose \`type\` is at most the \`logLevel\` the client gave \`initialize\` (\`Info\` when absent). Events outside any request (a sync that lost its connection) come as \`window/showMessage\`.
+- Params always travel by name, as a JSON object, never as a positional array: a request with an array as params is answered with \`InvalidParams\` (\`data.field\` is \`params\`) and is not run.
+- Batches are not supported: a JSON array of messages is answered with a single \`InvalidRequest\` error whose \`id\` is \`null\`, as JSON-RPC answers a message it cannot take, and none of its messages is run. Send each request as its own message; the server answers them concurrently.
+- Tracing: \`$/setTrace\` (or \`initialize\`'s \`trace\`) set to \`messages\` or \`verbose\` makes the server send a \`$/logTrace\` for every message it receives and sends (with the params when \`verbose\`); \`off\` stops it.
 - Method names are \`concern/verb\` in lowerCamelCase (\`devMode/start\`); events the server sends are \`concern/didSomething\`.
   \`$/\` is used only for the standard \`$/progress\`, \`$/cancelRequest\`, \`$/setTrace\` and \`$/logTrace\`.
 - Numbers marked \`integer\` are whole numbers; plain \`number\` may carry a fraction.
@@ -60,7 +62,9 @@ Any request may also fail with ${commonErrors.map((name) => `\`${name}\``).join(
 
 Long requests (their params include \`workDoneToken\`) report progress the LSP way.
 When the client passes a \`workDoneToken\`, the server sends \`$/progress\` with that token: one \`begin\`, any number of \`report\`, then one \`end\`, the last before the response.
-For work no request carries a token for, the server asks the client for a progress indicator with \`window/workDoneProgress/create\` (only when the client declared the \`workDoneProgress\` capability) and the client may cancel it with \`window/workDoneProgress/cancel\`.
+\`begin\` says \`cancellable: true\` only for work that honours cancellation (\`devMode/start\`, \`sync/resync\`).
+For work no request carries a token for (today: the resync after the sync reconnects to the dev container, most often because the dev pod was replaced), the server asks the client for a progress indicator with \`window/workDoneProgress/create\` (only when the client declared the \`workDoneProgress\` capability), waits for the answer, then reports on that token.
+The client may cancel it with \`window/workDoneProgress/cancel\`: a cancelled resync pauses the sync, and \`sync/resume\` resyncs.
 
 ## Cancellation
 

@@ -74,6 +74,8 @@ export interface DevModeErrorData {
  * (-32768 … -32000) and the range LSP reserves (-32899 … -32800). Standard JSON-RPC codes keep their meaning.
  */
 export namespace DevModeErrorCodes {
+  /** JSON-RPC: the message is not a valid request (a batch, a request after `shutdown`, a second `initialize`). */
+  export const InvalidRequest = -32600;
   /** JSON-RPC: the method does not exist. */
   export const MethodNotFound = -32601;
   /** JSON-RPC: the params do not match the method's declaration; `data.field` names the field. */

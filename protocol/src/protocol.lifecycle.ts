@@ -1,4 +1,6 @@
 import { MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
+import type { TraceValue } from './protocol.$.js';
+import type { MessageType } from './protocol.window.js';
 
 /**
  * The protocol version this package describes. A client compares it with `InitializeResult.protocolVersion`.
@@ -54,6 +56,19 @@ export interface InitializeParams {
    * as in `KUBECONFIG` (`:` on Linux and macOS).
    */
   kubeconfig?: string;
+
+  /**
+   * The least serious `window/logMessage` the client wants: the server sends a diagnostic only when its `type`
+   * is at most this number (`Error` = 1 sends errors only, `Debug` = 5 sends everything). `Info` when absent.
+   * Every diagnostic also goes to the server's stderr, whatever the level.
+   */
+  logLevel?: MessageType;
+
+  /**
+   * The initial trace level, as `$/setTrace` sets it later: `messages` or `verbose` makes the server send a
+   * `$/logTrace` for every message it receives or sends. `off` when absent.
+   */
+  trace?: TraceValue;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { PodTarget, Target } from './protocol.devMode.js';
+import type { WorkDoneProgressParams } from './protocol.$.js';
 
 /**
  * Whose logs to stream: every pod of a workload, or one named pod.
@@ -9,11 +10,18 @@ export type LogsTarget = Target | PodTarget;
 /**
  * The params of `logs/open`.
  */
-export interface OpenLogsParams {
+export interface OpenLogsParams extends WorkDoneProgressParams {
   /**
    * Whose logs to stream.
    */
   target: LogsTarget;
+
+  /**
+   * On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before
+   * failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`.
+   * 60 when absent.
+   */
+  podRunningTimeoutSeconds?: integer;
 
   /**
    * The container; the target's container, or the first container, when absent.

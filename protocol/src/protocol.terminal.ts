@@ -1,5 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { PodTarget, Target } from './protocol.devMode.js';
+import type { WorkDoneProgressParams } from './protocol.$.js';
 
 /**
  * A shell on the machine the server runs on.
@@ -35,11 +36,18 @@ export type TerminalTarget = Target | PodTarget | LocalTerminalTarget;
 /**
  * The params of `terminal/open`.
  */
-export interface OpenTerminalParams {
+export interface OpenTerminalParams extends WorkDoneProgressParams {
   /**
    * Where the terminal runs.
    */
   target: TerminalTarget;
+
+  /**
+   * On a workload target with no ready pod yet (its pod is being replaced), how long to wait for one before
+   * failing with `ContainerNotRunning` and the reason from the pod's events, as kubectl's `--pod-running-timeout`.
+   * 60 when absent.
+   */
+  podRunningTimeoutSeconds?: integer;
 
   /**
    * The command to run, as an argv array; the dev config's shell (or `sh`) when absent.

@@ -1,5 +1,4 @@
 import {
-  DevModeErrorCodes,
   ExitNotification,
   DidChangeTreeNotification,
   TreeChildrenRequest,
@@ -32,12 +31,15 @@ import {
   CloseLogsRequest,
   DidAppendLogsNotification,
   DidEndLogsNotification,
+  SetTraceNotification,
+  CancelWorkDoneProgressNotification,
+  MessageType,
   type ProtocolRequestType,
+  type ProtocolNotificationType,
 } from '@devmode/protocol';
 import type { Readable, Writable } from 'node:stream';
 import {
   createMessageConnection,
-  ResponseError,
   StreamMessageWriter,
   type CancellationToken,
   type MessageConnection,
@@ -58,9 +60,12 @@ import { devConfigSchemaResult, getDevConfig } from './handlers/devConfig.js';
 import { listDevModeSessions, notifyStateChange, resetDevMode, startDevMode, stopDevMode } from './handlers/devMode.js';
 import { listClusters } from './handlers/cluster.js';
 import { devModeError } from './handlers/errors.js';
+import { toResponseError } from './rpc/responseError.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
 import { treeChildren } from './handlers/tree.js';
 import { ResilientFrameReader } from './rpc/frameReader.js';
+import { ClientWindow } from './handlers/window.js';
+import { tellSyncDisconnects } from './engine/userEvents.js';
 
 export interface ServerOptions {
   input: Readable;
@@ -77,11 +82,18 @@ type Handler<P, R> = (params: P, token: CancellationToken) => R | Promise<R>;
  * The composition root: builds the server's state and wires every protocol method to its handler, in one table.
  */
 export function createServerConnection(options: ServerOptions): MessageConnection {
+  const writer = new StreamMessageWriter(options.output);
   const connection = createMessageConnection(
-    new ResilientFrameReader(options.input),
-    new StreamMessageWriter(options.output),
+    new ResilientFrameReader(options.input, (answer) => void writer.write(answer)),
+    writer,
   );
   const state: LifecycleState = { initialized: false, shutdownRequested: false };
+  const window = new ClientWindow(connection, writer);
+  /** A diagnostic: always to stderr, and to the client's log down to the level it asked for. */
+  const log = (line: string, type: MessageType = MessageType.Log): void => {
+    options.log(line);
+    window.log(type, line);
+  };
   const methods: string[] = [];
   const clusters = new Clusters(() => state.kubeconfig);
   const tree = new WorkloadTree(clusters, (nodeIds) => {
@@ -89,6 +101,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   });
   const syncSessions = new SyncSessions();
   forwardSyncStates(syncSessions, connection);
+  tellSyncDisconnects(syncSessions, window);
   const devMode = new DevModeEngine(clusters, (change) => notifyStateChange(connection, change));
 
   const forwards = new PortForwards(forwardClusters(clusters), (change) => {
@@ -107,32 +120,44 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
     end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
   });
-  const devSessions = new DevSessions(devMode, clusters, forwards, syncSessions, options.log);
+  const devSessions = new DevSessions(devMode, clusters, forwards, syncSessions, log, window);
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
     methods.push(type.method);
     connection.onRequest(type.method, async (params: unknown, token: CancellationToken) => {
-      if (!state.initialized && type.method !== InitializeRequest.method) {
-        throw devModeError(DevModeErrorCodes.ServerNotInitialized, `${type.method} was sent before initialize`);
-      }
-      if (state.shutdownRequested) {
-        throw new ResponseError(-32600, `${type.method} was sent after shutdown`);
-      }
       try {
+        if (!state.initialized && type.method !== InitializeRequest.method) {
+          throw devModeError('ServerNotInitialized', `${type.method} was sent before initialize`);
+        }
+        if (state.shutdownRequested) throw devModeError('InvalidRequest', `${type.method} was sent after shutdown`);
         return await handler(params as P, token);
       } catch (error) {
-        if (!(error instanceof ResponseError)) {
-          options.log(`${type.method} failed: ${(error as Error).stack ?? String(error)}`);
-        }
-        throw error;
+        throw toResponseError(error, (unexpected) =>
+          log(`${type.method} failed: ${(unexpected as Error).stack ?? String(unexpected)}`, MessageType.Error),
+        );
+      }
+    });
+  }
+
+  /** Registers a notification handler; a notification has no answer, so a failure is only logged. */
+  function onNotification<P>(type: ProtocolNotificationType<P>, handler: (params: P) => void): void {
+    connection.onNotification(type.method, (params: unknown) => {
+      try {
+        handler(params as P);
+      } catch (error) {
+        log(`${type.method} ignored: ${toResponseError(error).message}`, MessageType.Warning);
       }
     });
   }
 
   on(InitializeRequest.type, (params) => {
-    if (state.initialized) throw new ResponseError(-32600, 'initialize was sent twice');
-    return initialize(params, state, methods);
+    if (state.initialized) throw devModeError('InvalidRequest', 'initialize was sent twice');
+    const result = initialize(params, state, methods);
+    if (state.logLevel !== undefined) window.logLevel = state.logLevel;
+    window.workDoneProgress = state.workDoneProgress === true;
+    if (state.trace !== undefined) window.setTrace({ value: state.trace });
+    return result;
   });
   on(ShutdownRequest.type, async () => {
     state.shutdownRequested = true;
@@ -152,9 +177,9 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
   on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
   on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));
-  on(OpenTerminalRequest.type, (params) => openTerminal(params, terminals));
+  on(OpenTerminalRequest.type, (params) => openTerminal(params, terminals, connection));
   on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
-  on(OpenLogsRequest.type, (params) => openLogs(params, logs));
+  on(OpenLogsRequest.type, (params) => openLogs(params, logs, connection));
   on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
   on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devSessions, connection));
   on(StopDevModeRequest.type, (params) => stopDevMode(params, devSessions, connection));
@@ -163,11 +188,13 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(GetDevConfigRequest.type, (params) => getDevConfig(params, devMode));
   on(GetDevConfigSchemaRequest.type, (params) => devConfigSchemaResult(params));
 
-  connection.onNotification(InitializedNotification.type, () => undefined);
-  connection.onNotification(SendTerminalInputNotification.type, (params) => sendTerminalInput(params, terminals));
-  connection.onNotification(ResizeTerminalNotification.type, (params) => resizeTerminal(params, terminals));
-  connection.onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
-  connection.onError(([error]) => options.log(`protocol error: ${error.message}`));
+  onNotification(InitializedNotification.type, () => undefined);
+  onNotification(SendTerminalInputNotification.type, (params) => sendTerminalInput(params, terminals));
+  onNotification(ResizeTerminalNotification.type, (params) => resizeTerminal(params, terminals));
+  onNotification(SetTraceNotification.type, (params) => window.setTrace(params));
+  onNotification(CancelWorkDoneProgressNotification.type, (params) => window.cancel(params));
+  onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
+  connection.onError(([error]) => log(`protocol error: ${error.message}`, MessageType.Warning));
   connection.onClose(() => {
     tree.dispose();
     terminals.dispose();

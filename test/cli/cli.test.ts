@@ -73,6 +73,18 @@ describe('CLI without a cluster', () => {
     expect(badFlag.code).toBe(2);
   });
 
+  test('exec, logs and a port-forward to a pod honour --context like every other command', async () => {
+    for (const args of [
+      ['exec', 'some-pod', '--context', 'no-such-context', '--', 'true'],
+      ['logs', 'some-pod', '--context', 'no-such-context'],
+      ['port-forward', 'some-pod', '0:80', '--context', 'no-such-context'],
+    ]) {
+      const result = await devmode(args);
+      expect(result.code, `devmode ${args.join(' ')}`).not.toBe(0);
+      expect(result.stderr, `devmode ${args.join(' ')}`).toContain('context "no-such-context" not found');
+    }
+  });
+
   test('config validate names the file, line and field; config schema is JSON Schema', async () => {
     const valid = await devmode([
       'config',

@@ -2,7 +2,7 @@
  * Drives the real devmode server over stdio, as an editor plugin does, and records what it pushes.
  */
 import { spawnServer, type ServerProcess } from '../../server/src/rpc/client.js';
-import { devmodeCommand } from './rawServer.js';
+import { devmodeCommand, type DevmodeCommand } from './rawServer.js';
 
 export interface Notification {
   method: string;
@@ -26,8 +26,9 @@ export interface DevmodeClient {
 export async function startClient(
   env: NodeJS.ProcessEnv,
   initialize: Record<string, unknown> = {},
+  command: DevmodeCommand = devmodeCommand(),
 ): Promise<DevmodeClient> {
-  const server = spawnServer(devmodeCommand(), { env });
+  const server = spawnServer(command, { env });
   const notifications: Notification[] = [];
   const waiters: (() => void)[] = [];
   const record = (method: string, params: unknown): void => {

@@ -28,6 +28,16 @@ describe('lifecycle over real stdio', () => {
     });
   });
 
+  test('initialized is a notification: it gets no answer and the server keeps serving', async () => {
+    const server = start();
+    expect((await server.request('initialize', { clientInfo: { name: 'test' } })).error).toBeUndefined();
+    const before = server.messages.length;
+    server.notify('initialized', {});
+    expect((await server.request('shutdown')).result).toBeNull();
+    // Only the shutdown answer came back: nothing answered the notification, not even an error.
+    expect(server.messages.slice(before).filter((message) => message.method === undefined)).toHaveLength(1);
+  });
+
   test('a request before initialize is refused with ServerNotInitialized', async () => {
     const server = start();
     const response = await server.request('cluster/list', {});

@@ -1,6 +1,6 @@
 /**
  * The sandbox CLI as a user meets it: start, status, a second start, stop, a second stop, a stale pid file,
- * a restart that keeps the cluster's objects, and a clear message when bubblewrap is missing.
+ * a restart that keeps the cluster's objects, and clear messages when what pods are made with is missing.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -76,7 +76,8 @@ describe('sandbox CLI', () => {
     const started = Date.now();
     const stopped = await sandboxCli(['stop'], sandbox.stateDir);
     expect(stopped.stdout).toMatch(/^sandbox stopped \(pid \d+\)\n$/);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The exec session would keep it up for 300 s: stopping well before that is the behaviour.
+    expect(Date.now() - started).toBeLessThan(45_000);
     expect((await session).code).not.toBe(0);
     expect((await watch).stdout).toContain('idle');
     expect((await sandboxCli(['start'], sandbox.stateDir)).code).toBe(0);

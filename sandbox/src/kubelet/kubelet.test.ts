@@ -408,12 +408,14 @@ describe('kubelet', () => {
     const pod = getPod(store, 'graceful');
     if (pod === undefined) throw new Error('pod missing');
     pod.metadata.deletionTimestamp = new Date().toISOString();
-    pod.metadata.deletionGracePeriodSeconds = 10;
+    // A grace period far longer than any slow machine needs: the pod going before it ends shows that the
+    // container exited on TERM rather than being killed when the grace period ran out.
+    pod.metadata.deletionGracePeriodSeconds = 120;
     delete pod.metadata.resourceVersion;
     store.update('pods', pod);
     const started = Date.now();
-    await waitFor('pod removed', () => getPod(store, 'graceful') === undefined);
-    expect(Date.now() - started).toBeLessThan(5000);
+    await waitFor('pod removed', () => getPod(store, 'graceful') === undefined, 100_000);
+    expect(Date.now() - started).toBeLessThan(100_000);
     expect(eventsFor(store, 'graceful').map((e) => e.message)).toContain('Stopping container main');
   });
 
@@ -453,9 +455,8 @@ describe('kubelet', () => {
     pod.metadata.deletionGracePeriodSeconds = 1;
     delete pod.metadata.resourceVersion;
     store.update('pods', pod);
-    const started = Date.now();
-    await waitFor('pod removed', () => getPod(store, 'held') === undefined, 15_000);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Without closing the held output the pod would never go; how soon it goes is not the point.
+    await waitFor('pod removed', () => getPod(store, 'held') === undefined, 60_000);
     expect(eventsFor(store, 'held').map((e) => e.message)).toContain(
       'Container main left processes holding its output; closing it',
     );

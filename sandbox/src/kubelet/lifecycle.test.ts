@@ -158,7 +158,7 @@ describe('kubelet lifecycle', () => {
     expect(await collect(kubelet.logs('default', 'interactive', undefined, {}))).toBe('got hello\n');
   });
 
-  test('connect() into a pod takes a few milliseconds', async () => {
+  test('connect() into a pod reaches its server every time, connection after connection', async () => {
     store.create(
       'pods',
       podObject('fast', {
@@ -174,15 +174,20 @@ describe('kubelet lifecycle', () => {
         return false;
       }
     });
-    const times: number[] = [];
+    // How long a connect takes is a figure for bench/sandbox.mjs (new connection into a pod); here it must work.
     for (let i = 0; i < 20; i++) {
-      const started = process.hrtime.bigint();
       const socket = await kubelet.connect('default', 'fast', 8000);
-      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      socket.write('GET / HTTP/1.0\r\n\r\n');
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.once('end', () => resolve(text));
+        socket.once('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.0 200/);
       socket.destroy();
     }
-    times.sort((a, b) => a - b);
-    expect(times[10]).toBeLessThan(20);
   });
   test('changing a container image restarts it from the new image', async () => {
     store.create(

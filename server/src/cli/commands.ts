@@ -96,6 +96,18 @@ function workloadArg(args: ParsedArgs) {
   };
 }
 
+/** A named pod as a target, with the context and container the flags give (as `workloadArg` for workloads). */
+function podArg(args: ParsedArgs, pod: string) {
+  const context = flag(args, 'context');
+  const container = flag(args, 'container');
+  return {
+    namespace: namespaceOf(args),
+    pod,
+    ...(context !== undefined ? { context } : {}),
+    ...(container !== undefined ? { container } : {}),
+  };
+}
+
 async function withServer<T>(out: Output, body: (rpc: MessageConnection) => Promise<T>): Promise<T> {
   const connection = await connectInProcess((line) => {
     if (process.env.DEVMODE_DEBUG !== undefined) process.stderr.write(`${line}\n`);
@@ -280,12 +292,7 @@ async function logsCommand({ args, out }: Context): Promise<number> {
       }
     });
     const stream = await rpc.sendRequest<{ streamId: string }>('logs/open', {
-      target: {
-        namespace: namespaceOf(args),
-        pod,
-        ...(flag(args, 'context') !== undefined ? { context: flag(args, 'context') } : {}),
-      },
-      ...(flag(args, 'container') !== undefined ? { container: flag(args, 'container') } : {}),
+      target: podArg(args, pod),
       follow: args.flags.get('follow') === true,
       timestamps: args.flags.get('timestamps') === true,
       previous: args.flags.get('previous') === true,
@@ -313,11 +320,7 @@ async function execCommand({ args, out }: Context): Promise<number> {
     });
     const tty = process.stdin.isTTY && process.stdout.isTTY;
     const terminal = await rpc.sendRequest<{ terminalId: string }>('terminal/open', {
-      target: {
-        namespace: namespaceOf(args),
-        pod,
-        ...(flag(args, 'container') !== undefined ? { container: flag(args, 'container') } : {}),
-      },
+      target: podArg(args, pod),
       command: args.rest,
       cols: process.stdout.columns ?? 80,
       rows: process.stdout.rows ?? 24,
@@ -353,7 +356,7 @@ async function portForwardCommand({ args, out }: Context): Promise<number> {
     throw new UsageError('port-forward needs a target and LOCAL:REMOTE');
   const local = Number(match[1]);
   const remote = Number(match[2] ?? match[1]);
-  const target = what.includes('/') ? workloadArg(args) : { namespace: namespaceOf(args), pod: what };
+  const target = what.includes('/') ? workloadArg(args) : podArg(args, what);
   return withServer(out, async (rpc) => {
     onNotify(rpc, (method, params) => {
       if (method === 'portForward/didChangeState')

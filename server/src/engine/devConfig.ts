@@ -25,6 +25,7 @@ import { devConfigSchema } from './devConfigSchema.js';
 import { type SchemaError, type SchemaPath, validateSchema } from './jsonSchema.js';
 import { configAnnotation, type JsonObject, type KubeObject } from './objects.js';
 import type { JsonPatchOperation } from './patches.js';
+import { EngineError } from './engineError.js';
 
 /** The file name of the dev config in the local project folder. */
 export const devConfigFileName = 'devmode.yaml';
@@ -116,7 +117,7 @@ const sourceNames: Record<DevConfigSourceKind, string> = {
 };
 
 /** An invalid dev config: where it is (file and line when known) and which field is wrong. */
-export class DevConfigError extends Error {
+export class DevConfigError extends EngineError {
   override readonly name = 'DevConfigError';
   readonly file: string | undefined;
   readonly line: number | undefined;
@@ -136,7 +137,12 @@ export class DevConfigError extends Error {
     const where = details.file ?? sourceNames[details.sourceKind];
     const line = details.line === undefined ? '' : `:${details.line}`;
     const field = details.field === '' ? '' : `${details.field} `;
-    super(`${where}${line}: ${field}${details.problem}`);
+    super('DevConfigInvalid', `${where}${line}: ${field}${details.problem}`, {
+      ...(details.file !== undefined ? { file: details.file } : {}),
+      ...(details.line !== undefined ? { line: details.line } : {}),
+      field: details.field,
+      hint: 'Fix the field named above; devConfig/schema describes every field.',
+    });
     this.file = details.file;
     this.line = details.line;
     this.field = details.field;

@@ -112,12 +112,17 @@ const containerProperties: Record<string, JsonSchema> = {
   image: {
     type: 'string',
     minLength: 1,
-    description: "The dev image that replaces the container's image; the container's own image when absent.",
+    // An image reference never holds whitespace or control characters (a NUL byte would cut it short).
+    pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$',
+    description:
+      "The dev image that replaces the container's image (a reference without spaces or control characters); " +
+      "the container's own image when absent.",
   },
   workDir: {
     type: 'string',
-    pattern: '^/',
-    description: 'The absolute directory the local folder is synced into and the dev command starts in.',
+    pattern: '^/[^\\u0000]*$',
+    description:
+      'The absolute directory (without NUL bytes) the local folder is synced into and the dev command starts in.',
     default: '/home/devmode',
   },
   shell: {

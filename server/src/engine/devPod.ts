@@ -116,7 +116,7 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
         candidate = undefined;
       }
       if (waiting?.reason !== undefined && imagePullReasons.has(waiting.reason)) {
-        void explain(objects, pod, waiting.message).then((why) =>
+        void explainPod(objects, pod, waiting.message).then((why) =>
           finish(() =>
             reject(
               new EngineError('ImagePullFailed', `The dev image could not be pulled: ${why}`, {
@@ -157,7 +157,7 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
           last === undefined
             ? ''
             : ` (last exit code ${last.exitCode ?? '?'}${last.reason !== undefined ? `, ${last.reason}` : ''})`;
-        void explain(objects, pod, waiting.message).then((why) =>
+        void explainPod(objects, pod, waiting.message).then((why) =>
           finish(() =>
             reject(
               new EngineError('PodNotStarted', `The dev container is in ${waiting.reason}${exit}: ${why}`, {
@@ -196,7 +196,11 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
 }
 
 /** The most telling explanation for a pod's trouble: its latest Warning event, else the container's message. */
-async function explain(objects: ObjectClient, pod: KubeObject, fallback: string | undefined): Promise<string> {
+export async function explainPod(
+  objects: ObjectClient,
+  pod: KubeObject,
+  fallback: string | undefined,
+): Promise<string> {
   try {
     const events = await objects.list('v1', 'Event', pod.metadata.namespace);
     const warnings = events

@@ -18,6 +18,7 @@ import { isPodStarted } from './podTargets.js';
 import type { PortForwards } from './portForward.js';
 import { sessionLabel } from './objects.js';
 import { SyncSession, type SyncSnapshot } from './sync/session.js';
+import { silentUserEvents, type UserEvents } from './userEvents.js';
 import type { TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
@@ -37,6 +38,7 @@ export class DevSessions {
     private readonly forwards: PortForwards,
     private readonly syncs: SyncSessions,
     private readonly log: (line: string) => void,
+    private readonly events: UserEvents = silentUserEvents,
   ) {}
 
   public async start(
@@ -146,6 +148,7 @@ export class DevSessions {
         );
       },
       log: this.log,
+      events: this.events,
     });
     const sent = await sync.start();
     this.syncs.add(session.sessionId, sync);

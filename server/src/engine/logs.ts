@@ -11,7 +11,16 @@ import type { Clusters } from './clusters.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import { backoffDelay } from './backoff.js';
 import { Batcher, LineSplitter, ResumePoint, splitTimestamp } from './logLines.js';
-import { defaultContainer, PodWatcher, resolvePodSelection, type PodSelection, type PodsTarget } from './podTargets.js';
+import {
+  defaultContainer,
+  PodWatcher,
+  resolvePodSelection,
+  waitForReadyPod,
+  type PodSelection,
+  type PodsTarget,
+  type PodWaitOptions,
+} from './podTargets.js';
+import { EngineError } from './engineError.js';
 
 export interface LogsCluster {
   objects: ObjectClient;
@@ -40,11 +49,13 @@ export interface OpenLogsOptions {
   sinceSeconds?: number;
   timestamps?: boolean;
   previous?: boolean;
+  /** How a workload target without any pod that has a log waits for a ready pod (its pod is being replaced). */
+  podWait?: PodWaitOptions;
 }
 
-export class UnknownLogStreamError extends Error {
+export class UnknownLogStreamError extends EngineError {
   public constructor(id: string) {
-    super(`no open log stream has id "${id}"`);
+    super('UnknownId', `no open log stream has id "${id}"`, { field: 'streamId' });
     this.name = 'UnknownLogStreamError';
   }
 }
@@ -64,9 +75,19 @@ export class LogStreams {
     private readonly events: LogsEvents,
   ) {}
 
+  private containersOfAny(pod: KubeObject): string[] {
+    return ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+  }
+
   public async open(options: OpenLogsOptions): Promise<{ streamId: string; pods: string[] }> {
     const cluster = await this.cluster(options.target.context);
     const selection = await resolvePodSelection(cluster.objects, options.target);
+    if (!selection.singlePod && options.follow !== true && options.previous !== true) {
+      // A workload whose only pod is being replaced has no log to read yet: wait for its new pod, as kubectl does.
+      const pods = await cluster.objects.list('v1', 'Pod', selection.namespace, selection.labelSelector);
+      const anyLog = pods.some((pod) => this.containersOfAny(pod).some((container) => hasStarted(pod, container)));
+      if (!anyLog) await waitForReadyPod(cluster.objects, selection, options.podWait);
+    }
     const id = `l-${this.nextId++}`;
     const stream = new LogStream(id, cluster, selection, options, this.events, () => this.streams.delete(id));
     this.streams.set(id, stream);

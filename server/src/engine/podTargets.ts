@@ -4,6 +4,8 @@
  */
 import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
+import { EngineError } from './engineError.js';
+import { explainPod } from './devPod.js';
 
 export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 
@@ -25,12 +27,15 @@ export interface NamedPodTarget {
 export type PodsTarget = WorkloadTarget | NamedPodTarget;
 
 /** The target names something that does not exist; `field` is the target field at fault. */
-export class TargetNotFoundError extends Error {
+export class TargetNotFoundError extends EngineError {
   public constructor(
     message: string,
     public readonly field: string,
   ) {
-    super(message);
+    super('NotFound', `Not found: ${message}`, {
+      field,
+      hint: 'Check the name and namespace; tree/children lists what exists.',
+    });
     this.name = 'TargetNotFoundError';
   }
 }
@@ -268,4 +273,81 @@ export class PodWatcher {
     this.stopWatch();
     this.listeners.clear();
   }
+}
+
+/** How long a workload target waits for a ready pod by default, as kubectl's `--pod-running-timeout`. */
+export const POD_RUNNING_TIMEOUT_MS = 60_000;
+
+export interface PodWaitOptions {
+  timeoutMs?: number;
+  /** Told, each time it changes, what the wait is waiting for (`pod web-1: PodInitializing`). */
+  onWaiting?: (status: string) => void;
+}
+
+/**
+ * The workload's newest ready pod. While it has none (its pod is being replaced), waits up to `timeoutMs` for one
+ * and then fails with ContainerNotRunning and the reason from the newest pod's events.
+ */
+export async function waitForReadyPod(
+  objects: ObjectClient,
+  selection: PodSelection,
+  options: PodWaitOptions = {},
+): Promise<KubeObject> {
+  const timeoutMs = options.timeoutMs ?? POD_RUNNING_TIMEOUT_MS;
+  const watcher = new PodWatcher(objects, selection);
+  try {
+    await watcher.whenSynced();
+    let told = '';
+    const tell = (): void => {
+      const status = waitingStatus(newestPod(watcher.pods()));
+      if (status === told) return;
+      told = status;
+      options.onWaiting?.(status);
+    };
+    const ready = watcher.newestReady();
+    if (ready !== undefined) return ready;
+    tell();
+    const stopTelling = watcher.onChange(tell);
+    const pod = await watcher.waitFor(() => watcher.newestReady(), timeoutMs);
+    stopTelling();
+    if (pod !== undefined) return pod;
+    const newest = newestPod(watcher.pods());
+    const reason = newest === undefined ? 'it has no pod' : await explainPod(objects, newest, waitingStatus(newest));
+    throw new EngineError(
+      'ContainerNotRunning',
+      `The ${selection.description} has no ready pod after ${Math.round(timeoutMs / 1000)} s: ${reason}`,
+      {
+        reason,
+        retryable: true,
+        hint: 'Check the pod and its events (kubectl describe pod), name a pod, or wait longer with podRunningTimeoutSeconds.',
+      },
+    );
+  } finally {
+    watcher.stop();
+  }
+}
+
+function newestPod(pods: KubeObject[]): KubeObject | undefined {
+  let best: KubeObject | undefined;
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp !== undefined) continue;
+    if (best === undefined || compareAge(pod, best) > 0) best = pod;
+  }
+  return best;
+}
+
+/** What a pod is doing instead of being ready, in kubectl's words where it has them. */
+function waitingStatus(pod: KubeObject | undefined): string {
+  if (pod === undefined) return 'waiting for a pod to be created';
+  const status = (pod.status ?? {}) as {
+    phase?: string;
+    initContainerStatuses?: { state?: { running?: unknown; waiting?: { reason?: string }; terminated?: unknown } }[];
+    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+  };
+  const inits = status.initContainerStatuses ?? [];
+  const initsDone = inits.filter((init) => init.state?.terminated !== undefined).length;
+  if (initsDone < inits.length) return `pod ${pod.metadata.name}: Init:${initsDone}/${inits.length}`;
+  const waiting = status.containerStatuses?.find((container) => container.state?.waiting !== undefined)?.state?.waiting;
+  const what = waiting?.reason ?? (status.phase === 'Running' ? 'not ready yet' : (status.phase ?? 'Pending'));
+  return `pod ${pod.metadata.name}: ${what}`;
 }

@@ -20,6 +20,7 @@ import {
   resolvePodSelection,
   type PodsTarget,
 } from './podTargets.js';
+import { EngineError } from './engineError.js';
 
 /** What the engine needs from a cluster. */
 export interface ForwardCluster {
@@ -55,19 +56,23 @@ export interface PortForwardOptions {
 const defaultOptions: PortForwardOptions = { connectionWaitMs: 10_000, nextFreePortAttempts: 100 };
 
 /** The local port is taken (and the request did not allow another). */
-export class PortInUseError extends Error {
+export class PortInUseError extends EngineError {
   public constructor(
     public readonly address: string,
     public readonly port: number,
   ) {
-    super(`local port ${port} on ${address} is already in use`);
+    super('PortInUse', `Local port ${port} on ${address} is already in use`, {
+      field: 'localPort',
+      port,
+      hint: 'Pick another localPort, set allowNextFreePort to take the next free one, or stop what listens there.',
+    });
     this.name = 'PortInUseError';
   }
 }
 
-export class UnknownForwardError extends Error {
+export class UnknownForwardError extends EngineError {
   public constructor(id: string) {
-    super(`no port-forward has id "${id}"`);
+    super('UnknownId', `no port-forward has id "${id}"`, { field: 'id' });
     this.name = 'UnknownForwardError';
   }
 }

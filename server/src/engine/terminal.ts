@@ -8,8 +8,16 @@ import { execInPod, type ExecOptions, type ExecTarget, type RemoteProcess } from
 import type { Clusters } from './clusters.js';
 import { KubeError } from '../kube/errors.js';
 import type { ObjectClient } from '../kube/objects.js';
-import { defaultContainer, isNamedPod, newestReadyPod, resolvePodSelection, type PodsTarget } from './podTargets.js';
+import {
+  defaultContainer,
+  isNamedPod,
+  resolvePodSelection,
+  waitForReadyPod,
+  type PodsTarget,
+  type PodWaitOptions,
+} from './podTargets.js';
 import { TextOutput } from './textOutput.js';
+import { EngineError } from './engineError.js';
 
 export interface TerminalCluster {
   objects: ObjectClient;
@@ -33,6 +41,8 @@ export interface OpenTerminalOptions {
   command?: string[];
   cols: number;
   rows: number;
+  /** How a workload target waits for a ready pod while its pod is being replaced. */
+  podWait?: PodWaitOptions;
 }
 
 export interface TerminalEvents {
@@ -41,28 +51,23 @@ export interface TerminalEvents {
 }
 
 /** The image has none of the shells tried. */
-export class MissingShellError extends Error {
+export class MissingShellError extends EngineError {
   public constructor(
     public readonly tried: string[],
     where: string,
   ) {
-    super(`${where} has no shell: tried ${tried.join(', ')}`);
+    super('MissingTool', `The ${where} has no shell: tried ${tried.join(', ')}`, {
+      tool: tried.join(' or '),
+      hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
+    });
     this.name = 'MissingShellError';
   }
 }
 
-/** A workload target has no ready pod to open the terminal in. */
-export class NoReadyPodError extends Error {
-  public constructor(description: string) {
-    super(`${description} has no ready pod`);
-    this.name = 'NoReadyPodError';
-  }
-}
-
 /** The working directory of a local terminal does not exist. */
-export class LocalDirectoryError extends Error {
+export class LocalDirectoryError extends EngineError {
   public constructor(public readonly path: string) {
-    super(`${path} is not a directory`);
+    super('LocalDirInvalid', `Local directory ${path} is not a directory`, { field: 'target.local.cwd' });
     this.name = 'LocalDirectoryError';
   }
 }
@@ -75,9 +80,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
-export class UnknownTerminalError extends Error {
+export class UnknownTerminalError extends EngineError {
   public constructor(id: string) {
-    super(`no open terminal has id "${id}"`);
+    super('UnknownId', `no open terminal has id "${id}"`, { field: 'terminalId' });
     this.name = 'UnknownTerminalError';
   }
 }
@@ -161,7 +166,7 @@ export class Terminals {
     finish: (exitCode: number | null, reason?: string) => Promise<void>,
   ): Promise<TerminalProcess> {
     const cluster = await this.cluster(target.context);
-    const execTarget = await this.execTarget(cluster.objects, target);
+    const execTarget = await this.execTarget(cluster.objects, target, options.podWait);
     const command = options.command ?? [await this.pickShell(cluster, execTarget)];
     const remote = await cluster.exec(execTarget, command, {
       tty: true,
@@ -189,15 +194,14 @@ export class Terminals {
   }
 
   /** The pod (the workload's newest ready one) and container a terminal runs in. */
-  private async execTarget(objects: ObjectClient, target: PodsTarget): Promise<ExecTarget> {
+  private async execTarget(objects: ObjectClient, target: PodsTarget, podWait?: PodWaitOptions): Promise<ExecTarget> {
     const selection = await resolvePodSelection(objects, target);
     let pod;
     if (isNamedPod(target) || selection.singlePod) {
       const name = isNamedPod(target) ? target.pod : target.name;
       pod = await objects.get({ apiVersion: 'v1', kind: 'Pod', namespace: target.namespace, name });
     } else {
-      pod = newestReadyPod(await objects.list('v1', 'Pod', target.namespace, selection.labelSelector));
-      if (pod === undefined) throw new NoReadyPodError(selection.description);
+      pod = await waitForReadyPod(objects, selection, podWait);
     }
     const container = pod === undefined ? target.container : defaultContainer(pod, target.container);
     return {

@@ -4,6 +4,7 @@ import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
+import { EngineError } from './engineError.js';
 
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
 export const recordAnnotationName = 'devmode.dev/original';
@@ -22,7 +23,12 @@ function parseNodeId(id: string): string[] {
 }
 
 /** Raised for a node id the tree never handed out. */
-export class UnknownNodeError extends Error {}
+export class UnknownNodeError extends EngineError {
+  public constructor(message: string) {
+    super('UnknownId', message, { field: 'nodeId' });
+    this.name = 'UnknownNodeError';
+  }
+}
 
 /**
  * The workload tree: contexts → namespaces → workload kinds → workloads → pods → containers. Each level is read

@@ -1,16 +1,10 @@
 import type { ListClustersResult } from '@devmode/protocol';
 import type { Clusters } from '../engine/clusters.js';
-import { explainClusterError } from './kubeErrors.js';
 import { paramsObject } from './validate.js';
 
 export function listClusters(params: unknown, clusters: Clusters): ListClustersResult {
   paramsObject(params);
-  let config;
-  try {
-    config = clusters.kubeconfig(true);
-  } catch (error) {
-    throw explainClusterError(error);
-  }
+  const config = clusters.kubeconfig(true);
   return {
     files: config.files,
     contexts: config.contexts.map((context) => {

@@ -2,7 +2,6 @@ import type { GetDevConfigSchemaResult, GetDevConfigResult } from '@devmode/prot
 import { isAbsolute } from 'node:path';
 import { devConfigSchema } from '../engine/devConfigSchema.js';
 import type { DevModeEngine } from '../engine/devMode.js';
-import { explained } from './engineErrors.js';
 import { invalidParams } from './errors.js';
 import { workloadTarget } from './target.js';
 import { paramsObject, requiredString } from './validate.js';
@@ -12,7 +11,7 @@ export async function getDevConfig(params: unknown, engine: DevModeEngine): Prom
   const target = workloadTarget(p);
   const localDir = requiredString(p, 'localDir');
   if (!isAbsolute(localDir)) throw invalidParams('localDir', 'must be an absolute path');
-  return explained(() => engine.devConfig(target, localDir));
+  return engine.devConfig(target, localDir);
 }
 
 export function devConfigSchemaResult(params: unknown): GetDevConfigSchemaResult {

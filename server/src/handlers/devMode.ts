@@ -2,7 +2,6 @@ import {
   DidChangeDevModeStateNotification,
   type DevModeSession,
   type ListDevModeSessionsResult,
-  type ProgressToken,
   type ResetDevModeResult,
   type StartDevModeResult,
   type StopDevModeResult,
@@ -12,26 +11,11 @@ import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
 import type { DevSessions } from '../engine/devSessions.js';
 import { sameOwner } from '../engine/identity.js';
-import { engineErrorToResponse, explained } from './engineErrors.js';
+import { errorCodeOf } from '../rpc/responseError.js';
 import { invalidParams } from './errors.js';
-import { abortSignalOf, WorkDone } from './progress.js';
+import { abortSignalOf, progressToken, WorkDone } from './progress.js';
 import { workloadTarget } from './target.js';
-import {
-  optionalInteger,
-  optionalObject,
-  optionalString,
-  paramsObject,
-  requiredString,
-  type Params,
-} from './validate.js';
-
-function progressToken(params: Params): ProgressToken | undefined {
-  const token = params.workDoneToken;
-  if (token === undefined || token === null) return undefined;
-  if (typeof token !== 'string' && typeof token !== 'number')
-    throw invalidParams('workDoneToken', 'must be a string or an integer');
-  return token;
-}
+import { optionalInteger, optionalObject, optionalString, paramsObject, requiredString } from './validate.js';
 
 function reporterFor(work: WorkDone) {
   return {
@@ -54,20 +38,18 @@ export async function startDevMode(
     throw invalidParams('mode', `must be "replace" or "duplicate", not "${mode}"`);
   const config = optionalObject(p, 'config');
   const timeoutSeconds = optionalInteger(p, 'timeoutSeconds', { min: 1, max: 3600 });
-  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `DevMode: ${target.kind} ${target.name}`, true);
   try {
-    const started = await explained(() =>
-      sessions.start(
-        {
-          target,
-          localDir,
-          mode,
-          ...(config !== undefined ? { config } : {}),
-          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-        },
-        reporterFor(work),
-        abortSignalOf(token),
-      ),
+    const started = await sessions.start(
+      {
+        target,
+        localDir,
+        mode,
+        ...(config !== undefined ? { config } : {}),
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      },
+      reporterFor(work),
+      abortSignalOf(token),
     );
     work.done(`DevMode is running in pod ${started.session.pod}`);
     return {
@@ -92,9 +74,9 @@ export async function stopDevMode(
   const sessionId = optionalString(p, 'sessionId');
   if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
   const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
-  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode');
+  const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode', false);
   try {
-    const target = await explained(() => sessions.stop(selector, reporterFor(work)));
+    const target = await sessions.stop(selector, reporterFor(work));
     work.done('Workload restored');
     return { target };
   } catch (error) {
@@ -110,9 +92,9 @@ export async function resetDevMode(
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
   const target = workloadTarget(p);
-  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`);
+  const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`, false);
   try {
-    const result = await explained(() => sessions.reset(target, reporterFor(work)));
+    const result = await sessions.reset(target, reporterFor(work));
     work.done('Workload restored');
     return { target, endedSessions: result.endedSessions };
   } catch (error) {
@@ -136,7 +118,7 @@ export async function listDevModeSessions(params: unknown, engine: DevModeEngine
     pod: session.pod,
     startedAt: session.startedAt,
   }));
-  const records = await explained(() => engine.clusterRecords(context, namespace));
+  const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {
     if (local.some((session) => session.sessionId === record.sessionId)) continue;
     sessions.push({
@@ -166,6 +148,6 @@ export function notifyStateChange(connection: MessageConnection, change: DevMode
     state: change.state,
     ...(change.phase !== undefined ? { phase: change.phase } : {}),
     ...(change.message !== undefined ? { message: change.message } : {}),
-    ...(change.error !== undefined ? { errorCode: engineErrorToResponse(change.error).code } : {}),
+    ...(change.error !== undefined ? { errorCode: errorCodeOf(change.error) } : {}),
   });
 }

@@ -1,16 +1,15 @@
-import { DevModeErrorCodes, type DevModeErrorData } from '@devmode/protocol';
-import { ResponseError } from 'vscode-jsonrpc';
+import type { DevModeErrorData } from '@devmode/protocol';
+import { NamedError, type ErrorCodeName } from '../namedError.js';
 
-/** A named protocol error with data a person can act on. */
-export function devModeError(
-  code: number,
-  message: string,
-  data: DevModeErrorData = {},
-): ResponseError<DevModeErrorData> {
-  return new ResponseError(code, message, data);
+/**
+ * A named protocol failure raised by a handler itself. Handlers throw; the connection translates every error
+ * into its ResponseError in one place (`rpc/responseError.ts`).
+ */
+export function devModeError(code: ErrorCodeName, message: string, data: DevModeErrorData = {}): NamedError {
+  return new NamedError(code, message, data);
 }
 
 /** InvalidParams naming the field at fault, as a dotted path. */
-export function invalidParams(field: string, problem: string): ResponseError<DevModeErrorData> {
-  return devModeError(DevModeErrorCodes.InvalidParams, `Invalid params: ${field} ${problem}`, { field });
+export function invalidParams(field: string, problem: string): NamedError {
+  return devModeError('InvalidParams', `Invalid params: ${field} ${problem}`, { field });
 }

@@ -1,7 +1,7 @@
-import { protocolVersion, type InitializeResult } from '@devmode/protocol';
+import { MessageType, protocolVersion, type InitializeResult, type TraceValue } from '@devmode/protocol';
 import { serverVersion } from '../version.js';
 import { invalidParams } from './errors.js';
-import { optionalObject, optionalString, paramsObject } from './validate.js';
+import { optionalBoolean, optionalInteger, optionalObject, optionalString, paramsObject } from './validate.js';
 
 /** What `initialize` told the server, and where the lifecycle stands. */
 export interface LifecycleState {
@@ -10,6 +10,12 @@ export interface LifecycleState {
   rootPath?: string;
   kubeconfig?: string;
   clientName?: string;
+  /** The least serious `window/logMessage` the client wants. */
+  logLevel?: MessageType;
+  /** The trace level the client asked for in `initialize`. */
+  trace?: TraceValue;
+  /** True when the client answers `window/workDoneProgress/create`. */
+  workDoneProgress?: boolean;
 }
 
 export function initialize(params: unknown, state: LifecycleState, methods: string[]): InitializeResult {
@@ -19,7 +25,18 @@ export function initialize(params: unknown, state: LifecycleState, methods: stri
     state.clientName = optionalString(clientInfo, 'name', 'clientInfo.name');
     optionalString(clientInfo, 'version', 'clientInfo.version');
   }
-  optionalObject(p, 'capabilities');
+  const capabilities = optionalObject(p, 'capabilities');
+  if (capabilities !== undefined) {
+    state.workDoneProgress =
+      optionalBoolean(capabilities, 'workDoneProgress', 'capabilities.workDoneProgress') ?? false;
+  }
+  const logLevel = optionalInteger(p, 'logLevel', { min: MessageType.Error, max: MessageType.Debug });
+  if (logLevel !== undefined) state.logLevel = logLevel;
+  const trace = optionalString(p, 'trace');
+  if (trace !== undefined && trace !== 'off' && trace !== 'messages' && trace !== 'verbose') {
+    throw invalidParams('trace', `must be "off", "messages" or "verbose", not "${trace}"`);
+  }
+  if (trace !== undefined) state.trace = trace;
   const rootPath = optionalString(p, 'rootPath');
   const kubeconfig = optionalString(p, 'kubeconfig');
   if (kubeconfig === '') throw invalidParams('kubeconfig', 'must not be empty');

@@ -1,11 +1,17 @@
-import { DevModeErrorCodes, type OpenLogsResult } from '@devmode/protocol';
+import type { OpenLogsResult } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
-import { UnknownLogStreamError, type LogStreams } from '../engine/logs.js';
+import type { LogStreams } from '../engine/logs.js';
 import { devModeError, invalidParams } from './errors.js';
-import { explainTargetError, parsePodsTarget } from './targets.js';
+import { parsePodsTarget } from './targets.js';
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { podWaitOf, progressToken, WorkDone } from './progress.js';
 import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
 
-export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenLogsResult> {
+export async function openLogs(
+  params: unknown,
+  logs: LogStreams,
+  connection: MessageConnection,
+): Promise<OpenLogsResult> {
   const input = paramsObject(params, false);
   const target = parsePodsTarget(input);
   const container = optionalString(input, 'container');
@@ -18,9 +24,12 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
   const sinceSeconds = optionalInteger(input, 'sinceSeconds', { min: 1 });
   const timestamps = optionalBoolean(input, 'timestamps');
   const previous = optionalBoolean(input, 'previous');
+  const work = new WorkDone(connection, progressToken(input), 'Opening logs', false);
+  const podWait = podWaitOf(input, work);
   try {
-    return await logs.open({
+    const opened = await logs.open({
       target,
+      podWait,
       ...(container !== undefined ? { container } : {}),
       ...(allContainers !== undefined ? { allContainers } : {}),
       ...(follow !== undefined ? { follow } : {}),
@@ -29,10 +38,13 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
       ...(timestamps !== undefined ? { timestamps } : {}),
       ...(previous !== undefined ? { previous } : {}),
     });
+    work.done(`Reading the logs of ${opened.pods.length} pod(s)`);
+    return opened;
   } catch (error) {
+    work.done('The logs did not open');
     // The API server answers 400 for a container that is unknown, not started, or has no previous run.
     if (error instanceof KubeError && error.status === 400) {
-      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `No logs: ${error.message}`, {
+      throw devModeError('ContainerNotRunning', `No logs: ${error.message}`, {
         ...(container !== undefined ? { field: 'container' } : {}),
         hint:
           previous === true
@@ -40,19 +52,11 @@ export async function openLogs(params: unknown, logs: LogStreams): Promise<OpenL
             : 'Check the container name, or wait for the container to start.',
       });
     }
-    throw explainTargetError(error);
+    throw error;
   }
 }
 
 export function closeLogs(params: unknown, logs: LogStreams): null {
-  const streamId = requiredString(paramsObject(params, false), 'streamId');
-  try {
-    logs.close(streamId);
-  } catch (error) {
-    if (error instanceof UnknownLogStreamError) {
-      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'streamId' });
-    }
-    throw error;
-  }
+  logs.close(requiredString(paramsObject(params, false), 'streamId'));
   return null;
 }

@@ -1,8 +1,8 @@
-import { DevModeErrorCodes, type ListPortForwardsResult, type StartPortForwardResult } from '@devmode/protocol';
+import type { ListPortForwardsResult, StartPortForwardResult } from '@devmode/protocol';
 import { isIP } from 'node:net';
-import { PortInUseError, UnknownForwardError, type PortForwards } from '../engine/portForward.js';
-import { devModeError, invalidParams } from './errors.js';
-import { explainTargetError, parsePodsTarget } from './targets.js';
+import type { PortForwards } from '../engine/portForward.js';
+import { invalidParams } from './errors.js';
+import { parsePodsTarget } from './targets.js';
 import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
 
 export async function startPortForward(params: unknown, forwards: PortForwards): Promise<StartPortForwardResult> {
@@ -25,17 +25,6 @@ export async function startPortForward(params: unknown, forwards: PortForwards):
     });
     return { id: forward.id, localPort: forward.localPort, address: forward.address };
   } catch (error) {
-    if (error instanceof PortInUseError) {
-      throw devModeError(
-        DevModeErrorCodes.PortInUse,
-        `Local port ${error.port} on ${error.address} is already in use`,
-        {
-          field: 'localPort',
-          port: error.port,
-          hint: 'Pick another localPort, set allowNextFreePort to take the next free one, or stop what listens there.',
-        },
-      );
-    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
       throw invalidParams(
@@ -43,19 +32,12 @@ export async function startPortForward(params: unknown, forwards: PortForwards):
         `cannot be listened on: ${(error as Error).message}`,
       );
     }
-    throw explainTargetError(error);
+    throw error;
   }
 }
 
 export function stopPortForward(params: unknown, forwards: PortForwards): null {
-  const id = requiredString(paramsObject(params, false), 'id');
-  try {
-    forwards.stop(id);
-  } catch (error) {
-    if (error instanceof UnknownForwardError)
-      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'id' });
-    throw error;
-  }
+  forwards.stop(requiredString(paramsObject(params, false), 'id'));
   return null;
 }
 

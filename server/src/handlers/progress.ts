@@ -1,5 +1,8 @@
 import { ProgressNotification, type ProgressToken } from '@devmode/protocol';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
+import type { PodWaitOptions } from '../engine/podTargets.js';
+import { invalidParams } from './errors.js';
+import { optionalInteger } from './validate.js';
 
 /**
  * Reports a long request's progress the LSP way: `$/progress` begin/report/end on the token the client passed.
@@ -12,6 +15,8 @@ export class WorkDone {
     private readonly connection: MessageConnection,
     private readonly token: ProgressToken | undefined,
     private readonly title: string,
+    /** True only for work the client can cancel (with `$/cancelRequest`); `begin` says so. */
+    private readonly cancellable: boolean,
   ) {}
 
   public report(message: string, percentage?: number): void {
@@ -22,7 +27,7 @@ export class WorkDone {
           kind: 'begin' as const,
           title: this.title,
           message,
-          cancellable: true,
+          cancellable: this.cancellable,
           ...(percentage !== undefined ? { percentage } : {}),
         };
     this.begun = true;
@@ -34,7 +39,7 @@ export class WorkDone {
     if (!this.begun) {
       void this.connection.sendNotification(ProgressNotification.type, {
         token: this.token,
-        value: { kind: 'begin', title: this.title },
+        value: { kind: 'begin', title: this.title, cancellable: this.cancellable },
       });
     }
     void this.connection.sendNotification(ProgressNotification.type, {
@@ -50,4 +55,25 @@ export function abortSignalOf(token: CancellationToken): AbortSignal {
   if (token.isCancellationRequested) controller.abort();
   token.onCancellationRequested(() => controller.abort());
   return controller.signal;
+}
+
+/** Reads `workDoneToken`: a string or an integer, or absent. */
+export function progressToken(params: Record<string, unknown>): ProgressToken | undefined {
+  const token = params.workDoneToken;
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string' && typeof token !== 'number')
+    throw invalidParams('workDoneToken', 'must be a string or an integer');
+  return token;
+}
+
+/**
+ * How a request on a workload target waits for a ready pod: up to `podRunningTimeoutSeconds`, reporting what it
+ * waits for as progress on the request's token.
+ */
+export function podWaitOf(params: Record<string, unknown>, work: WorkDone): PodWaitOptions {
+  const seconds = optionalInteger(params, 'podRunningTimeoutSeconds', { min: 1, max: 3600 });
+  return {
+    ...(seconds !== undefined ? { timeoutMs: seconds * 1000 } : {}),
+    onWaiting: (status) => work.report(`Waiting for a ready pod (${status})`),
+  };
 }

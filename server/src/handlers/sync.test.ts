@@ -1,7 +1,7 @@
 import { DevModeErrorCodes } from '@devmode/protocol';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CancellationTokenSource, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { CancellationTokenSource, type MessageConnection } from 'vscode-jsonrpc';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   AgentStartError,
@@ -12,15 +12,8 @@ import {
   WatchLimitError,
 } from '../engine/sync/index.js';
 import { localContainer, removeTempDirs, type LocalContainer } from '../engine/sync/testkit.js';
-import {
-  forwardSyncStates,
-  syncErrorToResponse,
-  syncFlush,
-  syncPause,
-  syncResume,
-  syncResync,
-  syncStatus,
-} from './sync.js';
+import { forwardSyncStates, syncFlush, syncPause, syncResume, syncResync, syncStatus } from './sync.js';
+import { toResponseError } from '../rpc/responseError.js';
 
 const contexts: LocalContainer[] = [];
 afterEach(async () => {
@@ -67,7 +60,7 @@ describe('sync handlers', () => {
 
     expect(syncPause({ sessionId: 's-1' }, sessions)).toBeNull();
     expect(syncStatus({ sessionId: 's-1' }, sessions).state).toBe('paused');
-    const paused = await syncFlush({ sessionId: 's-1' }, token, sessions).catch((error: unknown) => error);
+    const paused = await syncFlush({ sessionId: 's-1' }, token, sessions).catch(toResponseError);
     expect(paused).toMatchObject({ code: DevModeErrorCodes.SyncDisconnected });
     expect(syncResume({ sessionId: 's-1' }, sessions)).toBeNull();
 
@@ -84,25 +77,34 @@ describe('sync handlers', () => {
 
   test('an unknown session and a missing id are named errors', async () => {
     const sessions = new SyncSessions();
-    expect(() => syncStatus({ sessionId: 'nope' }, sessions)).toThrow(
-      expect.objectContaining({ code: DevModeErrorCodes.UnknownId, data: { field: 'sessionId' } }) as Error,
-    );
-    expect(() => syncPause({}, sessions)).toThrow(
-      expect.objectContaining({ code: DevModeErrorCodes.InvalidParams, data: { field: 'sessionId' } }) as Error,
-    );
-    const token = new CancellationTokenSource().token;
-    await expect(syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, sessions)).rejects.toMatchObject({
-      code: DevModeErrorCodes.InvalidParams,
+    const thrown = (call: () => unknown): unknown => {
+      try {
+        call();
+      } catch (error) {
+        return toResponseError(error);
+      }
+      throw new Error('expected an error');
+    };
+    expect(thrown(() => syncStatus({ sessionId: 'nope' }, sessions))).toMatchObject({
+      code: DevModeErrorCodes.UnknownId,
+      data: { field: 'sessionId' },
     });
+    expect(thrown(() => syncPause({}, sessions))).toMatchObject({
+      code: DevModeErrorCodes.InvalidParams,
+      data: { field: 'sessionId' },
+    });
+    const token = new CancellationTokenSource().token;
+    const flushed = await syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, sessions).catch(toResponseError);
+    expect(flushed).toMatchObject({ code: DevModeErrorCodes.InvalidParams });
   });
 
   test('engine failures map to the protocol codes a client can act on', () => {
-    const code = (error: unknown): number | undefined => (syncErrorToResponse(error) as ResponseError).code;
+    const code = (error: unknown): number => toResponseError(error).code;
     expect(code(new SyncDisconnectedError('down'))).toBe(DevModeErrorCodes.SyncDisconnected);
     expect(code(new SyncTimeoutError(10))).toBe(DevModeErrorCodes.Timeout);
     expect(code(new LocalDirError('/x', 'does not exist'))).toBe(DevModeErrorCodes.LocalDirInvalid);
     expect(code(new AgentStartError('tar', 'no tar'))).toBe(DevModeErrorCodes.MissingTool);
-    const limit = syncErrorToResponse(new WatchLimitError(8192)) as ResponseError<{ limit: number }>;
+    const limit = toResponseError(new WatchLimitError(8192));
     expect(limit.code).toBe(DevModeErrorCodes.WatchLimitReached);
     expect(limit.data).toMatchObject({ limit: 8192 });
   });

@@ -1,76 +1,29 @@
 import {
-  DevModeErrorCodes,
   DidChangeSyncStateNotification,
   type FlushSyncResult,
   type GetSyncStatusResult,
   type ResyncResult,
 } from '@devmode/protocol';
-import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
-import {
-  AgentStartError,
-  LocalDirError,
-  SyncDisconnectedError,
-  SyncTimeoutError,
-  UnsafePathError,
-  WatchLimitError,
-  type SyncSession,
-  type SyncSessions,
-  type SyncStateChange,
-} from '../engine/sync/index.js';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
+import type { SyncSession, SyncSessions, SyncStateChange } from '../engine/sync/index.js';
 import { devModeError, invalidParams } from './errors.js';
 import { WorkDone } from './progress.js';
 import { optionalInteger, paramsObject, requiredString, type Params } from './validate.js';
-
-/** Maps the sync engine's failures to named protocol errors; anything else is left to the caller. */
-export function syncErrorToResponse(error: unknown): unknown {
-  if (error instanceof ResponseError) return error;
-  if (error instanceof SyncDisconnectedError) {
-    return devModeError(DevModeErrorCodes.SyncDisconnected, error.message, {
-      hint: 'Wait for the sync to reconnect (sync/didChangeState reports it), or resume it if it is paused.',
-    });
-  }
-  if (error instanceof SyncTimeoutError) return devModeError(DevModeErrorCodes.Timeout, error.message);
-  if (error instanceof LocalDirError) {
-    return devModeError(DevModeErrorCodes.LocalDirInvalid, error.message, { field: 'localDir' });
-  }
-  if (error instanceof UnsafePathError) return devModeError(DevModeErrorCodes.UnsafePath, error.message);
-  if (error instanceof WatchLimitError) {
-    return devModeError(DevModeErrorCodes.WatchLimitReached, error.message, {
-      ...(error.limit !== undefined ? { limit: error.limit } : {}),
-      hint: 'sudo sysctl fs.inotify.max_user_watches=524288',
-    });
-  }
-  if (error instanceof AgentStartError && error.reason === 'tar') {
-    return devModeError(DevModeErrorCodes.MissingTool, error.message, {
-      tool: 'tar',
-      hint: 'Use a dev image that has tar (busybox or coreutils images do).',
-    });
-  }
-  return error;
-}
 
 function sessionOf(p: Params, sessions: SyncSessions): SyncSession {
   const sessionId = requiredString(p, 'sessionId');
   const session = sessions.get(sessionId);
   if (session === undefined) {
-    throw devModeError(DevModeErrorCodes.UnknownId, `No DevMode session with id ${sessionId} syncs files`, {
+    throw devModeError('UnknownId', `No DevMode session with id ${sessionId} syncs files`, {
       field: 'sessionId',
     });
   }
   return session;
 }
 
-async function mapped<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw syncErrorToResponse(error);
-  }
-}
-
 function cancelled(token: CancellationToken): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = (): void => reject(devModeError(DevModeErrorCodes.RequestCancelled, 'The request was cancelled'));
+    const fail = (): void => reject(devModeError('RequestCancelled', 'The request was cancelled'));
     if (token.isCancellationRequested) fail();
     else token.onCancellationRequested(fail);
   });
@@ -90,7 +43,7 @@ export async function syncFlush(
   const p = paramsObject(params, false);
   const timeoutMs = optionalInteger(p, 'timeoutMs', { min: 1, max: 3_600_000 }) ?? 30_000;
   const session = sessionOf(p, sessions);
-  return mapped(() => Promise.race([session.flush(timeoutMs), cancelled(token)]));
+  return Promise.race([session.flush(timeoutMs), cancelled(token)]);
 }
 
 export function syncPause(params: unknown, sessions: SyncSessions): null {
@@ -115,18 +68,16 @@ export async function syncResync(
   if (workDoneToken !== undefined && typeof workDoneToken !== 'string' && typeof workDoneToken !== 'number') {
     throw invalidParams('workDoneToken', 'must be a string or an integer');
   }
-  const work = new WorkDone(connection, workDoneToken, 'Resyncing files');
+  const work = new WorkDone(connection, workDoneToken, 'Resyncing files', true);
   work.report('Comparing the local folder with the container', 0);
   try {
-    const result = await mapped(() =>
-      Promise.race([
-        session.resync((progress) => {
-          const percentage = progress.totalBytes > 0 ? Math.floor((100 * progress.bytes) / progress.totalBytes) : 100;
-          work.report(`${progress.files} of ${progress.totalFiles} files`, Math.min(100, percentage));
-        }),
-        cancelled(token),
-      ]),
-    );
+    const result = await Promise.race([
+      session.resync((progress) => {
+        const percentage = progress.totalBytes > 0 ? Math.floor((100 * progress.bytes) / progress.totalBytes) : 100;
+        work.report(`${progress.files} of ${progress.totalFiles} files`, Math.min(100, percentage));
+      }),
+      cancelled(token),
+    ]);
     work.done(`${result.filesTransferred} files copied, ${result.filesDeleted} deleted`);
     return result;
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { Target, WorkloadKind } from '@devmode/protocol';
 import { invalidParams } from './errors.js';
-import { optionalString, requiredString, type Params } from './validate.js';
+import { contextName, kubernetesName, optionalString, requiredString, type Params } from './validate.js';
 
 const kinds: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
@@ -13,12 +13,13 @@ export function workloadTarget(params: Params, field = 'target'): Target {
   const kind = requiredString(target, 'kind', `${field}.kind`);
   if (!kinds.includes(kind as WorkloadKind))
     throw invalidParams(`${field}.kind`, `must be one of ${kinds.join(', ')}, not "${kind}"`);
-  const context = optionalString(target, 'context', `${field}.context`);
+  const context = contextName(optionalString(target, 'context', `${field}.context`), `${field}.context`);
   const container = optionalString(target, 'container', `${field}.container`);
+  if (container !== undefined) kubernetesName(container, `${field}.container`, 'label');
   return {
-    namespace: requiredString(target, 'namespace', `${field}.namespace`),
+    namespace: kubernetesName(requiredString(target, 'namespace', `${field}.namespace`), `${field}.namespace`, 'label'),
     kind: kind as WorkloadKind,
-    name: requiredString(target, 'name', `${field}.name`),
+    name: kubernetesName(requiredString(target, 'name', `${field}.name`), `${field}.name`, 'subdomain'),
     ...(context !== undefined ? { context } : {}),
     ...(container !== undefined ? { container } : {}),
   };

@@ -1,9 +1,13 @@
-import { DevModeErrorCodes } from '@devmode/protocol';
-import { KubeError } from '../kube/errors.js';
-import { TargetNotFoundError, type PodsTarget, type WorkloadKindName } from '../engine/podTargets.js';
-import { devModeError, invalidParams } from './errors.js';
-import { explainClusterError } from './kubeErrors.js';
-import { optionalObject, optionalString, requiredString, type Params } from './validate.js';
+import type { PodsTarget, WorkloadKindName } from '../engine/podTargets.js';
+import { invalidParams } from './errors.js';
+import {
+  contextName,
+  kubernetesName,
+  optionalObject,
+  optionalString,
+  requiredString,
+  type Params,
+} from './validate.js';
 
 const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
@@ -11,35 +15,27 @@ const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonS
 export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
   const target = optionalObject(params, field);
   if (target === undefined) throw invalidParams(field, 'is required');
-  const context = optionalString(target, 'context', `${field}.context`);
-  const namespace = requiredString(target, 'namespace', `${field}.namespace`);
+  const context = contextName(optionalString(target, 'context', `${field}.context`), `${field}.context`);
+  const namespace = kubernetesName(
+    requiredString(target, 'namespace', `${field}.namespace`),
+    `${field}.namespace`,
+    'label',
+  );
   const container = optionalString(target, 'container', `${field}.container`);
+  if (container !== undefined) kubernetesName(container, `${field}.container`, 'label');
   const common = {
     ...(context !== undefined ? { context } : {}),
     namespace,
     ...(container !== undefined ? { container } : {}),
   };
-  if (target.pod !== undefined) return { ...common, pod: requiredString(target, 'pod', `${field}.pod`) };
+  if (target.pod !== undefined) {
+    const pod = kubernetesName(requiredString(target, 'pod', `${field}.pod`), `${field}.pod`, 'subdomain');
+    return { ...common, pod };
+  }
   const kind = requiredString(target, 'kind', `${field}.kind`);
   if (!workloadKinds.includes(kind as WorkloadKindName)) {
     throw invalidParams(`${field}.kind`, `must be one of ${workloadKinds.join(', ')}, not "${kind}"`);
   }
-  return { ...common, kind: kind as WorkloadKindName, name: requiredString(target, 'name', `${field}.name`) };
-}
-
-/** Explains a failure to resolve or reach a target: a named NotFound, or the cluster error. */
-export function explainTargetError(error: unknown): unknown {
-  if (error instanceof TargetNotFoundError) {
-    return devModeError(DevModeErrorCodes.NotFound, `Not found: ${error.message}`, {
-      field: error.field,
-      hint: 'Check the name and namespace; tree/children lists what exists.',
-    });
-  }
-  if (error instanceof KubeError && error.status === 400 && /not running|phase|completed pod/i.test(error.message)) {
-    return devModeError(DevModeErrorCodes.ContainerNotRunning, error.message, {
-      hint: 'Wait for the container to start, or pick a running pod.',
-      retryable: true,
-    });
-  }
-  return explainClusterError(error);
+  const name = kubernetesName(requiredString(target, 'name', `${field}.name`), `${field}.name`, 'subdomain');
+  return { ...common, kind: kind as WorkloadKindName, name };
 }

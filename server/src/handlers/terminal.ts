@@ -1,15 +1,10 @@
-import { DevModeErrorCodes, type OpenTerminalResult } from '@devmode/protocol';
-import {
-  LocalDirectoryError,
-  MissingShellError,
-  NoReadyPodError,
-  UnknownTerminalError,
-  type LocalShellTarget,
-  type Terminals,
-} from '../engine/terminal.js';
+import type { OpenTerminalResult } from '@devmode/protocol';
+import type { LocalShellTarget, Terminals } from '../engine/terminal.js';
 import type { PodsTarget } from '../engine/podTargets.js';
-import { devModeError, invalidParams } from './errors.js';
-import { explainTargetError, parsePodsTarget } from './targets.js';
+import { invalidParams } from './errors.js';
+import { parsePodsTarget } from './targets.js';
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { podWaitOf, progressToken, WorkDone } from './progress.js';
 import {
   optionalInteger,
   optionalObject,
@@ -47,34 +42,31 @@ function parseCommand(params: Params): string[] | undefined {
   return command as string[];
 }
 
-export async function openTerminal(params: unknown, terminals: Terminals): Promise<OpenTerminalResult> {
+export async function openTerminal(
+  params: unknown,
+  terminals: Terminals,
+  connection: MessageConnection,
+): Promise<OpenTerminalResult> {
   const input = paramsObject(params, false);
   const target = parseTerminalTarget(input);
   const command = parseCommand(input);
   const cols = requiredSize(input, 'cols');
   const rows = requiredSize(input, 'rows');
+  const work = new WorkDone(connection, progressToken(input), 'Opening a terminal', false);
+  const podWait = podWaitOf(input, work);
   try {
-    const terminalId = await terminals.open({ target, cols, rows, ...(command !== undefined ? { command } : {}) });
+    const terminalId = await terminals.open({
+      target,
+      cols,
+      rows,
+      podWait,
+      ...(command !== undefined ? { command } : {}),
+    });
+    work.done('Terminal open');
     return { terminalId };
   } catch (error) {
-    if (error instanceof MissingShellError) {
-      throw devModeError(DevModeErrorCodes.MissingTool, `The ${error.message}`, {
-        tool: error.tried.join(' or '),
-        hint: 'Use an image that has a shell (bash or sh), or pass the command to run.',
-      });
-    }
-    if (error instanceof NoReadyPodError) {
-      throw devModeError(DevModeErrorCodes.ContainerNotRunning, `The ${error.message}`, {
-        retryable: true,
-        hint: 'Wait for a pod of the workload to become ready, or name a pod.',
-      });
-    }
-    if (error instanceof LocalDirectoryError) {
-      throw devModeError(DevModeErrorCodes.LocalDirInvalid, `Local directory ${error.message}`, {
-        field: 'target.local.cwd',
-      });
-    }
-    throw explainTargetError(error);
+    work.done('The terminal did not open');
+    throw error;
   }
 }
 
@@ -91,14 +83,6 @@ export function resizeTerminal(params: unknown, terminals: Terminals): void {
 }
 
 export function closeTerminal(params: unknown, terminals: Terminals): null {
-  const terminalId = requiredString(paramsObject(params, false), 'terminalId');
-  try {
-    terminals.close(terminalId);
-  } catch (error) {
-    if (error instanceof UnknownTerminalError) {
-      throw devModeError(DevModeErrorCodes.UnknownId, error.message, { field: 'terminalId' });
-    }
-    throw error;
-  }
+  terminals.close(requiredString(paramsObject(params, false), 'terminalId'));
   return null;
 }

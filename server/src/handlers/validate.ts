@@ -62,3 +62,33 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   return `a ${typeof value}`;
 }
+
+/** Kubernetes object names (RFC 1123 subdomain): workloads, pods. */
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes namespaces and container names (RFC 1123 label). */
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A name the API server would accept, checked before it reaches a URL: a name the API server cannot serve (too
+ * long for a request line, `.`, `..`, a slash) would otherwise come back as an unrelated failure.
+ */
+export function kubernetesName(value: string, path: string, rule: 'subdomain' | 'label'): string {
+  const max = rule === 'subdomain' ? 253 : 63;
+  if (value.length > max) throw invalidParams(path, `must be at most ${max} characters, not ${value.length}`);
+  if (!(rule === 'subdomain' ? subdomain : label).test(value)) {
+    const what = rule === 'subdomain' ? 'lowercase letters, digits, "-" and "."' : 'lowercase letters, digits and "-"';
+    throw invalidParams(
+      path,
+      `must be a Kubernetes name (${what}, starting and ending with a letter or digit), not ${JSON.stringify(value.slice(0, 80))}`,
+    );
+  }
+  return value;
+}
+
+/** A kubeconfig context name: any text a kubeconfig may hold, within reason. */
+export function contextName(value: string | undefined, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length > 1024 || value.includes('\u0000'))
+    throw invalidParams(path, 'must be a context name of at most 1024 characters without NUL bytes');
+  return value;
+}

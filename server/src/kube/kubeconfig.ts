@@ -1,24 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { NamedError } from '../namedError.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 
 /** Why a kubeconfig could not be used, with the file and, when known, the line. */
-export class KubeconfigError extends Error {
+export class KubeconfigError extends NamedError {
   public constructor(
     public readonly file: string,
     public readonly reason: string,
     public readonly line?: number,
   ) {
-    super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`);
+    super('KubeconfigInvalid', `${file}${line === undefined ? '' : `:${line}`}: ${reason}`, {
+      file,
+      ...(line !== undefined ? { line } : {}),
+      reason,
+      hint: kubeconfigHint(reason),
+    });
     this.name = 'KubeconfigError';
+  }
+
+  public override get clientMessage(): string {
+    return `Kubeconfig ${this.message}`;
   }
 }
 
 /** What a person can do about a kubeconfig error; with no kubeconfig at all, a local sandbox cluster is offered. */
-export function kubeconfigHint(error: KubeconfigError): string {
+function kubeconfigHint(reason: string): string {
   const fix = 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file';
-  if (error.reason !== 'no such file') return `${fix}.`;
+  if (reason !== 'no such file') return `${fix}.`;
   return `${fix}, or try devmode on a local sandbox cluster: run \`devmode sandbox start\`, then set KUBECONFIG to the kubeconfig it prints.`;
 }
 

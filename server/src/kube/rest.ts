@@ -130,5 +130,8 @@ function resourceOf(path: string): string {
       .filter((part) => part !== '') ?? [];
   const namespaced = parts.indexOf('namespaces');
   const index = namespaced !== -1 && parts.length > namespaced + 2 ? namespaced + 2 : parts[0] === 'api' ? 2 : 3;
-  return parts[index] ?? path;
+  const resource = parts[index] ?? path;
+  // A subresource (`pods/log`, `deployments/scale`) follows the object's name; RBAC names it that way.
+  const subresource = parts[index + 2];
+  return subresource !== undefined ? `${resource}/${subresource}` : resource;
 }

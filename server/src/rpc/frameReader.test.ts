@@ -64,8 +64,24 @@ describe('ResilientFrameReader', () => {
   });
 
   test('rejects JSON that is not an object', () => {
-    const { messages, errors } = read([frame('[1,2,3]'), frame('{"jsonrpc":"2.0","method":"f"}')]);
+    const { messages, errors } = read([frame('"text"'), frame('{"jsonrpc":"2.0","method":"f"}')]);
     expect(messages).toEqual([{ jsonrpc: '2.0', method: 'f' }]);
     expect(errors).toEqual(['Dropped a message that is not a JSON-RPC object']);
+  });
+
+  test('answers a batch with one InvalidRequest and positional params with InvalidParams, dispatching neither', () => {
+    const input = new PassThrough();
+    const refused: unknown[] = [];
+    const reader = new ResilientFrameReader(input, (answer) => refused.push(answer));
+    const messages: unknown[] = [];
+    reader.listen((message) => messages.push(message));
+    input.write(frame('[{"jsonrpc":"2.0","id":1,"method":"a","params":{}}]'));
+    input.write(frame('{"jsonrpc":"2.0","id":2,"method":"a","params":[{}]}'));
+    input.write(frame('{"jsonrpc":"2.0","method":"n","params":[{}]}'));
+    expect(messages).toEqual([]);
+    expect(refused).toMatchObject([
+      { id: null, error: { code: -32600 } },
+      { id: 2, error: { code: -32602, data: { field: 'params' } } },
+    ]);
   });
 });

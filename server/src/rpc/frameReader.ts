@@ -1,5 +1,15 @@
 import type { Readable } from 'node:stream';
-import { AbstractMessageReader, Disposable, type DataCallback, type Message } from 'vscode-jsonrpc';
+import { DevModeErrorCodes } from '@devmode/protocol';
+import {
+  AbstractMessageReader,
+  Disposable,
+  type DataCallback,
+  type Message,
+  type ResponseMessage,
+} from 'vscode-jsonrpc';
+
+/** Answers a message the reader refuses itself, without it reaching a handler. */
+export type RefusalWriter = (answer: ResponseMessage) => void;
 
 const headerEnd = Buffer.from('\r\n\r\n');
 const contentLengthPattern = /Content-Length:[ \t]*(\d+)\r\n/i;
@@ -16,7 +26,14 @@ export class ResilientFrameReader extends AbstractMessageReader {
   private buffered = 0;
   private callback: DataCallback | undefined;
 
-  public constructor(private readonly input: Readable) {
+  /**
+   * @param refuse answers what the reader refuses: a batch (one InvalidRequest error with id null, as JSON-RPC
+   * answers a message it cannot take) and a request whose params are positional (InvalidParams with its id).
+   */
+  public constructor(
+    private readonly input: Readable,
+    private readonly refuse: RefusalWriter = () => undefined,
+  ) {
     super();
   }
 
@@ -112,8 +129,27 @@ export class ResilientFrameReader extends AbstractMessageReader {
       this.fireError(new Error(`Dropped a message whose body is not valid JSON: ${(error as Error).message}`));
       return;
     }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    if (Array.isArray(message)) {
+      this.fireError(new Error(`Refused a batch of ${message.length} messages`));
+      this.refuse(refusal(null, DevModeErrorCodes.InvalidRequest, 'Batches are not supported', { hint: batchHint }));
+      return;
+    }
+    if (typeof message !== 'object' || message === null) {
       this.fireError(new Error('Dropped a message that is not a JSON-RPC object'));
+      return;
+    }
+    const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof method === 'string' && Array.isArray(params)) {
+      // vscode-jsonrpc would spread the array into the handler's arguments; devmode params travel by name only.
+      this.fireError(new Error(`Refused ${method} with positional params`));
+      if (typeof id === 'string' || typeof id === 'number') {
+        this.refuse(
+          refusal(id, DevModeErrorCodes.InvalidParams, 'Invalid params: params must be an object', {
+            field: 'params',
+            hint: byName,
+          }),
+        );
+      }
       return;
     }
     this.callback?.(message as Message);
@@ -127,6 +163,18 @@ export class ResilientFrameReader extends AbstractMessageReader {
     this.fireError(new Error(`Dropped a frame with ${what}`));
     this.consume(skip);
   }
+}
+
+const batchHint = 'Send each request as its own message; devmode answers them concurrently.';
+const byName = 'Params travel by name, as a JSON object, never as a positional array.';
+
+function refusal(
+  id: string | number | null,
+  code: number,
+  message: string,
+  data: Record<string, string>,
+): ResponseMessage {
+  return { jsonrpc: '2.0', id, error: { code, message, data } };
 }
 
 function indexOfHeader(buffer: Buffer, from: number): number {

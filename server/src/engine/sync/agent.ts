@@ -9,6 +9,7 @@ import { ByteQueue } from './byteQueue.js';
 import { relFromBytes, type RelPath } from './paths.js';
 import { readTar, type ReadEntry } from './tarReader.js';
 import { tarStream, type EntryType, type TarEntry, type WrittenEntry } from './tarWriter.js';
+import { EngineError } from '../engineError.js';
 
 export type SyncProcess = Pick<RemoteProcess, 'stdin' | 'stdout' | 'stderr' | 'exit' | 'close'>;
 
@@ -28,12 +29,18 @@ export interface AgentReply {
 }
 
 /** The agent could not start: `reason` is `tar` (tar is missing), `workdir`, `protocol` or `closed`. */
-export class AgentStartError extends Error {
+export class AgentStartError extends EngineError {
   public constructor(
     public readonly reason: string,
     message: string,
   ) {
-    super(message);
+    super(
+      reason === 'tar' ? 'MissingTool' : 'SyncDisconnected',
+      message,
+      reason === 'tar'
+        ? { tool: 'tar', hint: 'Use a dev image that has tar (busybox or coreutils images do).' }
+        : { reason, hint: 'Check that the dev container runs a POSIX shell and that its workDir exists.' },
+    );
     this.name = 'AgentStartError';
   }
 }

@@ -1,22 +1,26 @@
-/** The failures a sync session reports to its callers; handlers map each to a protocol error code. */
+import { EngineError } from '../engineError.js';
 
-export class SyncDisconnectedError extends Error {
+/** The failures a sync session reports to its callers, each named by its protocol error code. */
+
+export class SyncDisconnectedError extends EngineError {
   public constructor(message: string) {
-    super(message);
+    super('SyncDisconnected', message, {
+      hint: 'Wait for the sync to reconnect (sync/didChangeState reports it), or resume it if it is paused.',
+    });
     this.name = 'SyncDisconnectedError';
   }
 }
 
-export class SyncTimeoutError extends Error {
+export class SyncTimeoutError extends EngineError {
   public constructor(timeoutMs: number) {
-    super(`The changes did not reach the container within ${timeoutMs} ms`);
+    super('Timeout', `The changes did not reach the container within ${timeoutMs} ms`, { retryable: true });
     this.name = 'SyncTimeoutError';
   }
 }
 
-export class LocalDirError extends Error {
+export class LocalDirError extends EngineError {
   public constructor(localDir: string, reason: string) {
-    super(`The local folder ${localDir} ${reason}`);
+    super('LocalDirInvalid', `The local folder ${localDir} ${reason}`, { field: 'localDir' });
     this.name = 'LocalDirError';
   }
 }

@@ -8,6 +8,8 @@ import { displayPath, type RelPath } from './paths.js';
 
 /** The protocol's code for a path that would leave the folder, kept here so the engine stays free of the wire layer. */
 export const UNSAFE_PATH_CODE = -31031;
+/** The protocol's code for a folder the system does not let the watcher watch whole (WatchLimitReached). */
+export const WATCH_LIMIT_CODE = -31030;
 /** A tree that fails wholesale (a full disk) is summed up by its first errors, not listed file by file. */
 const MAX_REPORTED_ERRORS = 100;
 

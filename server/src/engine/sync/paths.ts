@@ -4,15 +4,16 @@
  * Only `displayPath` decodes them, for people to read.
  */
 import { isAbsolute, resolve, sep } from 'node:path';
+import { EngineError } from '../engineError.js';
 
 export type RelPath = string;
 
-export class UnsafePathError extends Error {
+export class UnsafePathError extends EngineError {
   public constructor(
     public readonly path: RelPath,
     reason: string,
   ) {
-    super(`${displayPath(path)}: ${reason}`);
+    super('UnsafePath', `${displayPath(path)}: ${reason}`, { path: displayPath(path) });
     this.name = 'UnsafePathError';
   }
 }

@@ -11,6 +11,7 @@ import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
 import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors.js';
 import { IgnoreRules } from './ignore.js';
+import { WATCH_LIMIT_CODE } from './issues.js';
 import { parentRel, type RelPath } from './paths.js';
 import { Replica, type ProgressReport, type TransferCounts } from './replica.js';
 import { StateReporter, type SyncStateChange } from './stateReporter.js';
@@ -193,7 +194,9 @@ export class SyncSession {
   public resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.state === 'paused') this.setState('idle');
+    // A resync cancelled while paused left the sync without a connection: reconnecting sends the folder.
+    if (this.agent === undefined && this.started && !this.stopped) this.scheduleReconnect(0);
+    if (this.state === 'paused') this.setState(this.agent === undefined ? 'disconnected' : 'idle');
     for (const path of this.replica.localDifferences()) this.dirty.add(path);
     void this.pump();
     this.schedulePoll();
@@ -409,9 +412,33 @@ export class SyncSession {
     this.reconnecting = true;
     try {
       await this.connect();
-      this.setState('scanning');
       const forgetRemote = this.podReplaced;
-      await this.exclusive(() => this.replica.fullSync(this.agent!, { forgetRemote }));
+      // After a lost connection (most often a restarted dev pod) the whole folder is compared again, which can
+      // take a while: the person sees it as background work and may cancel it, which pauses the sync until
+      // sync/resume. A sync paused meanwhile waits for sync/resume too.
+      const work = this.options.events?.work(RESYNC_TITLE, () => this.pause());
+      await work?.started;
+      if (this.paused) {
+        work?.done('Cancelled: the sync is paused until it is resumed');
+        this.agent?.close();
+        this.agent = undefined;
+        this.reconnecting = false;
+        this.setState('paused', 'The resync was cancelled; resume the sync to send the folder');
+        return;
+      }
+      this.setState('scanning');
+      try {
+        const counts = await this.exclusive(() =>
+          this.replica.fullSync(this.agent!, {
+            forgetRemote,
+            onProgress: (p) => work?.report(`${p.files} of ${p.totalFiles} files`, percentOf(p.bytes, p.totalBytes)),
+          }),
+        );
+        work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+      } catch (error) {
+        work?.done(`The resync failed: ${(error as Error).message}`);
+        throw error;
+      }
       this.podReplaced = false;
       this.reconnecting = false;
       this.reconnectDelay = this.options.reconnectMs ?? 250;
@@ -443,6 +470,8 @@ export class SyncSession {
     this.log(`file watcher: ${error.message}`);
     if (!(error instanceof WatchLimitError) || this.watchLimit !== undefined) return;
     this.watchLimit = error.message;
+    // Listed with the folder's errors too, with its code, so that a client can tell this failure from others.
+    this.replica.issues.addError('', error.message, WATCH_LIMIT_CODE);
     this.setState(this.state, this.message);
     // Without a complete watcher, changes are found by reading the folder every few seconds.
     this.scanTimer = setInterval(() => {
@@ -493,4 +522,10 @@ export class SyncSession {
   private report(): void {
     this.reporter.report();
   }
+}
+
+const RESYNC_TITLE = 'Resyncing files after reconnecting to the dev container';
+
+function percentOf(part: number, whole: number): number {
+  return whole > 0 ? Math.min(100, Math.floor((100 * part) / whole)) : 100;
 }

@@ -1,3 +1,4 @@
+import type { UserEvents } from '../userEvents.js';
 /** The shapes a sync session is created with and reports through. */
 import type { SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
 import type { SyncProcess } from './agent.js';
@@ -37,6 +38,8 @@ export interface SyncSessionOptions {
   onState?: (change: SyncStateChange) => void;
   onProgress?: (progress: SyncProgress) => void;
   log?: (line: string) => void;
+  /** Where the person hears about background work (the resync after a dev pod restart). */
+  events?: UserEvents;
   /** How long a burst of changes may keep growing after its last event, in ms (3). */
   coalesceMs?: number;
   /** The longest a change waits for its burst to end, in ms (25). */

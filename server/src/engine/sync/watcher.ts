@@ -8,16 +8,19 @@ import { relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IgnoreRules } from './ignore.js';
 import { parentRel, relFromText, type RelPath } from './paths.js';
+import { EngineError } from '../engineError.js';
 
 /** U+FFFD as UTF-8 bytes in a RelPath: where chokidar could not decode a name. */
 const LOSSY = '\u00ef\u00bf\u00bd';
 
-export class WatchLimitError extends Error {
+export class WatchLimitError extends EngineError {
   public constructor(public readonly limit: number | undefined) {
     super(
+      'WatchLimitReached',
       `The folder needs more file watches than the system allows (fs.inotify.max_user_watches = ${limit ?? 'unknown'}). ` +
         'Raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (add it to /etc/sysctl.conf to keep it), ' +
         'or leave large folders out with sync.ignore.',
+      { ...(limit !== undefined ? { limit } : {}), hint: 'sudo sysctl fs.inotify.max_user_watches=524288' },
     );
     this.name = 'WatchLimitError';
   }
