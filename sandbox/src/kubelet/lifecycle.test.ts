@@ -185,7 +185,7 @@ describe('kubelet lifecycle', () => {
         socket.once('end', () => resolve(text));
         socket.once('error', reject);
       });
-      expect(answer).toMatch(/^HTTP\/1\.0 200/);
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
       socket.destroy();
     }
   });
