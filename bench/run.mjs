@@ -6,6 +6,7 @@ import { run as devMode } from './devMode.mjs';
 import { run as portForward } from './portForward.mjs';
 import { run as terminal } from './terminal.mjs';
 import { run as sync } from './sync.mjs';
+import { run as soak } from './soak.mjs';
 
 console.log(`devmode benchmarks on ${process.version}, ${new Date().toISOString()}`);
 await serverStartup();
@@ -15,3 +16,4 @@ await terminal();
 await sync();
 await sandbox();
 await devMode();
+await soak();

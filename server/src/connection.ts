@@ -64,6 +64,7 @@ import { toResponseError } from './rpc/responseError.js';
 import { initialize, type LifecycleState } from './handlers/lifecycle.js';
 import { treeChildren } from './handlers/tree.js';
 import { ResilientFrameReader } from './rpc/frameReader.js';
+import { IdleCollector } from './rpc/idleCollector.js';
 import { ClientWindow } from './handlers/window.js';
 import { tellSyncDisconnects } from './engine/userEvents.js';
 
@@ -88,6 +89,8 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     writer,
   );
   const state: LifecycleState = { initialized: false, shutdownRequested: false };
+  const idleCollector = new IdleCollector();
+  options.input.on('data', () => idleCollector.touch());
   const window = new ClientWindow(connection, writer);
   /** A diagnostic: always to stderr, and to the client's log down to the level it asked for. */
   const log = (line: string, type: MessageType = MessageType.Log): void => {
@@ -196,6 +199,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   onNotification(ExitNotification.type, () => options.exit(state.shutdownRequested ? 0 : 1));
   connection.onError(([error]) => log(`protocol error: ${error.message}`, MessageType.Warning));
   connection.onClose(() => {
+    idleCollector.dispose();
     tree.dispose();
     terminals.dispose();
     logs.dispose();

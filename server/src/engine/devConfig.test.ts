@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import {
   parseDevConfig,
   validateDevConfig,
 } from './devConfig.js';
-import { devConfigSchema } from './devConfigSchema.js';
+import { devConfigLimits, devConfigSchema } from './devConfigSchema.js';
 import { assertSupportedSchema, type JsonSchema } from './jsonSchema.js';
 import { configAnnotation } from './objects.js';
 
@@ -213,6 +214,87 @@ describe('parseDevConfig', () => {
   });
 });
 
+/** A billion-laughs document: a few hundred bytes that expand to 9^depth strings. */
+function yamlBomb(depth: number): string {
+  const lines = ['image: devmode/dev', 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (let level = 1; level <= depth; level++) {
+    lines.push(
+      `l${level}: &l${level} [${Array(9)
+        .fill(`*l${level - 1}`)
+        .join(', ')}]`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('bounded sources', () => {
+  it('refuses a YAML bomb with the line of its first alias, not the library message', () => {
+    const error = rejection(yamlBomb(9));
+    expect(error).toMatchObject({ file, line: 3, field: '' });
+    expect(error.problem).toContain('aliases');
+    expect(error.message).not.toContain('attack');
+  });
+
+  it('still resolves a few aliases', () => {
+    const config = parseDevConfig('env: &e {A: "1"}\ncontainers:\n  api: {env: *e}\n', { file, kind: 'file' });
+    expect(config.containers?.api?.env).toEqual({ A: '1' });
+  });
+
+  it('refuses an oversized source before parsing it and names its largest field and line', () => {
+    const command = Array.from({ length: 200_000 }, (_, index) => `  - arg${index}`).join('\n');
+    const text = `image: devmode/dev\nworkDir: /${'w'.repeat(100_000)}\ncommand:\n${command}\n`;
+    const error = rejection(text);
+    expect(error).toMatchObject({ file, line: 3, field: 'command' });
+    expect(error.problem).toContain('at most 128 KiB');
+    expect(rejection(`{"command": ${JSON.stringify(Array(100_000).fill('x'))}}`, 'annotation')).toMatchObject({
+      line: undefined,
+      field: 'command',
+    });
+  });
+
+  it('bounds every string, list and mapping within the size of a source', () => {
+    expect(rejection(`workDir: /${'w'.repeat(5000)}\n`)).toMatchObject({
+      line: 1,
+      field: 'workDir',
+      problem: 'must be at most 4095 characters long (it has 5001)',
+    });
+    const args = Array.from({ length: devConfigLimits.commandArguments + 1 }, () => 'x').join(', ');
+    expect(rejection(`image: a\ncommand: [${args}]\n`)).toMatchObject({
+      line: 2,
+      field: 'command',
+      problem: 'must have at most 1024 items (it has 1025)',
+    });
+    const env = Array.from({ length: 2000 }, (_, index) => `  V${index}: x`).join('\n');
+    expect(rejection(`env:\n${env}\n`)).toMatchObject({
+      line: 2,
+      field: 'env',
+      problem: 'must have at most 1024 entries (it has 2000)',
+    });
+    const list = Array.from({ length: 2000 }, (_, index) => `  - {name: V${index}, value: x}`).join('\n');
+    expect(rejection(`env:\n${list}\n`)).toMatchObject({ line: 2, field: 'env' });
+  });
+
+  it('bounds a request config by its JSON size and names its largest field', () => {
+    const config = {
+      image: 'devmode/dev',
+      env: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`V${i}`, 'x'])),
+    };
+    expect(() => validateDevConfig(config, { kind: 'request' })).toThrow(/^request config: env takes .* 128 KiB$/);
+    expect(() => validateDevConfig(config, { kind: 'request' })).toThrow(
+      expect.objectContaining({ field: 'env', line: undefined }),
+    );
+  });
+
+  it('refuses an oversized annotation', () => {
+    const workload = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', annotations: { [configAnnotation]: `workDir: /${'w'.repeat(200_000)}` } },
+    };
+    expect(() => annotationDevConfig(workload)).toThrow(expect.objectContaining({ field: 'workDir', line: 1 }));
+  });
+});
+
 describe('validateDevConfig', () => {
   it('validates a request config given as a value, without lines', () => {
     expect(validateDevConfig({ image: 'node:22' }, { kind: 'request' })).toEqual({ image: 'node:22' });
@@ -248,6 +330,12 @@ describe('loadDevConfigFile', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'devmode.yaml'), '\n\nsync:\n  mode: one-way\n');
     expect(() => loadDevConfigFile(dir)).toThrow(`${join(dir, 'devmode.yaml')}:4: sync.mode must be one of`);
+  });
+
+  it('refuses a FIFO without waiting for a writer', () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [join(dir, 'devmode.yaml')]);
+    expect(() => loadDevConfigFile(dir)).toThrow(`${join(dir, 'devmode.yaml')}: is not a regular file`);
   });
 
   it('reports an unreadable path as a dev config error', () => {

@@ -17,11 +17,14 @@
  * All sources share one schema (devConfigSchema.ts), which is also what `devConfig/schema` publishes. An invalid
  * source fails with a DevConfigError naming the file, the line of the offending YAML node and the field's dotted
  * path (`containers.api.sync.mode`, `patches[0].type`).
+ *
+ * A source is bounded before it is parsed (devConfigLimits.maxDevConfigBytes) and aliases are bounded while it is
+ * turned into a value, so an oversized file or a YAML bomb is refused in milliseconds instead of holding the server.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { devConfigSchema } from './devConfigSchema.js';
+import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { devConfigLimits, devConfigSchema } from './devConfigSchema.js';
 import { type SchemaError, type SchemaPath, validateSchema } from './jsonSchema.js';
 import { configAnnotation, type JsonObject, type KubeObject } from './objects.js';
 import type { JsonPatchOperation } from './patches.js';
@@ -158,6 +161,8 @@ export interface DevConfigSource {
 
 /** Parses and validates the text of a dev config (YAML or JSON). */
 export function parseDevConfig(text: string, source: DevConfigSource): RawDevConfig {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > devConfigLimits.maxDevConfigBytes) throw tooLarge(source, bytes, largestField(text));
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const syntaxError = document.errors[0];
@@ -170,10 +175,11 @@ export function parseDevConfig(text: string, source: DevConfigSource): RawDevCon
       problem: `is not valid YAML: ${syntaxError.message.split('\n')[0] ?? ''}`,
     });
   }
-  const value: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
+  const value = toValue(document, source, lineCounter);
   const errors = findErrors(value);
   if (errors.length > 0) {
-    const located = errors.map((error) => ({ error, offset: locate(document, error) }));
+    // Locating costs a walk of the document per error; the first few in document order are all that is reported.
+    const located = errors.slice(0, maxLocatedErrors).map((error) => ({ error, offset: locate(document, error) }));
     located.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
     const first = located[0];
     if (first !== undefined) {
@@ -184,8 +190,110 @@ export function parseDevConfig(text: string, source: DevConfigSource): RawDevCon
   return value as RawDevConfig;
 }
 
+const maxLocatedErrors = 100;
+
+/** The document as a plain value; aliases that would expand it beyond reason (a "billion laughs") are refused. */
+function toValue(document: Document, source: DevConfigSource, lineCounter: LineCounter): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    // The yaml library's message names an attack; say what is wrong with the file and where the aliases start.
+    let firstAlias: number | undefined;
+    visit(document, {
+      Alias(_key, node) {
+        firstAlias = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    throw new DevConfigError({
+      file: source.file,
+      line: firstAlias === undefined ? undefined : lineCounter.linePos(firstAlias).line,
+      field: '',
+      sourceKind: source.kind,
+      problem: 'uses aliases (*name) that expand to far more than a dev config needs; write the values out instead',
+    });
+  }
+}
+
+/** The top-level field that takes the most room, with its line, to say where an oversized source went wrong. */
+interface LargestField {
+  field: string;
+  line?: number;
+  bytes: number;
+}
+
+/** The largest top-level field of a source's text, written as JSON (parsed at native speed) or as YAML. */
+function largestField(text: string): LargestField | undefined {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return largestJsonField(JSON.parse(text));
+    } catch {
+      // Not JSON after all: flow-style YAML, scanned below.
+    }
+  }
+  return largestYamlField(text);
+}
+
+/** Finds the largest top-level block of a YAML text by scanning its lines for unindented keys, without parsing. */
+function largestYamlField(text: string): LargestField | undefined {
+  let largest: LargestField | undefined;
+  let current: { field: string; line: number; start: number } | undefined;
+  const close = (end: number): void => {
+    if (current !== undefined && (largest === undefined || end - current.start > largest.bytes)) {
+      largest = { field: current.field, line: current.line, bytes: end - current.start };
+    }
+  };
+  let line = 1;
+  for (let start = 0; start < text.length; line++) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline + 1;
+    const key = /^([A-Za-z_][-\w.]*)[ \t]*:/.exec(text.slice(start, Math.min(end, start + 256)))?.[1];
+    if (key !== undefined) {
+      close(start);
+      current = { field: key, line, start };
+    }
+    start = end;
+  }
+  close(text.length);
+  return largest;
+}
+
+/** The largest top-level field of a value by its JSON size. */
+function largestJsonField(value: unknown): LargestField | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  let largest: LargestField | undefined;
+  for (const [field, child] of Object.entries(value)) {
+    const bytes = Buffer.byteLength(JSON.stringify(child) ?? '');
+    if (largest === undefined || bytes > largest.bytes) largest = { field, bytes };
+  }
+  return largest;
+}
+
+function tooLarge(source: DevConfigSource, bytes: number, largest: LargestField | undefined): DevConfigError {
+  const bound = `a dev config may be at most ${formatBytes(devConfigLimits.maxDevConfigBytes)}`;
+  return new DevConfigError({
+    file: source.file,
+    line: largest?.line,
+    field: largest?.field ?? '',
+    sourceKind: source.kind,
+    problem:
+      largest === undefined
+        ? `is ${formatBytes(bytes)}, and ${bound}`
+        : `takes ${formatBytes(largest.bytes)} of ${formatBytes(bytes)}, and ${bound}`,
+  });
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 /** Validates a dev config given as a value (the request's `config`), without line information. */
 export function validateDevConfig(value: unknown, source: DevConfigSource): RawDevConfig {
+  const bytes = Buffer.byteLength(JSON.stringify(value ?? {}) ?? '');
+  if (bytes > devConfigLimits.maxDevConfigBytes) throw tooLarge(source, bytes, largestJsonField(value));
   const first = findErrors(value ?? {})[0];
   if (first !== undefined) throw toDevConfigError(first, source, undefined);
   return value ?? {};
@@ -196,13 +304,42 @@ export function loadDevConfigFile(localDir: string): { file: string; config: Raw
   const file = join(localDir, devConfigFileName);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBounded(file);
   } catch (error) {
+    if (error instanceof DevConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     const reason = error instanceof Error ? error.message : String(error);
     throw new DevConfigError({ file, field: '', sourceKind: 'file', problem: `cannot be read: ${reason}` });
   }
   return { file, config: parseDevConfig(text, { file, kind: 'file' }) };
+}
+
+/**
+ * Files up to this size are read whole to say which field makes them too large; beyond it only the size is told.
+ */
+const maxScannedBytes = 16 * 1024 * 1024;
+
+/** Reads a regular file, refusing one over the size bound before reading it all (and a FIFO that would block). */
+function readBounded(file: string): string {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on a regular file.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new DevConfigError({ file, field: '', sourceKind: 'file', problem: 'is not a regular file' });
+    }
+    if (stat.size > maxScannedBytes) throw tooLarge({ file, kind: 'file' }, stat.size, undefined);
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const count = readSync(fd, buffer, read, buffer.length - read, read);
+      if (count === 0) break;
+      read += count;
+    }
+    return buffer.toString('utf8', 0, read);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The per-workload defaults from the `devmode.dev/config` annotation; undefined when absent. */

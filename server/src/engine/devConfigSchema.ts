@@ -7,6 +7,34 @@
  */
 import type { JsonSchema } from './jsonSchema.js';
 
+/**
+ * Size bounds. They are generous for real use (a large devmode.yaml is a few kilobytes) and keep a hostile or
+ * mistaken config from costing the server seconds and hundreds of megabytes. The text of a whole source is bounded
+ * before it is parsed (`maxDevConfigBytes`); the schema bounds every string, list and mapping in it.
+ */
+export const devConfigLimits = {
+  /** The text of devmode.yaml, of the workload annotation, or the request's `config` as JSON. */
+  maxDevConfigBytes: 128 * 1024,
+  /** An absolute path in the container (PATH_MAX less the terminating NUL). */
+  path: 4095,
+  /** An image reference, a shell, a storage class. */
+  name: 1024,
+  /** One command argument or environment value (Linux's MAX_ARG_STRLEN). */
+  argument: 131072,
+  commandArguments: 1024,
+  envVariables: 1024,
+  envName: 256,
+  resources: 64,
+  portForwards: 256,
+  syncPatterns: 4096,
+  syncPattern: 4096,
+  persistentDirs: 64,
+  patches: 256,
+  containers: 64,
+} as const;
+
+const limits = devConfigLimits;
+
 /** One TCP port, 1 to 65535, as text without leading zeros. */
 const portText = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
 
@@ -17,11 +45,14 @@ const quantity: JsonSchema = {
   type: ['string', 'number'],
   description: 'A Kubernetes resource quantity, e.g. 500m, 2 or 512Mi.',
   pattern: quantityPattern,
+  maxLength: 64,
 };
 
 const resourceList: JsonSchema = {
   type: 'object',
   description: 'Amounts by resource name (cpu, memory, ephemeral-storage, ...).',
+  maxProperties: limits.resources,
+  propertyNames: { type: 'string', description: 'A resource name.', maxLength: limits.name },
   additionalProperties: quantity,
 };
 
@@ -29,16 +60,19 @@ const envName: JsonSchema = {
   type: 'string',
   description: 'An environment variable name: letters, digits, "_", "-" and ".", not starting with a digit.',
   pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$',
+  maxLength: limits.envName,
 };
 
 const jsonPointer: JsonSchema = {
   type: 'string',
   description: 'A JSON pointer into the pod template, e.g. /spec/containers/0/image (empty for the whole template).',
   pattern: '^(?:/.*)?$',
+  maxLength: limits.path,
 };
 
 const patchOperations: JsonSchema = {
   type: 'array',
+  maxItems: limits.patches,
   description: 'RFC 6902 operations; paths are relative to the pod template.',
   items: {
     description: 'One JSON patch operation.',
@@ -112,6 +146,7 @@ const containerProperties: Record<string, JsonSchema> = {
   image: {
     type: 'string',
     minLength: 1,
+    maxLength: limits.name,
     // An image reference never holds whitespace or control characters (a NUL byte would cut it short).
     pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$',
     description:
@@ -121,6 +156,7 @@ const containerProperties: Record<string, JsonSchema> = {
   workDir: {
     type: 'string',
     pattern: '^/[^\\u0000]*$',
+    maxLength: limits.path,
     description:
       'The absolute directory (without NUL bytes) the local folder is synced into and the dev command starts in.',
     default: '/home/devmode',
@@ -128,12 +164,14 @@ const containerProperties: Record<string, JsonSchema> = {
   shell: {
     type: 'string',
     minLength: 1,
+    maxLength: limits.name,
     description: 'The shell terminals run; the first of bash and sh found in the image when absent.',
   },
   command: {
     type: 'array',
     minItems: 1,
-    items: { type: 'string', description: 'One argument.' },
+    maxItems: limits.commandArguments,
+    items: { type: 'string', maxLength: limits.argument, description: 'One argument.' },
     description:
       'The dev container command as an argv array (the image arguments are cleared); by default a command that ' +
       'keeps the container idle and exits at once on SIGTERM.',
@@ -144,15 +182,18 @@ const containerProperties: Record<string, JsonSchema> = {
       {
         type: 'object',
         description: 'Variables as a mapping of name to value.',
+        maxProperties: limits.envVariables,
         propertyNames: envName,
         additionalProperties: {
           type: ['string', 'number', 'boolean'],
+          maxLength: limits.argument,
           description: 'The value; numbers and booleans are turned into text.',
         },
       },
       {
         type: 'array',
         description: 'Variables as a list of {name, value}.',
+        maxItems: limits.envVariables,
         items: {
           type: 'object',
           description: 'One variable.',
@@ -160,7 +201,7 @@ const containerProperties: Record<string, JsonSchema> = {
           required: ['name', 'value'],
           properties: {
             name: envName,
-            value: { type: ['string', 'number', 'boolean'], description: 'The value.' },
+            value: { type: ['string', 'number', 'boolean'], maxLength: limits.argument, description: 'The value.' },
           },
         },
       },
@@ -178,6 +219,7 @@ const containerProperties: Record<string, JsonSchema> = {
   portForward: {
     type: 'array',
     description: 'Port-forwards started with the session.',
+    maxItems: limits.portForwards,
     items: {
       type: ['string', 'integer'],
       description: 'A port-forward: "local:remote" or one port used on both sides, each between 1 and 65535.',
@@ -198,12 +240,14 @@ const containerProperties: Record<string, JsonSchema> = {
       },
       ignore: {
         type: 'array',
-        items: { type: 'string', description: 'A gitignore-style pattern.' },
+        maxItems: limits.syncPatterns,
+        items: { type: 'string', maxLength: limits.syncPattern, description: 'A gitignore-style pattern.' },
         description: 'Gitignore-style patterns of local paths never synced.',
       },
       include: {
         type: 'array',
-        items: { type: 'string', description: 'A gitignore-style pattern.' },
+        maxItems: limits.syncPatterns,
+        items: { type: 'string', maxLength: limits.syncPattern, description: 'A gitignore-style pattern.' },
         description: 'Gitignore-style patterns synced even when ignored.',
       },
       useGitignore: {
@@ -216,17 +260,24 @@ const containerProperties: Record<string, JsonSchema> = {
   persistentDirs: {
     type: 'array',
     description: 'Directories of the dev container kept on persistent volumes across sessions.',
+    maxItems: limits.persistentDirs,
     items: {
       type: 'object',
       description: 'One persistent directory.',
       additionalProperties: false,
       required: ['path'],
       properties: {
-        path: { type: 'string', pattern: '^/', description: 'The absolute path in the container.' },
+        path: {
+          type: 'string',
+          pattern: '^/',
+          maxLength: limits.path,
+          description: 'The absolute path in the container.',
+        },
         capacity: { ...quantity, type: 'string', description: 'The volume size, e.g. 1Gi.', default: '1Gi' },
         storageClass: {
           type: 'string',
           minLength: 1,
+          maxLength: limits.name,
           description: "The volume's storage class; the cluster default when absent.",
         },
       },
@@ -235,6 +286,7 @@ const containerProperties: Record<string, JsonSchema> = {
   patches: {
     type: 'array',
     description: 'Changes to the pod template, applied in order after every other field.',
+    maxItems: limits.patches,
     items: patch,
   },
   startTimeoutSeconds: {
@@ -261,10 +313,12 @@ export const devConfigSchema: JsonSchema = {
     containers: {
       type: 'object',
       description: 'Per-container settings, by container name; they override the top-level keys.',
+      maxProperties: limits.containers,
       propertyNames: {
         type: 'string',
         description: 'A container name (lowercase letters, digits and "-").',
         pattern: '^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$',
+        maxLength: 63,
       },
       additionalProperties: {
         type: 'object',

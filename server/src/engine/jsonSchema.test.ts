@@ -5,6 +5,16 @@ const messages = (schema: JsonSchema, value: unknown) =>
   validateSchema(schema, value).map((error) => `${error.path.join('.')}: ${error.message}`);
 
 describe('validateSchema', () => {
+  it('bounds strings, lists and mappings with one error that does not look inside', () => {
+    const schema: JsonSchema = { type: 'array', maxItems: 2, items: { type: 'string', maxLength: 3 } };
+    expect(messages(schema, ['abc', 'de'])).toEqual([]);
+    expect(messages(schema, ['abcd'])).toEqual(['0: must be at most 3 characters long (it has 4)']);
+    expect(messages(schema, [1, 2, 3])).toEqual([': must have at most 2 items (it has 3)']);
+    const mapping: JsonSchema = { type: 'object', maxProperties: 1, additionalProperties: { type: 'string' } };
+    expect(messages(mapping, { a: 1, b: 2 })).toEqual([': must have at most 1 entries (it has 2)']);
+    expect(messages(mapping, { a: 1 })).toEqual(['a: must be a string']);
+  });
+
   it('checks type, including lists of types and integers', () => {
     expect(messages({ type: 'string' }, 1)).toEqual([': must be a string']);
     expect(messages({ type: ['string', 'integer'] }, 1.5)).toEqual([': must be a string or an integer']);

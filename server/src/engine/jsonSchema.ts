@@ -4,13 +4,16 @@
  *
  * Supported keywords: `type` (a name or a list of names), `properties`, `additionalProperties` (false or a
  * schema), `propertyNames`, `required`, `items`, `enum`, `pattern`, `minimum`, `maximum`, `minItems`,
- * `minLength` and `oneOf`. Annotation keywords (`$schema`, `$id`, `title`, `description`, `default`,
- * `examples`) are ignored. Any other keyword is rejected when the schema is checked by `assertSupportedSchema`,
+ * `maxItems`, `minLength`, `maxLength`, `maxProperties` and `oneOf`. Annotation keywords (`$schema`, `$id`,
+ * `title`, `description`, `default`, `examples`) are ignored. Any other keyword is rejected when the schema is checked by `assertSupportedSchema`,
  * so the schema cannot silently promise more than is enforced.
  *
  * Errors carry the path of the offending value. Errors for an unknown property point at the key (`atKey`),
  * and errors for a missing required property carry the path of the missing property with `missing` set, so a
  * caller that knows source positions can point at the object holding it.
+ *
+ * A value over a size bound (`maxLength`, `maxItems`, `maxProperties`) gets that one error and is not looked into
+ * further, so an oversized value costs one error rather than one per element.
  */
 import { isJsonObject } from './objects.js';
 
@@ -34,7 +37,10 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   minItems?: number;
+  maxItems?: number;
   minLength?: number;
+  maxLength?: number;
+  maxProperties?: number;
   oneOf?: JsonSchema[];
 }
 
@@ -64,7 +70,10 @@ const validationKeywords = new Set([
   'minimum',
   'maximum',
   'minItems',
+  'maxItems',
   'minLength',
+  'maxLength',
+  'maxProperties',
   'oneOf',
 ]);
 
@@ -100,6 +109,8 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: SchemaP
   if (schema.enum !== undefined && !schema.enum.some((allowed) => allowed === value)) {
     errors.push({ path, keyword: 'enum', message: `must be one of ${schema.enum.map(show).join(', ')}` });
   }
+  const oversized = sizeError(schema, value, path);
+  if (oversized !== undefined) return [oversized];
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength) {
       errors.push({ path, keyword: 'minLength', message: `must not be empty` });
@@ -129,6 +140,32 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: SchemaP
   if (isJsonObject(value)) errors.push(...validateObject(schema, value, path));
   if (schema.oneOf !== undefined) errors.push(...validateOneOf(schema.oneOf, value, path));
   return errors;
+}
+
+/** The error of a value longer than its schema allows; counted in characters, items or entries. */
+function sizeError(schema: JsonSchema, value: unknown, path: SchemaPath): SchemaError | undefined {
+  if (typeof value === 'string' && schema.maxLength !== undefined && value.length > schema.maxLength) {
+    const message = `must be at most ${schema.maxLength} characters long (it has ${value.length})`;
+    return { path, keyword: 'maxLength', message };
+  }
+  if (Array.isArray(value) && schema.maxItems !== undefined && value.length > schema.maxItems) {
+    return {
+      path,
+      keyword: 'maxItems',
+      message: `must have at most ${schema.maxItems} items (it has ${value.length})`,
+    };
+  }
+  if (isJsonObject(value) && schema.maxProperties !== undefined) {
+    const count = Object.keys(value).length;
+    if (count > schema.maxProperties) {
+      return {
+        path,
+        keyword: 'maxProperties',
+        message: `must have at most ${schema.maxProperties} entries (it has ${count})`,
+      };
+    }
+  }
+  return undefined;
 }
 
 function validateObject(schema: JsonSchema, value: Record<string, unknown>, path: SchemaPath): SchemaError[] {

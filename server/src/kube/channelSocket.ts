@@ -13,6 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ClusterClient } from './client.js';
 import { KubeError } from './errors.js';
 import { returnSlab, SLAB_BYTES, takeSlab } from './slabs.js';
+import { sharedSecureContext } from './tlsContext.js';
 import { requestUpgrade, UpgradeFailure } from './upgrade.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -157,6 +158,8 @@ function tlsOptions(options: RequestOptions, session: Buffer | undefined): Conne
     const value = (options as Record<string, unknown>)[name];
     if (value !== undefined) Object.assign(picked, { [name]: value });
   }
+  const secureContext = sharedSecureContext(picked);
+  if (secureContext !== undefined) picked.secureContext = secureContext;
   if (session !== undefined) picked.session = session;
   return picked;
 }

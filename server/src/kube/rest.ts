@@ -2,6 +2,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
+import { sharedSecureContext } from './tlsContext.js';
 
 /**
  * A small REST transport over the client library's authentication (tokens, client certificates, exec plugins).
@@ -57,6 +58,9 @@ export class RestTransport {
       },
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
+    const secureContext = sharedSecureContext(options);
+    // https.request hands its options to tls.connect, which takes a built context (its types omit it here).
+    if (secureContext !== undefined) Object.assign(options, { secureContext });
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
       const req = send(options, resolve);
