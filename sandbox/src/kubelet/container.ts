@@ -28,7 +28,8 @@ import {
   projectNodeMounts,
   signal,
   waitForChild,
-  waitForRoot,
+  waitForProgram,
+  INIT_NAME,
   type Mount,
   type Tools,
 } from './sandbox.js';
@@ -248,9 +249,10 @@ export class ContainerRunner {
     this.instance = instance;
     this.ready = false;
     void instance.exit.then((code) => this.onExit(instance, code));
-    // The container counts as running once its PID 1 has made the container's root its own, so exec enters it.
+    // The container counts as running once its PID 1 has finished the setup and starts the command, so exec enters
+    // the container's root and working directory.
     instance.initPid = await waitForChild(instance.pid);
-    const rooted = instance.initPid !== undefined && (await waitForRoot(instance.initPid, rootDir));
+    const rooted = instance.initPid !== undefined && (await waitForProgram(instance.initPid, INIT_NAME));
     if (!rooted) instance.initPid = undefined;
     if (instance.initPid !== undefined) this.event('Normal', 'Started', `Started container ${this.name}`);
     if (this.instance !== instance || this.stopping) return;

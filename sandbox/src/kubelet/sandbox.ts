@@ -86,18 +86,38 @@ const LOOPBACK_UP =
  */
 const INFRA_SCRIPT = `PATH=${SYSTEM_PATH}; if [ "$1" = net ]; then ${LOOPBACK_UP} || exit 1; fi; exec sleep infinity`;
 
+/** The name the container's PID 1 takes once its setup is done (see RUN_SCRIPT); the kubelet waits for it. */
+export const INIT_NAME = 'devmode-init';
+
+/**
+ * What a container's PID 1 runs once its root is ready: it checks that the command can be run (the runtime's
+ * StartError otherwise) and runs it as its child, reaping orphans meanwhile, so that the command is never PID 1
+ * (which ignores the kubelet's SIGTERM), and exits with the command's status.
+ */
+const RUN_SCRIPT = `fail() {
+  echo "devmode-runtime: exec $1: $2" >&2
+  exit "$3"
+}
+case $1 in
+*/*)
+  [ -e "$1" ] || fail "$1" 'No such file or directory' 127
+  { [ -x "$1" ] && [ ! -d "$1" ]; } || fail "$1" 'Permission denied' 126
+  ;;
+*) command -v "$1" >/dev/null 2>&1 || fail "$1" 'No such file or directory' 127 ;;
+esac
+"$@"
+exit $?`;
+
 /**
  * A container's setup, run as PID 1 of its new namespaces: `$1` root directory, `$2` hostname, `$3` working
- * directory, then binds as (ro|rw, source, target) triples up to `--`, then the command. It makes the root
+ * directory, `$4` RUN_SCRIPT, then binds as (ro|rw, source, target) triples up to `--`, then the command. It makes the root
  * directory a mount point, binds into it (recursively, so what is mounted below a system directory stays as the host
- * has it), mounts /proc and a minimal /dev, pivots into it, checks that the command
- * can be run (the runtime's StartError otherwise) and runs it as its child, reaping orphans meanwhile, so that the
- * command is never PID 1 (which ignores the kubelet's SIGTERM) and exits with the command's status.
+ * has it), mounts /proc and a minimal /dev, pivots into it and becomes RUN_SCRIPT.
  */
 const CONTAINER_SCRIPT = `set -eu
 sys=${SYSTEM_PATH}
-root=$1 host=$2 workdir=$3
-shift 3
+root=$1 host=$2 workdir=$3 run=$4
+shift 4
 PATH=$sys mount --bind "$root" "$root"
 while [ "$1" != -- ]; do
   PATH=$sys mount --rbind "$2" "$root$3"
@@ -122,26 +142,12 @@ PATH=$sys ln -s /proc/self/fd/2 "$root/dev/stderr"
 # Only root (not a user namespace's root) may name a UTS namespace through /proc; without it the host's name stays.
 { printf %s "$host" >/proc/sys/kernel/hostname; } 2>/dev/null || true
 PATH=$sys mkdir -p "$root/.devmode-oldroot"
-# Into the working directory first: the kubelet sees the container ready once its root changes, and exec takes
-# both the root and the working directory from it.
+# Into the working directory before the root changes: exec takes both from this process.
 cd "$root$workdir"
 PATH=$sys pivot_root "$root" "$root/.devmode-oldroot"
 PATH=$sys umount -l /.devmode-oldroot
 PATH=$sys rmdir /.devmode-oldroot
-fail() {
-  echo "devmode-runtime: exec $1: $2" >&2
-  exit "$3"
-}
-case $1 in
-*/*)
-  [ -e "$1" ] || fail "$1" 'No such file or directory' 127
-  { [ -x "$1" ] && [ ! -d "$1" ]; } || fail "$1" 'Permission denied' 126
-  ;;
-*) command -v "$1" >/dev/null 2>&1 || fail "$1" 'No such file or directory' 127 ;;
-esac
-set +e
-"$@"
-exit $?
+exec /bin/sh -c "$run" ${INIT_NAME} "$@"
 `;
 
 /** The first line the container setup writes when the command cannot be run (see CONTAINER_SCRIPT). */
@@ -339,7 +345,7 @@ export function containerCommand(tools: Tools, sandbox: ContainerSandbox, argv: 
   const args = ['--pdeathsig', 'KILL', '--', tools.nsenter, '--target', String(sandbox.infraPid), ...enter, '--'];
   args.push(tools.unshare, '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--');
   args.push('/bin/sh', '-c', CONTAINER_SCRIPT, 'devmode-container', sandbox.rootDir, sandbox.hostname);
-  args.push(sandbox.workingDir);
+  args.push(sandbox.workingDir, RUN_SCRIPT);
   for (const bind of binds) args.push(bind.readOnly ? 'ro' : 'rw', bind.source, bind.target);
   args.push('--', ...argv);
   return [tools.setpriv, args];
@@ -394,27 +400,15 @@ export function waitForChild(pid: number, timeoutMs = 5000): Promise<number | un
   );
 }
 
-/** Waits until `pid` runs `program` (the infra process, once its namespaces are ready). */
+/**
+ * Waits until `pid` runs `program`: the infra process once its namespaces are ready (`sleep`), a container's PID 1
+ * once its setup is done (INIT_NAME, the name of its run script, the fourth word of its command line).
+ */
 export async function waitForProgram(pid: number, program: string, timeoutMs = 10_000): Promise<boolean> {
   const found = await poll(
-    () => (readCmdline(pid)[0] === program ? true : undefined),
-    () => existsSync(`/proc/${pid}`),
-    timeoutMs,
-  );
-  return found === true;
-}
-
-/** Waits until the container's PID 1 has made `rootDir` its root (its setup is done), so exec enters the right root. */
-export async function waitForRoot(pid: number, rootDir: string, timeoutMs = 10_000): Promise<boolean> {
-  const want = statSync(rootDir);
-  const found = await poll(
     () => {
-      try {
-        const root = statSync(`/proc/${pid}/root/`);
-        return root.ino === want.ino && root.dev === want.dev ? true : undefined;
-      } catch {
-        return undefined;
-      }
+      const argv = readCmdline(pid);
+      return argv[0] === program || (argv[1] === '-c' && argv[3] === program) ? true : undefined;
     },
     () => existsSync(`/proc/${pid}`),
     timeoutMs,
