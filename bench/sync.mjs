@@ -16,6 +16,8 @@ const SAVES = Number(process.env.BENCH_SYNC_SAVES ?? 100);
 const FILES = Number(process.env.BENCH_SYNC_FILES ?? 10_000);
 const TREE_BYTES = Number(process.env.BENCH_SYNC_BYTES ?? 100 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3);
+// `both` measures two-way mode, where each save is put in place only over the version it was planned against.
+const MODE = process.env.BENCH_SYNC_MODE ?? 'send';
 const WORKDIR = '/home/devmode/bench';
 const elapsed = (started) => Number(process.hrtime.bigint() - started) / 1e6;
 
@@ -106,7 +108,7 @@ function newSession(SyncSession, target, localDir, workDir) {
   return new SyncSession({
     localDir,
     workDir,
-    config: { mode: 'send', ignore: [], include: [], useGitignore: true },
+    config: { mode: MODE, ignore: [], include: [], useGitignore: true },
     openRemote: target.openRemote,
   });
 }
@@ -246,7 +248,7 @@ export async function run() {
       target = await localTarget();
     }
   }
-  console.log(`\n== file sync, against a ${target.name} ==`);
+  console.log(`\n== file sync (${MODE} mode), against a ${target.name} ==`);
   try {
     await latency(SyncSession, target);
     await bulk(SyncSession, target);

@@ -1,4 +1,5 @@
 import { type integer, MessageDirection, ProtocolNotificationType } from './messages.js';
+import type { DevModePhase } from './protocol.devMode.js';
 
 /*
  * The `$/` messages that JSON-RPC and LSP specify only in prose, declared here so that the meta-model and
@@ -75,6 +76,12 @@ export interface WorkDoneProgressBegin {
    * How far the operation has got, from 0 to 100, when the server can tell.
    */
   percentage?: integer;
+
+  /**
+   * For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on. The message
+   * describes the step and never repeats its name.
+   */
+  phase?: DevModePhase;
 }
 
 /**
@@ -100,6 +107,12 @@ export interface WorkDoneProgressReport {
    * How far the operation has got, from 0 to 100; absent means unchanged.
    */
   percentage?: integer;
+
+  /**
+   * For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on; absent means
+   * unchanged.
+   */
+  phase?: DevModePhase;
 }
 
 /**

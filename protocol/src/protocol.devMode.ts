@@ -213,6 +213,12 @@ export interface StopDevModeByTargetParams extends WorkDoneProgressParams {
    * The workload in DevMode.
    */
   target: Target;
+
+  /**
+   * Stop the session even though another server (or an earlier run of this one) started it. Without it, such a
+   * stop is refused with `AlreadyInDevMode`; the owning server is told that its session was ended.
+   */
+  takeOver?: boolean;
 }
 
 /**
@@ -232,7 +238,9 @@ export interface StopDevModeResult {
 
 /**
  * Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as
- * it was before `devMode/start`.
+ * it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then
+ * answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started
+ * by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
  *
  * @since 0.1.0
  * @errors UnknownId, NotInDevMode, AlreadyInDevMode, ClusterUnreachable, Forbidden, WorkloadConflict, Timeout, RequestCancelled
@@ -331,7 +339,8 @@ export interface DevModeSession {
   mode: DevModeMode;
 
   /**
-   * True when this server started the session, false when another machine or a previous server did.
+   * True when this server process started the session, false when another machine, another server of the same
+   * user or a previous server did.
    */
   mine: boolean;
 
@@ -424,7 +433,7 @@ export interface DidChangeDevModeStateParams {
   state: DevModeState;
 
   /**
-   * The step being worked on, while `starting` or `stopping`.
+   * The step being worked on, while `starting` or `stopping`: one notification is sent as each step begins.
    */
   phase?: DevModePhase;
 
@@ -441,7 +450,7 @@ export interface DidChangeDevModeStateParams {
 
 /**
  * Tells the client that a DevMode session changed state or moved to another phase. Sent for this server's
- * sessions and for workloads another machine puts into or out of DevMode.
+ * sessions, including `stopped` (with a message, and a `window/showMessage`) when someone else ended the session.
  *
  * @since 0.1.0
  * @example

@@ -8,9 +8,10 @@ import type { PodTarget, Target } from './protocol.devMode.js';
 export type PortForwardTarget = Target | PodTarget;
 
 /**
- * Where a port-forward stands. `reconnecting` means the pod went away or the connection dropped and the server is
- * looking for the next ready pod; the local port stays bound and new local connections wait (up to 10 seconds)
- * for it. `failed` means it gave up (its pod was deleted); `stopped` that it was stopped.
+ * Where a port-forward stands. `reconnecting` means the pod went away, the connection dropped or the API server
+ * cannot be reached, and the server is looking for the next ready pod; the local port stays bound and new local
+ * connections wait (up to 10 seconds) for it. `failed` means it gave up (its pod was deleted); `stopped` that it
+ * was stopped.
  */
 export type PortForwardState = 'active' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -62,6 +63,13 @@ export interface PortForward {
    * Why the port-forward is `reconnecting` or `failed`.
    */
   error?: string;
+
+  /**
+   * Something the person should know while the port-forward stays `active`: the pod refuses connections on the
+   * remote port (nothing listens there), with how many were refused. Each refused local connection is closed at
+   * once. Absent again once a connection gets an answer.
+   */
+  warning?: string;
 }
 
 /**
@@ -221,6 +229,12 @@ export interface DidChangePortForwardStateParams {
    * Why the port-forward is `reconnecting` or `failed`.
    */
   error?: string;
+
+  /**
+   * The current warning (see `PortForward.warning`); absent when there is none. A change of the warning alone is
+   * sent at most every few seconds.
+   */
+  warning?: string;
 
   /**
    * The pod now forwarded to, after a reconnect picked another pod.

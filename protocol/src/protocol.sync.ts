@@ -29,6 +29,13 @@ export interface SyncConflict {
 }
 
 /**
+ * Why a file is left out of the sync although it is not ignored: `unsupportedType` for a FIFO, socket or device
+ * (it has no content to copy), `pathTooLong` for a path longer than the system allows (PATH_MAX), which cannot be
+ * opened, `unreadable` for a folder that cannot be read (permissions).
+ */
+export type SyncSkipReason = 'unsupportedType' | 'pathTooLong' | 'unreadable';
+
+/**
  * A file that could not be synced.
  */
 export interface SyncFileError {
@@ -51,6 +58,12 @@ export interface SyncFileError {
    * The error code, when the failure has one (`UnsafePath`).
    */
   code?: integer;
+
+  /**
+   * Present when the file is left out on purpose rather than after a failed transfer: why it is not synced. The
+   * entry goes away once the file is gone or can be synced.
+   */
+  skipped?: SyncSkipReason;
 }
 
 /**

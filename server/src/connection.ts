@@ -45,8 +45,8 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import { Clusters } from './engine/clusters.js';
-import { DevModeEngine } from './engine/devMode.js';
-import { DevSessions } from './engine/devSessions.js';
+import { DevModeEngine, type DevModeStateChange } from './engine/devMode.js';
+import { SessionRegistry } from './engine/sessionRegistry.js';
 import { WorkloadTree } from './engine/tree.js';
 import { SyncSessions } from './engine/sync/index.js';
 import { forwardSyncStates, syncFlush, syncPause, syncResume, syncResync, syncStatus } from './handlers/sync.js';
@@ -105,7 +105,8 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   const syncSessions = new SyncSessions();
   forwardSyncStates(syncSessions, connection);
   tellSyncDisconnects(syncSessions, window);
-  const devMode = new DevModeEngine(clusters, (change) => notifyStateChange(connection, change));
+  const notifyDevMode = (change: DevModeStateChange): void => notifyStateChange(connection, change);
+  const devMode = new DevModeEngine(clusters, notifyDevMode);
 
   const forwards = new PortForwards(forwardClusters(clusters), (change) => {
     void connection.sendNotification(DidChangePortForwardStateNotification.type, change);
@@ -123,7 +124,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
     end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
   });
-  const devSessions = new DevSessions(devMode, clusters, forwards, syncSessions, log, window);
+  const sessions = new SessionRegistry(devMode, clusters, forwards, syncSessions, notifyDevMode, log, window);
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {
@@ -167,16 +168,17 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     tree.dispose();
     terminals.dispose();
     logs.dispose();
-    await devSessions.dispose();
+    await sessions.dispose();
+    forwards.dispose();
     return null;
   });
   on(ListClustersRequest.type, (params) => listClusters(params, clusters));
   on(TreeChildrenRequest.type, (params) => treeChildren(params, tree));
-  on(GetSyncStatusRequest.type, (params) => syncStatus(params, syncSessions));
-  on(FlushSyncRequest.type, (params, token) => syncFlush(params, token, syncSessions));
-  on(PauseSyncRequest.type, (params) => syncPause(params, syncSessions));
-  on(ResumeSyncRequest.type, (params) => syncResume(params, syncSessions));
-  on(ResyncRequest.type, (params, token) => syncResync(params, token, syncSessions, connection));
+  on(GetSyncStatusRequest.type, (params) => syncStatus(params, sessions));
+  on(FlushSyncRequest.type, (params, token) => syncFlush(params, token, sessions));
+  on(PauseSyncRequest.type, (params) => syncPause(params, sessions));
+  on(ResumeSyncRequest.type, (params) => syncResume(params, sessions));
+  on(ResyncRequest.type, (params, token) => syncResync(params, token, sessions, connection));
   on(StartPortForwardRequest.type, (params) => startPortForward(params, forwards));
   on(StopPortForwardRequest.type, (params) => stopPortForward(params, forwards));
   on(ListPortForwardsRequest.type, (params) => listPortForwards(params, forwards));
@@ -184,10 +186,10 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
   on(CloseTerminalRequest.type, (params) => closeTerminal(params, terminals));
   on(OpenLogsRequest.type, (params) => openLogs(params, logs, connection));
   on(CloseLogsRequest.type, (params) => closeLogs(params, logs));
-  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, devSessions, connection));
-  on(StopDevModeRequest.type, (params) => stopDevMode(params, devSessions, connection));
-  on(ResetDevModeRequest.type, (params) => resetDevMode(params, devSessions, connection));
-  on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, devMode));
+  on(StartDevModeRequest.type, (params, token) => startDevMode(params, token, sessions, connection));
+  on(StopDevModeRequest.type, (params) => stopDevMode(params, sessions, connection));
+  on(ResetDevModeRequest.type, (params) => resetDevMode(params, sessions, connection));
+  on(ListDevModeSessionsRequest.type, (params) => listDevModeSessions(params, sessions, devMode));
   on(GetDevConfigRequest.type, (params) => getDevConfig(params, devMode));
   on(GetDevConfigSchemaRequest.type, (params) => devConfigSchemaResult(params));
 
@@ -203,7 +205,10 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     tree.dispose();
     terminals.dispose();
     logs.dispose();
-    void devSessions.dispose().finally(() => options.exit(0));
+    void sessions
+      .dispose()
+      .finally(() => forwards.dispose())
+      .finally(() => options.exit(0));
   });
   return connection;
 }

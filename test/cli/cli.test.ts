@@ -148,11 +148,15 @@ describe('CLI against the sandbox', () => {
     expect(events.filter((e) => e.event === 'phase').map((e) => e.phase)).toEqual(
       expect.arrayContaining(['1. Replace image', '2. Replace container and restart the pod']),
     );
+    // The attached `devmode start` owns the session; this `devmode list` is another server, so not `mine`.
     const listed = await devmode(['list', '--output', 'json']);
     expect(JSON.parse(listed.stdout.trim())).toMatchObject({
       event: 'result',
-      result: { sessions: [expect.objectContaining({ mine: true })] },
+      result: { sessions: [expect.objectContaining({ mine: false, state: 'running' })] },
     });
+    const refused = await devmode(['stop', 'deploy/ratings']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('another devmode server of yours');
 
     const exec = await devmode(['exec', pod, '--', 'sh', '-c', 'echo from $(pwd); exit 3']);
     expect(exec.code).toBe(3);

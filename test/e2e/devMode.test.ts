@@ -47,15 +47,28 @@ describe('DevMode on a Deployment (replace mode)', () => {
     const kinds = progress.map((n) => (n.params.value as { kind: string }).kind);
     expect(kinds[0]).toBe('begin');
     expect(kinds.at(-1)).toBe('end');
-    const messages = progress.map((n) => String((n.params.value as { message?: string }).message ?? ''));
-    const phases = ['loadConfig', 'replaceImage', 'restartPod', 'waitPod'].map((phase) =>
-      messages.findIndex((m) => m.startsWith(`${phase}:`)),
+    // The phase is a field of its own; the message describes the step without repeating its name.
+    const values = progress.map((n) => n.params.value as { phase?: string; message?: string });
+    const phases = ['loadConfig', 'replaceImage', 'restartPod', 'waitPod', 'sync'].map((phase) =>
+      values.findIndex((value) => value.phase === phase),
     );
     expect(phases.every((index) => index >= 0)).toBe(true);
     expect([...phases].sort((a, b) => a - b)).toEqual(phases);
-    expect(
-      client.notifications.some((n) => n.method === 'devMode/didChangeState' && n.params.state === 'running'),
-    ).toBe(true);
+    expect(values.filter((value) => /^[a-zA-Z]+: /.test(value.message ?? ''))).toEqual([]);
+    // devMode/didChangeState carries each phase of this session as it begins, the sync included, then running.
+    const changes = client.notifications
+      .filter((n) => n.method === 'devMode/didChangeState' && n.params.sessionId === started.sessionId)
+      .map((n) => n.params as { state: string; phase?: string })
+      .map((change) => (change.phase !== undefined ? `${change.state}/${change.phase}` : change.state));
+    expect(changes).toEqual([
+      'starting/loadConfig',
+      'starting/replaceImage',
+      'starting/restartPod',
+      'starting/waitPod',
+      'starting/portForward',
+      'starting/sync',
+      'running',
+    ]);
 
     // The cluster shows DevMode: one replica, the dev image, no probes, the workDir volume, the HPA pinned.
     const deployment = await kubectlJson<{
@@ -347,10 +360,12 @@ describe('file sync of a DevMode session', () => {
       workDoneToken: 'sync-start',
     });
     expect(started.sync).toMatchObject({ remoteDir: '/home/devmode' });
-    const messages = client.notifications
+    const values = client.notifications
       .filter((n) => n.method === '$/progress' && n.params.token === 'sync-start')
-      .map((n) => String((n.params.value as { message?: string }).message ?? ''));
-    expect(messages.some((m) => m.startsWith('sync: File sync started'))).toBe(true);
+      .map((n) => n.params.value as { phase?: string; message?: string });
+    expect(values).toContainEqual(
+      expect.objectContaining({ phase: 'sync', message: expect.stringMatching(/^File sync started/) as unknown }),
+    );
     const cat = async (name: string): Promise<string> =>
       (await sandbox.kubectl(['exec', started.pod, '--', 'cat', `/home/devmode/${name}`])).stdout;
     expect(await cat('app.js')).toBe('console.log("hello from the local folder");\n');

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import type { DevModePhase, WorkDoneProgressValue } from '@devmode/protocol';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { DevConfigError, loadDevConfigFile } from '../engine/devConfig.js';
 import { devConfigSchema } from '../engine/devConfigSchema.js';
@@ -15,7 +16,9 @@ import { parseWorkload } from './targets.js';
 export const cliUsage = `DevMode commands:
   devmode start <kind>/<name> [-n NS] [--context C] [-c CONTAINER] [--dir DIR] [--duplicate] [--timeout S]
                                  start DevMode and stay attached; Ctrl-C asks whether to end it
-  devmode stop <kind>/<name> [-n NS]      end DevMode and restore the workload
+  devmode stop <kind>/<name> [-n NS] [--take-over]
+                                 end DevMode and restore the workload; --take-over ends another running
+                                 devmode's session (that devmode is told)
   devmode reset <kind>/<name> [-n NS]     restore from the cluster's record (after a crash, from any machine)
   devmode list [-n NS]                    workloads in DevMode
   devmode logs <pod> [-n NS] [-c C] [-f] [--tail N] [--since S] [--timestamps] [--previous]
@@ -29,7 +32,7 @@ exec exits with the remote command's code.`;
 
 const common = {
   values: ['namespace', 'context', 'output', 'container', 'dir', 'timeout', 'tail', 'since', 'address'],
-  booleans: ['duplicate', 'follow', 'timestamps', 'previous', 'help'],
+  booleans: ['duplicate', 'follow', 'timestamps', 'previous', 'take-over', 'help'],
   aliases: { n: 'namespace', c: 'container', f: 'follow', h: 'help' },
 };
 
@@ -131,20 +134,18 @@ function onNotify(rpc: MessageConnection, handler: (method: string, params: Reco
 }
 
 function showProgress(rpc: MessageConnection, out: Output): void {
-  let phase = '';
+  let phase: DevModePhase | undefined;
   rpc.onUnhandledProgress((progress) => {
-    const value = progress.value as { kind: string; message?: string };
-    if (value.message === undefined) return;
-    const [next, ...rest] = value.message.split(': ');
-    if (next !== undefined && rest.length > 0 && next !== phase) {
-      phase = next;
-      out.heading(phaseTitles[next] ?? next);
+    const value = progress.value as WorkDoneProgressValue;
+    if (value.kind !== 'end' && value.phase !== undefined && value.phase !== phase) {
+      phase = value.phase;
+      out.heading(phaseTitles[value.phase]);
     }
-    out.status(rest.length > 0 ? rest.join(': ') : value.message, { phase });
+    if (value.message !== undefined) out.status(value.message, { phase: phase ?? '' });
   });
 }
 
-const phaseTitles: Record<string, string> = {
+const phaseTitles: Record<DevModePhase, string> = {
   loadConfig: 'Reading the workload and the dev config',
   replaceImage: '1. Replace image',
   restartPod: '2. Replace container and restart the pod',
@@ -225,7 +226,12 @@ async function simpleRequest({ args, out }: Context, method: string, verb: strin
   const target = workloadArg(args);
   return withServer(out, async (rpc) => {
     showProgress(rpc, out);
-    const result = await rpc.sendRequest(method, { target, workDoneToken: `cli-${verb}` });
+    const takeOver = method === 'devMode/stop' && args.flags.get('take-over') === true;
+    const result = await rpc.sendRequest(method, {
+      target,
+      workDoneToken: `cli-${verb}`,
+      ...(takeOver ? { takeOver } : {}),
+    });
     out.success(`${target.kind} ${target.name} ${verb}`, { target });
     out.result(result);
     return 0;

@@ -4,7 +4,7 @@
  * in an order that a crash at any point leaves something `reset` can restore: the original is recorded in the
  * cluster before anything else is touched, and every later step can be undone from that record alone.
  */
-import { randomUUID } from 'node:crypto';
+import type { DevModePhase, DevModeState, Target } from '@devmode/protocol';
 import { statSync } from 'node:fs';
 import type { ClusterClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
@@ -35,20 +35,12 @@ import { waitForDevPod } from './devPod.js';
 import { EngineError } from './engineError.js';
 import { failpoint } from './failpoints.js';
 import { clampHpas, restoreHpas } from './hpa.js';
-import { currentOwner, sameOwner, type Owner } from './identity.js';
+import { abandonedByOwner, currentOwner, sameOwner, type Owner } from './identity.js';
+import { retryOnConflict, type PhaseStep } from './phases.js';
 import { generatedForLabel, sessionLabel } from './objects.js';
 
-export interface WorkloadTarget {
-  context?: string;
-  namespace: string;
-  kind: DevModeKind;
-  name: string;
-  container?: string;
-}
-
-export type DevModePhase =
-  'loadConfig' | 'replaceImage' | 'restartPod' | 'waitPod' | 'portForward' | 'sync' | 'restoreWorkload';
-export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type WorkloadTarget = Target;
+export type { DevModePhase, DevModeState };
 
 /** What the engine reports while it works; the handler turns it into `$/progress` and notifications. */
 export interface DevModeReporter {
@@ -64,18 +56,17 @@ export interface DevModeStateChange {
   error?: EngineError;
 }
 
-export interface DevSession {
-  sessionId: string;
+/** What a successful start leaves running on the cluster. */
+export interface StartedWorkload {
   target: WorkloadTarget;
   /** The workload whose pod is the dev pod: the target itself, or the Deployment generated for it. */
   devWorkload: WorkloadTarget;
-  mode: DevModeMode;
-  localDir: string;
   pod: string;
+  /** The resourceVersion at which the start saw the dev pod running: the record's watch starts there. */
+  observedAt?: string;
   container: string;
   config: EffectiveDevConfig;
   startedAt: string;
-  state: DevModeState;
 }
 
 export interface StartRequest {
@@ -86,20 +77,33 @@ export interface StartRequest {
   timeoutSeconds?: number;
 }
 
-const apiVersions: Record<DevModeKind, string> = workloadApiVersions;
+/** One run of `devMode/start` on the cluster: its input, and its result once the `waitPod` step is done. */
+export interface WorkloadStart {
+  request: StartRequest;
+  sessionId: string;
+  reporter: DevModeReporter;
+  signal: AbortSignal;
+  result?: StartedWorkload;
+}
 
 function workloadRef(target: { namespace: string; kind: DevModeKind; name: string }): ObjectRef {
-  return { apiVersion: apiVersions[target.kind], kind: target.kind, namespace: target.namespace, name: target.name };
+  return {
+    apiVersion: workloadApiVersions[target.kind],
+    kind: target.kind,
+    namespace: target.namespace,
+    name: target.name,
+  };
 }
 
 function deploymentRef(namespace: string, name: string): ObjectRef {
   return { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name };
 }
 
-const conflictRetries = 5;
-
+/**
+ * The cluster side of DevMode: the steps that start it, and stop and reset. It keeps no sessions: the session
+ * registry (sessionRegistry.ts) owns them and runs these steps.
+ */
 export class DevModeEngine {
-  private readonly sessions = new Map<string, DevSession>();
   private readonly owner: Owner = currentOwner();
 
   public constructor(
@@ -107,226 +111,262 @@ export class DevModeEngine {
     private readonly onStateChange: (change: DevModeStateChange) => void,
   ) {}
 
-  public session(sessionId: string): DevSession | undefined {
-    return this.sessions.get(sessionId);
-  }
-
-  public localSessions(): DevSession[] {
-    return [...this.sessions.values()];
-  }
-
-  /** Starts DevMode. On any failure or cancellation after the cluster was touched, it restores the workload. */
-  public async start(request: StartRequest, reporter: DevModeReporter, signal: AbortSignal): Promise<DevSession> {
+  /**
+   * The steps of `devMode/start` on the cluster, for the session registry to run with its own (port-forward, sync)
+   * after them. The steps fill `start.result`; the undo of the first step that touched the cluster restores the
+   * workload from its record, so a failure or a cancellation at any later step leaves the workload as it was.
+   */
+  public startSteps(start: WorkloadStart): PhaseStep[] {
+    const { request, sessionId, reporter } = start;
     const { target } = request;
-    checkLocalDir(request.localDir);
-    const cluster = await this.clusters.client(target.context);
-    const objects = cluster.objects;
-    const sessionId = randomUUID();
-    this.onStateChange({ sessionId, target, state: 'starting', phase: 'loadConfig' });
-    reporter.progress('loadConfig', `Reading ${target.kind} ${target.name} and the dev config`, 0);
-
-    const workload = await objects.get(workloadRef(target));
-    if (workload === undefined) throw notFound(target, cluster);
-    const existing = this.recordOf(workload);
-    if (existing !== undefined && request.mode === 'replace') {
-      if (!sameOwner(existing.owner, this.owner)) throw alreadyInDevMode(target, existing);
-      throw new EngineError(
-        'AlreadyInDevMode',
-        `${target.kind} ${target.name} is already in DevMode, started by you (session ${existing.sessionId})`,
-        {
-          owner: existing.owner,
-          hint: 'Stop that session (devMode/stop) or reset the workload (devMode/reset), then start again.',
-        },
-      );
-    }
-    const config = this.loadConfig(request, workload);
-    let touched = false;
-    try {
-      let planned = workload;
-      let plan = this.plan(planned, target, config, request.mode, sessionId);
-      const namespace = target.namespace;
-
-      throwIfCancelled(signal);
-      if (plan.recordPatch !== undefined) {
-        // The record carries the resourceVersion read, so a concurrent write (often a controller updating status)
-        // is a conflict: read again and record what is there now, unless someone else started DevMode meanwhile.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await this.recordOriginal(objects, planned, plan.recordPatch?.patch ?? {});
-            break;
-          } catch (error) {
-            if (!(error instanceof KubeError && error.status === 409) || attempt >= conflictRetries) throw error;
-            const current = await objects.get(workloadRef(target));
-            if (current === undefined) throw notFound(target, cluster);
-            const other = this.recordOf(current);
-            if (other !== undefined) throw alreadyInDevMode(target, other);
-            planned = current;
-            plan = this.plan(planned, target, config, request.mode, sessionId);
+    let cluster: ClusterClient | undefined;
+    let workload: KubeObject | undefined;
+    let config: EffectiveDevConfig | undefined;
+    let plan: ReturnType<DevModeEngine['plan']> | undefined;
+    let restored = false;
+    const rollback = async (): Promise<void> => {
+      if (restored || cluster === undefined) return;
+      restored = true;
+      await this.restore(cluster, target, { sessionId, wait: false, force: true }, reporter);
+    };
+    const need = <T>(value: T | undefined): T => {
+      if (value === undefined) throw new Error('DevMode start steps ran out of order');
+      return value;
+    };
+    return [
+      {
+        phase: 'loadConfig',
+        run: async () => {
+          checkLocalDir(request.localDir);
+          cluster = await this.clusters.client(target.context);
+          reporter.progress('loadConfig', `Reading ${target.kind} ${target.name} and the dev config`, 0);
+          workload = await cluster.objects.get(workloadRef(target));
+          if (workload === undefined) throw notFound(target, cluster);
+          const existing = this.recordOf(workload);
+          if (existing !== undefined && request.mode === 'replace') {
+            if (!sameOwner(existing.owner, this.owner)) throw alreadyInDevMode(target, existing);
+            throw new EngineError(
+              'AlreadyInDevMode',
+              `${target.kind} ${target.name} is already in DevMode, started by you (session ${existing.sessionId})`,
+              {
+                owner: existing.owner,
+                hint: 'Stop that session (devMode/stop) or reset the workload (devMode/reset), then start again.',
+              },
+            );
           }
-        }
-        touched = true;
-        failpoint('start:afterRecord');
-      }
-      if (request.mode === 'replace' && (target.kind === 'Deployment' || target.kind === 'StatefulSet')) {
-        const clamped = await clampHpas(objects, namespace, target.kind, target.name);
-        if (clamped.length > 0)
-          reporter.progress('replaceImage', `Pinned HorizontalPodAutoscaler ${clamped.join(', ')} to one replica`);
-        failpoint('start:afterHpa');
-      }
-      for (const claim of plan.pvcs) {
-        if (
-          (await objects.get({
-            apiVersion: 'v1',
-            kind: 'PersistentVolumeClaim',
-            namespace,
-            name: claim.metadata.name,
-          })) === undefined
-        ) {
-          await objects.create(claim);
-        }
-      }
-      reporter.progress(
-        'replaceImage',
-        `Replacing the image of container ${plan.container} with ${plan.record.devContainer.image}`,
-        20,
-      );
-      if (plan.parkPatch !== undefined) {
-        await objects.patch(plan.parkPatch.target, plan.parkPatch.patch, plan.parkPatch.type);
-        failpoint('start:afterPark');
-      }
-      throwIfCancelled(signal);
-      reporter.progress('restartPod', describeRestart(target, request.mode), 40);
-      touched = true;
-      if (plan.devObjectAction === 'create') {
-        await this.createOrReplace(objects, plan.devObject);
-      } else {
-        await this.updateWithRetry(objects, workloadRef(target), (current) => {
-          const replanned = this.plan(withoutRecord(current), target, config, request.mode, sessionId);
-          return replanned.devObject;
-        });
-      }
-      failpoint('start:afterApply');
-      if (plan.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
-      if (plan.needsPodDeletion) await this.deleteWorkloadPods(objects, target, plan.devObject);
-
-      throwIfCancelled(signal);
-      reporter.progress('waitPod', 'Waiting for the dev pod to start', 60);
-      this.onStateChange({ sessionId, target, state: 'starting', phase: 'waitPod' });
-      const pod = await waitForDevPod(objects, {
-        namespace,
-        selector: selectorOf(plan.devObject),
-        sessionId,
-        container: plan.container,
-        timeoutMs: (request.timeoutSeconds ?? config.startTimeoutSeconds) * 1000,
-        signal,
-        onStatus: (message) => reporter.progress('waitPod', message),
-      });
-      failpoint('start:afterPodReady');
-      const session: DevSession = {
-        sessionId,
-        target: { ...target, container: plan.container },
-        devWorkload: {
-          ...(target.context !== undefined ? { context: target.context } : {}),
-          namespace,
-          kind: plan.devObject.kind as DevModeKind,
-          name: plan.devObject.metadata.name,
-          container: plan.container,
+          config = this.loadConfig(request, workload);
+          plan = this.plan(workload, target, config, request.mode, sessionId);
         },
-        mode: request.mode,
-        localDir: request.localDir,
-        pod: pod.metadata.name,
-        container: plan.container,
-        config,
-        startedAt: plan.record.startedAt,
-        state: 'running',
-      };
-      this.sessions.set(sessionId, session);
-      reporter.progress('waitPod', `Dev container ${plan.container} is running in pod ${pod.metadata.name}`, 100);
-      this.onStateChange({ sessionId, target: session.target, state: 'running', message: `pod ${pod.metadata.name}` });
-      return session;
-    } catch (error) {
-      let failure: unknown = error;
-      try {
-        failure = asEngineError(error);
-      } catch {
-        // A cluster error: the handler explains it; the rollback below still runs.
-      }
-      if (touched) {
-        reporter.progress(
-          'restoreWorkload',
-          `Start failed (${(failure as Error).message}); restoring ${target.kind} ${target.name}`,
-        );
-        try {
-          await this.restore(cluster, target, { sessionId, wait: false, force: true }, reporter);
-        } catch (restoreError) {
-          if (failure instanceof EngineError) {
-            failure.data.restoreError = (restoreError as Error).message;
-            failure.data.hint = `The workload could not be restored automatically (${(restoreError as Error).message}); run devMode/reset.`;
+      },
+      {
+        // The record goes into the cluster before anything else changes; from here on, undo is a restore.
+        phase: 'replaceImage',
+        run: async () => {
+          if (need(plan).recordPatch === undefined) return;
+          const objects = need(cluster).objects;
+          let first = true;
+          // The record carries the resourceVersion read, so a concurrent write (often a controller updating status)
+          // is a conflict: read again and record what is there now, unless someone else started DevMode meanwhile.
+          await retryOnConflict(
+            async () => {
+              if (first) {
+                first = false;
+                return need(workload);
+              }
+              const current = await objects.get(workloadRef(target));
+              if (current === undefined) throw notFound(target, need(cluster));
+              const other = this.recordOf(current);
+              if (other !== undefined) throw alreadyInDevMode(target, other);
+              plan = this.plan(current, target, need(config), request.mode, sessionId);
+              return current;
+            },
+            (current) => this.recordOriginal(objects, current, need(plan).recordPatch?.patch ?? {}),
+          );
+          failpoint('start:afterRecord');
+        },
+        undo: rollback,
+      },
+      {
+        phase: 'replaceImage',
+        run: async () => {
+          const objects = need(cluster).objects;
+          const current = need(plan);
+          if (request.mode === 'replace' && (target.kind === 'Deployment' || target.kind === 'StatefulSet')) {
+            const clamped = await clampHpas(objects, target.namespace, target.kind, target.name);
+            if (clamped.length > 0)
+              reporter.progress('replaceImage', `Pinned HorizontalPodAutoscaler ${clamped.join(', ')} to one replica`);
+            failpoint('start:afterHpa');
           }
-        }
-      }
-      this.onStateChange({
-        sessionId,
-        target,
-        state: 'failed',
-        message: (failure as Error).message,
-        ...(failure instanceof EngineError ? { error: failure } : {}),
-      });
-      throw failure;
-    }
+          for (const claim of current.pvcs) {
+            const ref = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: target.namespace };
+            if ((await objects.get({ ...ref, name: claim.metadata.name })) === undefined) await objects.create(claim);
+          }
+          reporter.progress(
+            'replaceImage',
+            `Replacing the image of container ${current.container} with ${current.record.devContainer.image}`,
+            20,
+          );
+          if (current.parkPatch !== undefined) {
+            await objects.patch(current.parkPatch.target, current.parkPatch.patch, current.parkPatch.type);
+            failpoint('start:afterPark');
+          }
+        },
+      },
+      {
+        phase: 'restartPod',
+        run: async () => {
+          const objects = need(cluster).objects;
+          const current = need(plan);
+          reporter.progress('restartPod', describeRestart(target, request.mode), 40);
+          if (current.devObjectAction === 'create') {
+            await this.createOrReplace(objects, current.devObject);
+          } else {
+            await this.updateWithRetry(objects, workloadRef(target), (live) => {
+              const replanned = this.plan(withoutRecord(live), target, need(config), request.mode, sessionId);
+              return replanned.devObject;
+            });
+          }
+          failpoint('start:afterApply');
+          if (current.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
+          if (current.needsPodDeletion) await this.deleteWorkloadPods(objects, target, current.devObject);
+        },
+        // Also covers the modes that record nothing on the workload (the record is on the generated Deployment).
+        undo: rollback,
+      },
+      {
+        phase: 'waitPod',
+        run: async () => {
+          const current = need(plan);
+          const effective = need(config);
+          reporter.progress('waitPod', 'Waiting for the dev pod to start', 60);
+          const pod = await waitForDevPod(need(cluster).objects, {
+            namespace: target.namespace,
+            selector: selectorOf(current.devObject),
+            sessionId,
+            container: current.container,
+            timeoutMs: (request.timeoutSeconds ?? effective.startTimeoutSeconds) * 1000,
+            signal: start.signal,
+            onStatus: (message) => reporter.progress('waitPod', message),
+          });
+          failpoint('start:afterPodReady');
+          start.result = {
+            target: { ...target, container: current.container },
+            devWorkload: {
+              ...(target.context !== undefined ? { context: target.context } : {}),
+              namespace: target.namespace,
+              kind: current.devObject.kind as DevModeKind,
+              name: current.devObject.metadata.name,
+              container: current.container,
+            },
+            pod: pod.metadata.name,
+            ...(pod.metadata.resourceVersion !== undefined ? { observedAt: pod.metadata.resourceVersion } : {}),
+            container: current.container,
+            config: effective,
+            startedAt: current.record.startedAt,
+          };
+          reporter.progress(
+            'waitPod',
+            `Dev container ${current.container} is running in pod ${pod.metadata.name}`,
+            100,
+          );
+        },
+      },
+    ];
   }
 
-  /** Ends a session of this server, or the DevMode of a target this user owns, restoring the workload. */
-  public async stop(
-    selector: { sessionId: string } | { target: WorkloadTarget },
-    reporter: DevModeReporter,
-  ): Promise<WorkloadTarget> {
-    let session: DevSession | undefined;
-    let target: WorkloadTarget;
-    if ('sessionId' in selector) {
-      session = this.sessions.get(selector.sessionId);
-      if (session === undefined) {
-        throw new EngineError('UnknownId', `No DevMode session has the id ${selector.sessionId}`, {
-          field: 'sessionId',
-          hint: 'devMode/list shows the sessions; devMode/reset restores a workload from the cluster alone.',
-        });
-      }
-      target = session.target;
-    } else {
-      target = selector.target;
-      session = [...this.sessions.values()].find((candidate) => sameWorkload(candidate.target, target));
-    }
+  /**
+   * The records a stop may restore: the session's (or, without one, an abandoned session's of this user, or with
+   * `takeOver` any session's). Refuses, with a named error, when there is none or someone else changed the workload.
+   */
+  public async stoppable(
+    target: WorkloadTarget,
+    owned: { sessionId: string } | { takeOver: boolean },
+  ): Promise<DevModeRecord[]> {
     const cluster = await this.clusters.client(target.context);
     const records = await this.findRecords(cluster.objects, target);
     const mine = records.filter((record) =>
-      session !== undefined ? record.sessionId === session.sessionId : sameOwner(record.owner, this.owner),
+      'sessionId' in owned
+        ? record.sessionId === owned.sessionId
+        : owned.takeOver || abandonedByOwner(record.owner, this.owner),
     );
     if (mine.length === 0) {
-      if (session !== undefined) this.endSession(session);
       const other = records[0];
+      if (other !== undefined && sameOwner(other.owner, this.owner) && !('sessionId' in owned)) {
+        throw new EngineError(
+          'AlreadyInDevMode',
+          `${target.kind} ${target.name} is in DevMode by another devmode server of yours (session ${other.sessionId}, started ${other.startedAt})`,
+          {
+            owner: other.owner,
+            sessionId: other.sessionId,
+            reason: 'OwnedByAnotherServer',
+            hint: 'Stop it from the editor or terminal that started it, or take it over: devMode/stop with "takeOver": true, or devMode/reset.',
+          },
+        );
+      }
       if (other !== undefined) throw alreadyInDevMode(target, other);
       throw new EngineError('NotInDevMode', `${target.kind} ${target.name} is not in DevMode`, {
         hint: 'Nothing to stop. devMode/list shows the workloads in DevMode.',
       });
     }
     for (const record of mine) await this.refuseForeignChanges(cluster.objects, target, record);
-    if (session !== undefined) session.state = 'stopping';
-    this.onStateChange({
-      ...(session !== undefined ? { sessionId: session.sessionId } : {}),
-      target,
-      state: 'stopping',
-      phase: 'restoreWorkload',
-    });
-    for (const record of mine) {
+    return mine;
+  }
+
+  /** Restores the workload from the records `stoppable` returned, and waits until it has rolled out again. */
+  public async stop(target: WorkloadTarget, records: DevModeRecord[], reporter: DevModeReporter): Promise<void> {
+    const cluster = await this.clusters.client(target.context);
+    for (const record of records) {
       await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: false }, reporter);
     }
-    if (session !== undefined) this.endSession(session);
-    this.onStateChange({
-      ...(session !== undefined ? { sessionId: session.sessionId } : {}),
-      target,
-      state: 'stopped',
-    });
-    return target;
+  }
+
+  /** Waits (bounded) until the pods of a rolled-back session are gone and the workload has rolled out again. */
+  public async waitUntilRestored(target: WorkloadTarget, sessionId: string, reporter: DevModeReporter): Promise<void> {
+    const cluster = await this.clusters.client(target.context);
+    await this.waitForRestored(cluster.objects, target, sessionId, reporter);
+  }
+
+  /**
+   * Watches the object that holds a running session's record; `onEnded` is called once when the record is gone
+   * or belongs to another session (someone restored the workload), so the session's owner can stop its parts.
+   */
+  public async watchRecord(
+    devWorkload: WorkloadTarget,
+    sessionId: string,
+    observedAt: string | undefined,
+    onEnded: (reason: string) => void,
+  ): Promise<() => void> {
+    const cluster = await this.clusters.client(devWorkload.context);
+    const ref = workloadRef(devWorkload);
+    let ended = false;
+    return cluster.objects.watch(
+      ref.apiVersion,
+      ref.kind,
+      devWorkload.namespace,
+      {
+        fieldSelector: `metadata.name=${devWorkload.name}`,
+        // The start has just seen the session running: only what changed since matters, so no list first.
+        ...(observedAt !== undefined ? { resourceVersion: observedAt } : {}),
+      },
+      (type, object) => {
+        if (ended) return;
+        let recorded: string | undefined;
+        try {
+          recorded = readRecord(object)?.sessionId;
+        } catch {
+          return;
+        }
+        if (type === 'DELETED') {
+          ended = true;
+          onEnded(`${devWorkload.kind} ${devWorkload.name} was deleted`);
+        } else if (recorded !== sessionId) {
+          ended = true;
+          onEnded(
+            `${devWorkload.kind} ${devWorkload.name} was restored by someone else (another devmode server or devMode/reset)`,
+          );
+        }
+      },
+    );
   }
 
   /**
@@ -370,10 +410,6 @@ export class DevModeEngine {
       await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: true }, reporter);
     }
     const ended = records.map((record) => record.sessionId);
-    for (const sessionId of ended) {
-      const session = this.sessions.get(sessionId);
-      if (session !== undefined) this.endSession(session);
-    }
     this.onStateChange({ target, state: 'stopped', message: 'reset' });
     return { endedSessions: ended };
   }
@@ -400,10 +436,10 @@ export class DevModeEngine {
   public async clusterRecords(context: string | undefined, namespace: string | undefined): Promise<DevModeRecord[]> {
     const cluster = await this.clusters.client(context);
     const records = new Map<string, DevModeRecord>();
-    for (const kind of Object.keys(apiVersions) as DevModeKind[]) {
+    for (const kind of Object.keys(workloadApiVersions) as DevModeKind[]) {
       let items: KubeObject[];
       try {
-        items = await cluster.objects.list(apiVersions[kind], kind, namespace);
+        items = await cluster.objects.list(workloadApiVersions[kind], kind, namespace);
       } catch (error) {
         if (error instanceof KubeError && error.status === 403) continue;
         throw error;
@@ -418,16 +454,6 @@ export class DevModeEngine {
 
   public get me(): Owner {
     return this.owner;
-  }
-
-  /** Forgets every local session; DevMode stays on in the cluster (shutdown semantics). */
-  public dispose(): void {
-    this.sessions.clear();
-  }
-
-  private endSession(session: DevSession): void {
-    session.state = 'stopped';
-    this.sessions.delete(session.sessionId);
   }
 
   private recordOf(object: KubeObject): DevModeRecord | undefined {
@@ -523,18 +549,19 @@ export class DevModeEngine {
     ref: ObjectRef,
     rewrite: (current: KubeObject) => KubeObject,
   ): Promise<KubeObject> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await objects.get(ref);
-      if (current === undefined)
-        throw new EngineError('NotFound', `${ref.kind} ${ref.name} disappeared during DevMode`);
-      const next = rewrite(current);
-      next.metadata.resourceVersion = current.metadata.resourceVersion;
-      try {
-        return await objects.replace(next);
-      } catch (error) {
-        if (!(error instanceof KubeError && error.status === 409) || attempt >= conflictRetries) throw error;
-      }
-    }
+    return retryOnConflict(
+      async () => {
+        const current = await objects.get(ref);
+        if (current === undefined)
+          throw new EngineError('NotFound', `${ref.kind} ${ref.name} disappeared during DevMode`);
+        return current;
+      },
+      (current) => {
+        const next = rewrite(current);
+        next.metadata.resourceVersion = current.metadata.resourceVersion;
+        return objects.replace(next);
+      },
+    );
   }
 
   private async createOrReplace(objects: ObjectClient, object: KubeObject): Promise<void> {
@@ -688,11 +715,6 @@ export class DevModeEngine {
       );
     });
   }
-}
-
-function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted)
-    throw new EngineError('RequestCancelled', 'DevMode start was cancelled; the workload was restored');
 }
 
 function isRolledOut(workload: KubeObject): boolean {

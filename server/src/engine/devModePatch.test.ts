@@ -295,7 +295,10 @@ describe('planDevMode', () => {
     const pod: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'api-7d9-xk2', ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9' }] },
+      metadata: {
+        name: 'api-7d9-xk2',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7d9', uid: 'u-1' }],
+      },
       spec: { containers: [{ name: 'api', image: 'api:1' }] },
     };
     expect(planError(() => plan(pod)).message).toBe(

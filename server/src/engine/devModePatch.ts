@@ -23,6 +23,7 @@
  * Every kind gets a Deployment `<name>-devmode-<short session>` whose selector and pod labels are only devmode's, so
  * Services keep routing to the untouched original. Host ports are dropped from the copy.
  */
+import type { ObjectRef as KubeObjectRef } from '../kube/objects.js';
 import type { EffectiveDevConfig } from './devConfig.js';
 import {
   boundedName,
@@ -74,12 +75,8 @@ export interface DevModePlanInput {
   now: string;
 }
 
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace: string;
-}
+/** An object a plan names; always namespaced here. */
+export type ObjectRef = KubeObjectRef & { namespace: string };
 
 export interface DevModePlan {
   record: DevModeRecord;
@@ -177,7 +174,11 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
     name,
     namespace,
     mode,
-    owner: { machine: input.owner.machine, user: input.owner.user },
+    owner: {
+      machine: input.owner.machine,
+      user: input.owner.user,
+      ...(input.owner.pid !== undefined ? { pid: input.owner.pid } : {}),
+    },
     sessionId,
     startedAt: input.now,
     container,

@@ -18,15 +18,19 @@
  *   Pod, because a bare Pod is deleted and its annotation with it;
  * - duplicate mode: on the duplicate Deployment only; the original is never modified.
  */
+import type { DevModeMode, WorkloadKind } from '@devmode/protocol';
+import { workloadKinds } from '../kube/resources.js';
 import { boundedName, DevModePlanError } from './devPodTemplate.js';
 import { cloneJson, isJsonObject, type JsonObject, type KubeObject, recordAnnotation } from './objects.js';
 
-export type DevModeKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
-export type DevModeMode = 'replace' | 'duplicate';
+export type DevModeKind = WorkloadKind;
+export type { DevModeMode };
 
 export interface DevModeOwner {
   machine: string;
   user: string;
+  /** The process id of the server that started the session, so that a server on that machine can tell it ended. */
+  pid?: number;
 }
 
 /** The record stored in the `devmode.dev/original` annotation. */
@@ -44,7 +48,7 @@ export interface DevModeRecord {
   original: { spec: JsonObject; labels: Record<string, string>; annotations: Record<string, string> };
 }
 
-export const supportedKinds: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
+export const supportedKinds: readonly string[] = workloadKinds;
 export const inPlaceKinds: readonly string[] = ['Deployment', 'StatefulSet'];
 /** Annotations the API server owns; they are not recorded, and restore keeps the live value. */
 export const serverOwnedAnnotations = ['deployment.kubernetes.io/revision'];

@@ -14,11 +14,14 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 /** Accepts one local connection and carries it with `dials`, one per attempt. */
-async function forwardWith(dials: (() => Duplex)[], refusals: string[]): Promise<number> {
+async function forwardWith(dials: (() => Duplex)[], refusals: string[], retry = true): Promise<number> {
   server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (local: Socket) => {
     void new ForwardedConnection(local, {
       dial: () => Promise.resolve(dials.shift()?.()),
-      refused: (error) => refusals.push(error.message),
+      refused: (error) => {
+        refusals.push(error.message);
+        return retry;
+      },
     }).start();
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -65,5 +68,15 @@ describe('ForwardedConnection', () => {
   it('closes the local connection cleanly when no pod can be dialled', async () => {
     const port = await forwardWith([], []);
     expect(await exchange(port, 'anyone?')).toEqual({ received: '' });
+  });
+
+  it('closes the local connection at once when a refusal is not to be dialled again', async () => {
+    const refusals: string[] = [];
+    const echo = new PassThrough();
+    const dials = [refusingRemote, () => echo];
+    const port = await forwardWith(dials, refusals, false);
+    expect(await exchange(port, 'GET / HTTP/1.0\r\n\r\n')).toEqual({ received: '' });
+    expect(refusals).toHaveLength(1);
+    expect(dials).toHaveLength(1);
   });
 });

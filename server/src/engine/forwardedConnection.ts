@@ -1,8 +1,9 @@
 /**
  * One local connection carried to a pod. Until the pod's side has answered with a first byte, what the local side
- * sent is kept: if the pod refuses the connection (its server is not listening yet, or it just went away), the
- * connection is dialled again and the kept bytes are sent again, so the local program sees a slow start rather
- * than a reset. Nothing the pod may have acted on is ever sent twice: a refused connection received nothing.
+ * sent is kept: if the pod refuses the connection and the caller says it may still start listening (a pod that is
+ * not ready yet), the connection is dialled again and the kept bytes are sent again, so the local program sees a
+ * slow start rather than a reset. Otherwise a refused connection is closed at once. Nothing the pod may have acted
+ * on is ever sent twice: a refused connection received nothing.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,8 +15,13 @@ const localBacklogLimit = 1024 * 1024;
 export interface ForwardedConnectionOptions {
   /** Dials the pod side; undefined when no pod can be reached in time. */
   dial(): Promise<Duplex | undefined>;
-  /** Called when a dial's connection was refused by the pod, before it is dialled again. */
-  refused(error: Error): void;
+  /**
+   * Called when a dial's connection was refused by the pod: true to dial again (the pod may start listening soon),
+   * false to close the local connection at once.
+   */
+  refused(error: Error): boolean;
+  /** Called when the pod's side sent its first byte. */
+  answered?(): void;
   /** The most bytes kept for sending again; beyond it, a refusal ends the connection. */
   replayLimit?: number;
 }
@@ -32,6 +38,7 @@ export class ForwardedConnection {
   /** True until the pod's side sent its first byte, or more than the replay limit was sent. */
   private replayable = true;
   private localEnded = false;
+  private answered = false;
   private readonly replayLimit: number;
 
   public constructor(
@@ -88,14 +95,14 @@ export class ForwardedConnection {
       remote.deliverTo(
         this.local,
         () => {
-          if (this.remote === remote) this.forget();
+          if (this.remote === remote) this.podAnswered();
         },
         localBacklogLimit,
       );
     } else {
       remote.on('data', (chunk: Buffer) => {
         if (this.remote !== remote) return;
-        this.forget();
+        this.podAnswered();
         // A socket's own high-water mark (64 KiB) is about one chunk: pausing at it would stall the stream at
         // every chunk. The pod side is paused only once a real backlog builds up; 'drain' resumes it.
         this.local.write(chunk);
@@ -112,8 +119,8 @@ export class ForwardedConnection {
       if (this.remote !== remote) return;
       this.remote = undefined;
       if (this.replayable && isRefusal(error) && !this.local.destroyed) {
-        this.options.refused(error);
-        void this.redial();
+        if (this.options.refused(error)) void this.redial();
+        else this.closeLocal();
         return;
       }
       this.local.destroy();
@@ -135,6 +142,14 @@ export class ForwardedConnection {
     for (const chunk of this.kept) remote.write(chunk);
     if (this.localEnded) remote.end();
     this.local.resume();
+  }
+
+  private podAnswered(): void {
+    if (!this.answered) {
+      this.answered = true;
+      this.options.answered?.();
+    }
+    this.forget();
   }
 
   private forget(): void {

@@ -1,4 +1,4 @@
-import { KubeError } from '../kube/errors.js';
+import { retryOnConflict } from './phases.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 
 /** Where a clamped HPA keeps its own bounds until DevMode ends. */
@@ -43,12 +43,17 @@ async function pinHpa(objects: ObjectClient, first: KubeObject): Promise<void> {
     namespace: first.metadata.namespace,
     name: first.metadata.name,
   };
-  let hpa: KubeObject | undefined = first;
-  for (let attempt = 1; hpa !== undefined; attempt++) {
-    if (hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined) return;
-    const spec = (hpa.spec ?? {}) as HpaSpec;
-    const record = JSON.stringify({ minReplicas: spec.minReplicas ?? null, maxReplicas: spec.maxReplicas ?? null });
-    try {
+  let read = false;
+  await retryOnConflict(
+    async () => {
+      const hpa = read ? await objects.get(ref) : first;
+      read = true;
+      return hpa;
+    },
+    async (hpa) => {
+      if (hpa === undefined || hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined) return;
+      const spec = (hpa.spec ?? {}) as HpaSpec;
+      const record = JSON.stringify({ minReplicas: spec.minReplicas ?? null, maxReplicas: spec.maxReplicas ?? null });
       await objects.patch(
         ref,
         {
@@ -57,12 +62,8 @@ async function pinHpa(objects: ObjectClient, first: KubeObject): Promise<void> {
         },
         'merge',
       );
-      return;
-    } catch (error) {
-      if (!(error instanceof KubeError && error.status === 409) || attempt >= 5) throw error;
-      hpa = await objects.get(ref);
-    }
-  }
+    },
+  );
 }
 
 /** Gives every HPA clamped for the workload its recorded bounds back and removes the record. */

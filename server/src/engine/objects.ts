@@ -20,25 +20,8 @@ export const generatedForLabel = 'devmode.dev/generated-for';
 /** A JSON object. */
 export type JsonObject = Record<string, unknown>;
 
-/** Object metadata: the fields the DevMode cores read, plus whatever else the API server returned. */
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  resourceVersion?: string;
-  [field: string]: unknown;
-}
-
-/** A Kubernetes object as plain JSON. */
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  spec?: JsonObject;
-  status?: JsonObject;
-  [field: string]: unknown;
-}
+/** Objects as plain JSON, declared once with the object client (kube/objects.ts). */
+export type { KubeObject, ObjectMeta } from '../kube/objects.js';
 
 /** True for a JSON object (not an array, not null). */
 export function isJsonObject(value: unknown): value is JsonObject {

@@ -2,27 +2,16 @@
  * From a target (a workload or one pod) to its pods: how to select them, which one is the newest ready, and a watch
  * that keeps that answer current while pods are replaced.
  */
+import type { PodTarget, Target } from '@devmode/protocol';
+import { KubeError } from '../kube/errors.js';
 import { workloadApiVersions } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import { EngineError } from './engineError.js';
 import { explainPod } from './devPod.js';
 
-export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
-
-export interface WorkloadTarget {
-  context?: string;
-  namespace: string;
-  kind: WorkloadKindName;
-  name: string;
-  container?: string;
-}
-
-export interface NamedPodTarget {
-  context?: string;
-  namespace: string;
-  pod: string;
-  container?: string;
-}
+/** A workload and one pod named directly, as the protocol declares them. */
+export type WorkloadTarget = Target;
+export type NamedPodTarget = PodTarget;
 
 export type PodsTarget = WorkloadTarget | NamedPodTarget;
 
@@ -40,7 +29,7 @@ export class TargetNotFoundError extends EngineError {
   }
 }
 
-const apiVersions: Record<WorkloadKindName, string> = workloadApiVersions;
+const apiVersions = workloadApiVersions;
 
 /** How a target's pods are found. */
 export interface PodSelection {
@@ -190,7 +179,10 @@ export function defaultContainer(pod: KubeObject, requested?: string): string | 
 export class PodWatcher {
   private readonly current = new Map<string, KubeObject>();
   private readonly listeners = new Set<() => void>();
+  private readonly connectionListeners = new Set<(error: Error | undefined) => void>();
   private readonly stopWatch: () => void;
+  /** Why the API server cannot be watched right now; undefined while the watch is open. */
+  public connectionError: Error | undefined;
   private synced = false;
   private readonly syncWaiters: (() => void)[] = [];
 
@@ -201,6 +193,17 @@ export class PodWatcher {
     const options = {
       ...(selection.labelSelector !== undefined ? { labelSelector: selection.labelSelector } : {}),
       ...(selection.fieldSelector !== undefined ? { fieldSelector: selection.fieldSelector } : {}),
+      onConnection: (connected: boolean, error?: Error) => {
+        // Only a connection that fails counts: an API server that answers with an error is reachable.
+        if (!connected && !(error instanceof KubeError && error.status === 0)) return;
+        const next = connected ? undefined : error;
+        if ((next === undefined) === (this.connectionError === undefined)) {
+          this.connectionError = next;
+          return;
+        }
+        this.connectionError = next;
+        for (const listener of this.connectionListeners) listener(next);
+      },
     };
     this.stopWatch = objects.watch('v1', 'Pod', selection.namespace, options, (type, pod) => {
       if (type === 'DELETED') this.current.delete(pod.metadata.name);
@@ -237,6 +240,15 @@ export class PodWatcher {
       if (isPodStarted(pod) && (best === undefined || compareAge(pod, best) > 0)) best = pod;
     }
     return best;
+  }
+
+  /**
+   * Calls `listener` when the API server stops answering the watch (with the reason) and when it answers again
+   * (with undefined); returns the function that removes it.
+   */
+  public onConnectionChange(listener: (error: Error | undefined) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
   }
 
   /** Calls `listener` after every change; returns the function that removes it. */

@@ -55,6 +55,9 @@ export interface PortForwardOptions {
 
 const defaultOptions: PortForwardOptions = { connectionWaitMs: 10_000, nextFreePortAttempts: 100 };
 
+/** A change of a forward's warning alone is reported at most this often, so refused connections cause no storm. */
+const WARNING_INTERVAL_MS = 2000;
+
 /** The local port is taken (and the request did not allow another). */
 export class PortInUseError extends EngineError {
   public constructor(
@@ -204,10 +207,20 @@ class Forward {
   private pod: string | undefined;
   private error: string | undefined;
   private failedDials = 0;
+  /** Set while the API server does not answer; the watch clears it when it reaches it again. */
+  private apiServerDown = false;
+  /** The warning last reported, and the one to report when the interval allows. */
+  private warning: string | undefined;
+  private nextWarning: string | undefined;
+  private warningTimer: NodeJS.Timeout | undefined;
+  private warningReportedAt = 0;
+  /** Connections the pod refused since one was last answered. */
+  private refusedConnections = 0;
   private readonly connections = new Set<ForwardedConnection>();
   /** Local connections waiting for the forward to become active. */
   private readonly stateWaiters = new Set<() => void>();
   private readonly stopPodWatch: () => void;
+  private readonly stopConnectionWatch: () => void;
 
   public constructor(
     private readonly id: string,
@@ -223,12 +236,14 @@ class Forward {
     server.on('connection', (socket: Socket) => void this.accept(socket));
     server.on('error', (error) => this.fail(`the local listener failed: ${error.message}`));
     this.stopPodWatch = watcher.onChange(() => this.followPods());
+    this.stopConnectionWatch = watcher.onConnectionChange((error) => this.apiServerChanged(error));
   }
 
   /** Resolves once the pods are known, so that the first state reported is a real one. */
   public async ready(): Promise<void> {
     await this.watcher.whenSynced();
     this.followPods();
+    if (this.watcher.connectionError !== undefined) this.apiServerChanged(this.watcher.connectionError);
     if (this.pod === undefined && this.state === 'reconnecting' && this.error === undefined) {
       this.error = `no ready pod for ${this.watcher.selection.description} yet`;
     }
@@ -246,6 +261,7 @@ class Forward {
       state: this.state,
       ...(this.sessionId !== undefined ? { sessionId: this.sessionId } : {}),
       ...(this.error !== undefined ? { error: this.error } : {}),
+      ...(this.warning !== undefined ? { warning: this.warning } : {}),
     };
   }
 
@@ -260,7 +276,8 @@ class Forward {
    * server may already listen; a refused connection is dialled again). A usable pod is only left for a ready one.
    */
   private followPods(): void {
-    if (this.ended()) return;
+    // While the API server does not answer, what the watch knows is stale: the forward waits for it.
+    if (this.ended() || this.apiServerDown) return;
     const selection = this.watcher.selection;
     const current = this.pod === undefined ? undefined : this.watcher.pod(this.pod);
     if (this.pod !== undefined && (current === undefined || !this.usable(current))) {
@@ -297,15 +314,23 @@ class Forward {
     local.on('error', () => undefined);
     const deadline = Date.now() + this.options.connectionWaitMs;
     let dialedPod: string | undefined;
+    let refusals = 0;
     const connection = new ForwardedConnection(local, {
       dial: async () => {
+        if (refusals > 0) await sleep(Math.min(backoffDelay(refusals - 1), Math.max(0, deadline - Date.now())));
         const dialed = await this.dial(local, deadline);
         dialedPod = dialed?.pod;
         return dialed?.remote;
       },
       refused: (error) => {
-        if (dialedPod !== undefined) this.dialFailed(dialedPod, error);
+        refusals++;
+        this.connectionRefused(dialedPod, error);
+        // A pod that is not ready yet may still be starting its server: the connection is tried again until the
+        // deadline. A ready pod that refuses has nothing listening on the port: the connection ends at once.
+        const pod = dialedPod === undefined ? undefined : this.watcher.pod(dialedPod);
+        return pod !== undefined && !isPodReady(pod) && Date.now() < deadline;
       },
+      answered: () => this.connectionAnswered(),
     });
     this.connections.add(connection);
     local.once('close', () => this.connections.delete(connection));
@@ -373,6 +398,11 @@ class Forward {
   private dialFailed(pod: string, error: unknown): void {
     this.failedDials++;
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof KubeError && error.status === 0) {
+      // No answer from the API server at all: the forward waits for its watch to reach it again.
+      this.apiServerChanged(error);
+      return;
+    }
     // The API server no longer knows the pod, or it stopped: wait for the watch to name the next one.
     const podGone = error instanceof KubeError && (error.status === 404 || error.status === 400);
     if (this.pod === pod && this.state === 'active') {
@@ -381,7 +411,9 @@ class Forward {
         // The pod may only have blinked: try it again after the back-off.
         setTimeout(
           () => {
-            if (this.state === 'reconnecting' && this.pod === pod) this.setState('active', pod, undefined);
+            if (this.state === 'reconnecting' && this.pod === pod && !this.apiServerDown) {
+              this.setState('active', pod, undefined);
+            }
           },
           backoffDelay(this.failedDials - 1),
         ).unref();
@@ -391,13 +423,67 @@ class Forward {
     }
   }
 
+  /**
+   * The API server stopped answering (with the reason) or answers again (undefined). While it does not, the forward
+   * says so as `reconnecting` and stays there: nothing else can tell whether the pod is still there.
+   */
+  private apiServerChanged(error: Error | undefined): void {
+    if (this.ended()) return;
+    if (error !== undefined) {
+      if (this.state === 'active' || this.state === 'reconnecting') {
+        this.apiServerDown = true;
+        this.setState('reconnecting', this.pod, `cannot reach the API server: ${error.message}`);
+      }
+      return;
+    }
+    if (!this.apiServerDown) return;
+    this.apiServerDown = false;
+    const current = this.pod === undefined ? undefined : this.watcher.pod(this.pod);
+    if (current !== undefined && this.usable(current)) this.setState('active', this.pod, undefined);
+    else this.setState('reconnecting', undefined, `no ready pod for ${this.watcher.selection.description} yet`);
+    this.followPods();
+  }
+
+  /** The pod refused a local connection: said once in the forward's warning, updated at most every few seconds. */
+  private connectionRefused(pod: string | undefined, error: Error): void {
+    this.refusedConnections++;
+    const where = pod === undefined ? '' : ` of pod ${pod}`;
+    const count = this.refusedConnections === 1 ? 'a connection' : `${this.refusedConnections} connections`;
+    this.setWarning(
+      `port ${this.request.remotePort}${where} refused ${count} (is anything listening on it?): ${error.message}`,
+    );
+  }
+
+  private connectionAnswered(): void {
+    this.refusedConnections = 0;
+    if (this.nextWarning !== undefined) this.setWarning(undefined);
+  }
+
+  private setWarning(warning: string | undefined): void {
+    this.nextWarning = warning;
+    if (this.warningTimer !== undefined || this.ended()) return;
+    const wait = this.warningReportedAt + WARNING_INTERVAL_MS - Date.now();
+    const report = (): void => {
+      this.warningTimer = undefined;
+      if (this.ended() || this.nextWarning === this.warning) return;
+      this.warning = this.nextWarning;
+      this.warningReportedAt = Date.now();
+      this.emitState();
+    };
+    if (wait <= 0) report();
+    else this.warningTimer = setTimeout(report, wait);
+  }
+
   private fail(reason: string): void {
     this.close();
     this.setState('failed', undefined, reason);
   }
 
   private close(): void {
+    clearTimeout(this.warningTimer);
+    this.warningTimer = undefined;
     this.stopPodWatch();
+    this.stopConnectionWatch();
     this.watcher.stop();
     this.server.close();
     for (const connection of this.connections) connection.destroy();
@@ -411,10 +497,16 @@ class Forward {
     this.pod = pod;
     this.error = error;
     for (const waiter of [...this.stateWaiters]) waiter();
+    this.emitState(podChanged);
+  }
+
+  private emitState(podChanged = false): void {
+    const { state, pod, error, warning } = this;
     this.emit({
       id: this.id,
       state,
       ...(error !== undefined ? { error } : {}),
+      ...(warning !== undefined && (state === 'active' || state === 'reconnecting') ? { warning } : {}),
       ...(podChanged || (state === 'active' && pod !== undefined) ? { pod } : {}),
     });
   }

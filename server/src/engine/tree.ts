@@ -1,6 +1,6 @@
 import type { TreeNode, TreeNodeAction, TreeNodeState, WorkloadKind } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
-import { workloadApiVersions } from '../kube/resources.js';
+import { workloadApiVersions, workloadKinds as kinds } from '../kube/resources.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
@@ -9,9 +9,11 @@ import { EngineError } from './engineError.js';
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
 export const recordAnnotationName = 'devmode.dev/original';
 
-const workloadKinds: { kind: WorkloadKind; apiVersion: string; label: string }[] = (
-  ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'] as const
-).map((kind) => ({ kind, apiVersion: workloadApiVersions[kind], label: `${kind}s` }));
+const workloadKinds: { kind: WorkloadKind; apiVersion: string; label: string }[] = kinds.map((kind) => ({
+  kind,
+  apiVersion: workloadApiVersions[kind],
+  label: `${kind}s`,
+}));
 
 /** Node ids are paths of URI-encoded segments, so any name round-trips. */
 export function nodeId(...parts: string[]): string {

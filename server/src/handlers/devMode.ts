@@ -8,25 +8,29 @@ import {
 } from '@devmode/protocol';
 import { isAbsolute } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { DevModeEngine, DevModeStateChange } from '../engine/devMode.js';
-import type { DevSessions } from '../engine/devSessions.js';
-import { sameOwner } from '../engine/identity.js';
+import type { DevModeEngine, DevModeReporter, DevModeStateChange } from '../engine/devMode.js';
+import type { SessionRegistry } from '../engine/sessionRegistry.js';
 import { errorCodeOf } from '../rpc/responseError.js';
 import { invalidParams } from './errors.js';
 import { abortSignalOf, progressToken, WorkDone } from './progress.js';
 import { workloadTarget } from './target.js';
-import { optionalInteger, optionalObject, optionalString, paramsObject, requiredString } from './validate.js';
+import {
+  optionalBoolean,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  paramsObject,
+  requiredString,
+} from './validate.js';
 
-function reporterFor(work: WorkDone) {
-  return {
-    progress: (phase: string, message: string, percentage?: number) => work.report(`${phase}: ${message}`, percentage),
-  };
+function reporterFor(work: WorkDone): DevModeReporter {
+  return { progress: (phase, message, percentage) => work.report(message, percentage, phase) };
 }
 
 export async function startDevMode(
   params: unknown,
   token: CancellationToken,
-  sessions: DevSessions,
+  sessions: SessionRegistry,
   connection: MessageConnection,
 ): Promise<StartDevModeResult> {
   const p = paramsObject(params, false);
@@ -51,11 +55,11 @@ export async function startDevMode(
       reporterFor(work),
       abortSignalOf(token),
     );
-    work.done(`DevMode is running in pod ${started.session.pod}`);
+    work.done(`DevMode is running in pod ${started.session.started.pod}`);
     return {
       sessionId: started.session.sessionId,
-      pod: started.session.pod,
-      container: started.session.container,
+      pod: started.session.started.pod,
+      container: started.session.started.container,
       portForwards: started.portForwards,
       ...(started.sync !== undefined ? { sync: started.sync } : {}),
     };
@@ -67,13 +71,17 @@ export async function startDevMode(
 
 export async function stopDevMode(
   params: unknown,
-  sessions: DevSessions,
+  sessions: SessionRegistry,
   connection: MessageConnection,
 ): Promise<StopDevModeResult> {
   const p = paramsObject(params, false);
   const sessionId = optionalString(p, 'sessionId');
   if (sessionId === undefined && p.target === undefined) throw invalidParams('sessionId', 'or target is required');
-  const selector = sessionId !== undefined ? { sessionId } : { target: workloadTarget(p) };
+  const takeOver = optionalBoolean(p, 'takeOver');
+  const selector =
+    sessionId !== undefined
+      ? { sessionId }
+      : { target: workloadTarget(p), ...(takeOver !== undefined ? { takeOver } : {}) };
   const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode', false);
   try {
     const target = await sessions.stop(selector, reporterFor(work));
@@ -87,7 +95,7 @@ export async function stopDevMode(
 
 export async function resetDevMode(
   params: unknown,
-  sessions: DevSessions,
+  sessions: SessionRegistry,
   connection: MessageConnection,
 ): Promise<ResetDevModeResult> {
   const p = paramsObject(params, false);
@@ -103,25 +111,29 @@ export async function resetDevMode(
   }
 }
 
-export async function listDevModeSessions(params: unknown, engine: DevModeEngine): Promise<ListDevModeSessionsResult> {
+export async function listDevModeSessions(
+  params: unknown,
+  sessions: SessionRegistry,
+  engine: DevModeEngine,
+): Promise<ListDevModeSessionsResult> {
   const p = paramsObject(params);
   const context = optionalString(p, 'context');
   const namespace = optionalString(p, 'namespace');
-  const local = engine.localSessions();
-  const sessions: DevModeSession[] = local.map((session) => ({
+  const local = sessions.all();
+  const listed: DevModeSession[] = local.map((session) => ({
     sessionId: session.sessionId,
-    target: session.target,
+    target: session.started?.target ?? session.target,
     state: session.state,
     mode: session.mode,
     mine: true,
     localDir: session.localDir,
-    pod: session.pod,
-    startedAt: session.startedAt,
+    ...(session.started !== undefined ? { pod: session.started.pod, startedAt: session.started.startedAt } : {}),
   }));
   const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {
     if (local.some((session) => session.sessionId === record.sessionId)) continue;
-    sessions.push({
+    // A session in the cluster that this server process did not start is not this server's, whoever started it.
+    listed.push({
       target: {
         ...(context !== undefined ? { context } : {}),
         namespace: record.namespace,
@@ -131,13 +143,13 @@ export async function listDevModeSessions(params: unknown, engine: DevModeEngine
       },
       state: 'running',
       mode: record.mode,
-      mine: sameOwner(record.owner, engine.me),
+      mine: false,
       owner: `${record.owner.user}@${record.owner.machine}`,
       startedAt: record.startedAt,
       sessionId: record.sessionId,
     });
   }
-  return { sessions };
+  return { sessions: listed };
 }
 
 /** Forwards the engine's state changes to the client. */

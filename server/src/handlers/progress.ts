@@ -1,4 +1,4 @@
-import { ProgressNotification, type ProgressToken } from '@devmode/protocol';
+import { ProgressNotification, type DevModePhase, type ProgressToken } from '@devmode/protocol';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import type { PodWaitOptions } from '../engine/podTargets.js';
 import { invalidParams } from './errors.js';
@@ -19,17 +19,13 @@ export class WorkDone {
     private readonly cancellable: boolean,
   ) {}
 
-  public report(message: string, percentage?: number): void {
+  /** Reports what is being done; DevMode work passes its phase, which travels as a field of its own. */
+  public report(message: string, percentage?: number, phase?: DevModePhase): void {
     if (this.token === undefined) return;
+    const extra = { ...(percentage !== undefined ? { percentage } : {}), ...(phase !== undefined ? { phase } : {}) };
     const value = this.begun
-      ? { kind: 'report' as const, message, ...(percentage !== undefined ? { percentage } : {}) }
-      : {
-          kind: 'begin' as const,
-          title: this.title,
-          message,
-          cancellable: this.cancellable,
-          ...(percentage !== undefined ? { percentage } : {}),
-        };
+      ? { kind: 'report' as const, message, ...extra }
+      : { kind: 'begin' as const, title: this.title, message, cancellable: this.cancellable, ...extra };
     this.begun = true;
     void this.connection.sendNotification(ProgressNotification.type, { token: this.token, value });
   }

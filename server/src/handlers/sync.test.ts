@@ -38,6 +38,7 @@ describe('sync handlers', () => {
     const context = localContainer();
     contexts.push(context);
     const sessions = new SyncSessions();
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
     const { connection, sent } = recordingConnection();
     forwardSyncStates(sessions, connection);
     sessions.add('s-1', context.session);
@@ -45,7 +46,7 @@ describe('sync handlers', () => {
     await context.session.start();
     const token = new CancellationTokenSource().token;
 
-    expect(syncStatus({ sessionId: 's-1' }, sessions)).toMatchObject({
+    expect(syncStatus({ sessionId: 's-1' }, lookup)).toMatchObject({
       sessionId: 's-1',
       state: 'idle',
       localDir: context.local,
@@ -56,15 +57,15 @@ describe('sync handlers', () => {
       conflicts: [],
     });
     writeFileSync(join(context.local, 'b.txt'), 'b');
-    expect(await syncFlush({ sessionId: 's-1', timeoutMs: 5000 }, token, sessions)).toEqual({ filesTransferred: 1 });
+    expect(await syncFlush({ sessionId: 's-1', timeoutMs: 5000 }, token, lookup)).toEqual({ filesTransferred: 1 });
 
-    expect(syncPause({ sessionId: 's-1' }, sessions)).toBeNull();
-    expect(syncStatus({ sessionId: 's-1' }, sessions).state).toBe('paused');
-    const paused = await syncFlush({ sessionId: 's-1' }, token, sessions).catch(toResponseError);
+    expect(syncPause({ sessionId: 's-1' }, lookup)).toBeNull();
+    expect(syncStatus({ sessionId: 's-1' }, lookup).state).toBe('paused');
+    const paused = await syncFlush({ sessionId: 's-1' }, token, lookup).catch(toResponseError);
     expect(paused).toMatchObject({ code: DevModeErrorCodes.SyncDisconnected });
-    expect(syncResume({ sessionId: 's-1' }, sessions)).toBeNull();
+    expect(syncResume({ sessionId: 's-1' }, lookup)).toBeNull();
 
-    const result = await syncResync({ sessionId: 's-1', workDoneToken: 'r-1' }, token, sessions, connection);
+    const result = await syncResync({ sessionId: 's-1', workDoneToken: 'r-1' }, token, lookup, connection);
     expect(result).toEqual({ filesTransferred: 0, filesDeleted: 0 });
     const progress = sent.filter((message) => message.method === '$/progress').map((message) => message.params);
     expect(progress[0]).toMatchObject({ token: 'r-1', value: { kind: 'begin', title: 'Resyncing files' } });
@@ -77,6 +78,7 @@ describe('sync handlers', () => {
 
   test('an unknown session and a missing id are named errors', async () => {
     const sessions = new SyncSessions();
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
     const thrown = (call: () => unknown): unknown => {
       try {
         call();
@@ -85,16 +87,16 @@ describe('sync handlers', () => {
       }
       throw new Error('expected an error');
     };
-    expect(thrown(() => syncStatus({ sessionId: 'nope' }, sessions))).toMatchObject({
+    expect(thrown(() => syncStatus({ sessionId: 'nope' }, lookup))).toMatchObject({
       code: DevModeErrorCodes.UnknownId,
       data: { field: 'sessionId' },
     });
-    expect(thrown(() => syncPause({}, sessions))).toMatchObject({
+    expect(thrown(() => syncPause({}, lookup))).toMatchObject({
       code: DevModeErrorCodes.InvalidParams,
       data: { field: 'sessionId' },
     });
     const token = new CancellationTokenSource().token;
-    const flushed = await syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, sessions).catch(toResponseError);
+    const flushed = await syncFlush({ sessionId: 'x', timeoutMs: 0 }, token, lookup).catch(toResponseError);
     expect(flushed).toMatchObject({ code: DevModeErrorCodes.InvalidParams });
   });
 

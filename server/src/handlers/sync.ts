@@ -10,9 +10,14 @@ import { devModeError, invalidParams } from './errors.js';
 import { WorkDone } from './progress.js';
 import { optionalInteger, paramsObject, requiredString, type Params } from './validate.js';
 
-function sessionOf(p: Params, sessions: SyncSessions): SyncSession {
+/** The sync of a DevMode session, as the session registry knows it. */
+export interface SyncLookup {
+  syncOf(sessionId: string): SyncSession | undefined;
+}
+
+function sessionOf(p: Params, sessions: SyncLookup): SyncSession {
   const sessionId = requiredString(p, 'sessionId');
-  const session = sessions.get(sessionId);
+  const session = sessions.syncOf(sessionId);
   if (session === undefined) {
     throw devModeError('UnknownId', `No DevMode session with id ${sessionId} syncs files`, {
       field: 'sessionId',
@@ -29,7 +34,7 @@ function cancelled(token: CancellationToken): Promise<never> {
   });
 }
 
-export function syncStatus(params: unknown, sessions: SyncSessions): GetSyncStatusResult {
+export function syncStatus(params: unknown, sessions: SyncLookup): GetSyncStatusResult {
   const p = paramsObject(params, false);
   const sessionId = requiredString(p, 'sessionId');
   return { sessionId, ...sessionOf(p, sessions).status() };
@@ -38,7 +43,7 @@ export function syncStatus(params: unknown, sessions: SyncSessions): GetSyncStat
 export async function syncFlush(
   params: unknown,
   token: CancellationToken,
-  sessions: SyncSessions,
+  sessions: SyncLookup,
 ): Promise<FlushSyncResult> {
   const p = paramsObject(params, false);
   const timeoutMs = optionalInteger(p, 'timeoutMs', { min: 1, max: 3_600_000 }) ?? 30_000;
@@ -46,12 +51,12 @@ export async function syncFlush(
   return Promise.race([session.flush(timeoutMs), cancelled(token)]);
 }
 
-export function syncPause(params: unknown, sessions: SyncSessions): null {
+export function syncPause(params: unknown, sessions: SyncLookup): null {
   sessionOf(paramsObject(params, false), sessions).pause();
   return null;
 }
 
-export function syncResume(params: unknown, sessions: SyncSessions): null {
+export function syncResume(params: unknown, sessions: SyncLookup): null {
   sessionOf(paramsObject(params, false), sessions).resume();
   return null;
 }
@@ -59,7 +64,7 @@ export function syncResume(params: unknown, sessions: SyncSessions): null {
 export async function syncResync(
   params: unknown,
   token: CancellationToken,
-  sessions: SyncSessions,
+  sessions: SyncLookup,
   connection: MessageConnection,
 ): Promise<ResyncResult> {
   const p = paramsObject(params, false);

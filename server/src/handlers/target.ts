@@ -1,8 +1,7 @@
 import type { Target, WorkloadKind } from '@devmode/protocol';
+import { workloadKinds as kinds } from '../kube/resources.js';
 import { invalidParams } from './errors.js';
 import { contextName, kubernetesName, optionalString, requiredString, type Params } from './validate.js';
-
-const kinds: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
 /** Reads a workload target from params, naming any field at fault (`target.kind`). */
 export function workloadTarget(params: Params, field = 'target'): Target {

@@ -1,4 +1,6 @@
-import type { PodsTarget, WorkloadKindName } from '../engine/podTargets.js';
+import type { WorkloadKind } from '@devmode/protocol';
+import type { PodsTarget } from '../engine/podTargets.js';
+import { workloadKinds } from '../kube/resources.js';
 import { invalidParams } from './errors.js';
 import {
   contextName,
@@ -8,8 +10,6 @@ import {
   requiredString,
   type Params,
 } from './validate.js';
-
-const workloadKinds: WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
 /** Reads a workload target (`namespace`, `kind`, `name`) or a pod target (`namespace`, `pod`) at `field`. */
 export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
@@ -33,9 +33,9 @@ export function parsePodsTarget(params: Params, field = 'target'): PodsTarget {
     return { ...common, pod };
   }
   const kind = requiredString(target, 'kind', `${field}.kind`);
-  if (!workloadKinds.includes(kind as WorkloadKindName)) {
+  if (!workloadKinds.includes(kind as WorkloadKind)) {
     throw invalidParams(`${field}.kind`, `must be one of ${workloadKinds.join(', ')}, not "${kind}"`);
   }
   const name = kubernetesName(requiredString(target, 'name', `${field}.name`), `${field}.name`, 'subdomain');
-  return { ...common, kind: kind as WorkloadKindName, name };
+  return { ...common, kind: kind as WorkloadKind, name };
 }

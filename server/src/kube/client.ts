@@ -146,12 +146,18 @@ class RestObjectClient implements ObjectClient {
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string; fieldSelector?: string; onSynced?: () => void },
+    options: {
+      labelSelector?: string;
+      fieldSelector?: string;
+      onSynced?: () => void;
+      onConnection?: (connected: boolean, error?: Error) => void;
+      resourceVersion?: string;
+    },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void {
     let stopped = false;
     let current: { destroy(): void } | undefined;
-    let resourceVersion: string | undefined;
+    let resourceVersion: string | undefined = options.resourceVersion;
     let failures = 0;
 
     const once = async (): Promise<void> => {
@@ -173,6 +179,7 @@ class RestObjectClient implements ObjectClient {
       }
       current = response;
       failures = 0;
+      options.onConnection?.(true);
       const lines = createInterface({ input: response, crlfDelay: Infinity });
       for await (const line of lines) {
         if (line.trim() === '') continue;
@@ -193,6 +200,7 @@ class RestObjectClient implements ObjectClient {
           await once();
         } catch (error) {
           if (error instanceof KubeError && error.status === 410) resourceVersion = undefined;
+          else if (!stopped) options.onConnection?.(false, error as Error);
           failures++;
           await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** failures)).unref());
         }

@@ -60,6 +60,16 @@ export interface ObjectClient {
       fieldSelector?: string;
       /** Called once the current objects have been reported (after each list), so a caller knows what is absent. */
       onSynced?: () => void;
+      /**
+       * Called with false and the reason each time the watch cannot be opened (the API server is unreachable or
+       * refuses), and with true each time it is open again.
+       */
+      onConnection?: (connected: boolean, error?: Error) => void;
+      /**
+       * Watch from this resourceVersion instead of listing first: the caller has just read the cluster at that
+       * version. An expired version falls back to listing.
+       */
+      resourceVersion?: string;
     },
     onEvent: (type: WatchEventType, object: KubeObject) => void,
   ): () => void;

@@ -1,3 +1,5 @@
+import type { WorkloadKind } from '@devmode/protocol';
+
 /** The built-in kinds devmode reads or writes, with the plural their REST paths use. */
 const plurals: Record<string, string> = {
   Namespace: 'namespaces',
@@ -32,12 +34,15 @@ export function collectionPath(apiVersion: string, kind: string, namespace: stri
   return `${prefix}${scope}/${pluralOf(kind)}`;
 }
 
-/** The API version of each workload kind DevMode works on. */
-export const workloadApiVersions = {
+/** The API version of each workload kind DevMode works on: the protocol's `WorkloadKind`, declared once. */
+export const workloadApiVersions: Readonly<Record<WorkloadKind, string>> = {
   Deployment: 'apps/v1',
   StatefulSet: 'apps/v1',
   DaemonSet: 'apps/v1',
   Job: 'batch/v1',
   CronJob: 'batch/v1',
   Pod: 'v1',
-} as const;
+};
+
+/** The workload kinds DevMode works on, in the order the tree and error messages list them. */
+export const workloadKinds = Object.keys(workloadApiVersions) as readonly WorkloadKind[];

@@ -45,6 +45,24 @@ export class AgentStartError extends EngineError {
   }
 }
 
+/** A path to put in place, and the version the container must still hold there for that (see `extract`). */
+export interface PlacedPath {
+  path: RelPath;
+  expect?: RemoteEntry | null;
+}
+
+/**
+ * How the agent reads an expectation: `-` for none, `0` for no entry, `f size seconds.nanoseconds` for a file. Only
+ * files and absence are checked; anything else is placed unchecked, as before.
+ */
+export function expectationLine(expect: RemoteEntry | null | undefined): string {
+  if (expect === null) return '0';
+  if (expect?.type !== 'file' || expect.mtimeNs < 0n) return '-';
+  const seconds = expect.mtimeNs / 1_000_000_000n;
+  const nanoseconds = (expect.mtimeNs % 1_000_000_000n).toString().padStart(9, '0');
+  return `f ${expect.size} ${seconds}.${nanoseconds}`;
+}
+
 const SAFE_BYTE = /[A-Za-z0-9._/+-]/;
 /** The most paths sent in one command, far below any exec argument limit. */
 const PATHS_PER_COMMAND = 500;
@@ -158,22 +176,24 @@ export class SyncAgent {
     return !this.dead;
   }
 
-  /** Sends the entries as one tar archive and waits until the container has written them. */
   /**
-   * With `place`, the archive is extracted aside and each listed path renamed into place, so that a process reading
-   * it in the container sees the old or the new file, never a partial one; the listed paths must be all the entries.
+   * Sends the entries as one tar archive and waits until the container has written them. With `place`, the archive
+   * is extracted aside and each listed path renamed into place, so that a process reading it in the container sees
+   * the old or the new file, never a partial one; the listed paths must be all the entries. A path placed with an
+   * expectation is put in place only if the container still holds that version (null: nothing); otherwise the
+   * reply has a `changed <index>` line and the container's version stays.
    */
   public extract(
     entries: TarEntry[],
     onBytes?: (bytes: number) => void,
-    place?: RelPath[],
+    place?: PlacedPath[],
   ): Promise<{ reply: AgentReply; written: WrittenEntry[] }> {
     return this.exclusive(async () => {
       const id = this.nextId++;
       const command =
         place === undefined
           ? `X ${id}\n`
-          : `P ${id} ${place.length}\n${place.map((path) => `${encodePath(path)}\n`).join('')}`;
+          : `P ${id} ${place.length}\n${place.map(({ path, expect }) => `${encodePath(path)}\n${expectationLine(expect)}\n`).join('')}`;
       await this.write(Buffer.from(command, 'latin1'));
       const written: WrittenEntry[] = [];
       // Small pieces are gathered into larger writes: one pipe write per header would dominate the cost.
@@ -196,8 +216,20 @@ export class SyncAgent {
     });
   }
 
-  public async remove(paths: RelPath[]): Promise<AgentReply> {
-    return this.merge(await this.eachChunk(paths, (chunk) => this.simple('D', chunk.map(encodePath), chunk.length)));
+  /**
+   * Deletes the paths. A path with an expectation (see `extract`) is deleted only if the container still holds that
+   * version; otherwise the reply has a `changed <index>` line and the container's version stays.
+   */
+  public async remove(paths: RelPath[], expect?: Map<RelPath, RemoteEntry | null>): Promise<AgentReply> {
+    return this.merge(
+      await this.eachChunk(paths, (chunk) =>
+        this.simple(
+          'D',
+          chunk.flatMap((path) => [encodePath(path), expectationLine(expect?.get(path))]),
+          chunk.length,
+        ),
+      ),
+    );
   }
 
   public async rename(pairs: [RelPath, RelPath][]): Promise<AgentReply> {
@@ -305,7 +337,7 @@ export class SyncAgent {
       const reply = await run(chunk);
       // Refusals name an index within the chunk; make it an index within the whole request.
       reply.message = reply.message.replace(
-        /^(unsafe|failed) (\d+)/gm,
+        /^(unsafe|failed|changed) (\d+)/gm,
         (_, word: string, index: string) => `${word} ${Number(index) + offset}`,
       );
       replies.push(reply);

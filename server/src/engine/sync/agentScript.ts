@@ -5,7 +5,9 @@
  * symlinked parent) before use. Nothing is ever spliced into the script.
  *
  * Commands, one line each: `X id` extracts the tar archive that follows; `P id n` extracts it aside and renames
- * the n listed paths into place; `D id n` deletes n paths; `R id n` renames
+ * the n listed paths into place, each only if the container still holds the version the line after it names
+ * (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file); `D id n` deletes n paths, each
+ * with the same kind of expectation; `R id n` renames
  * n pairs; `L id n` lists the tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given
  * paths; `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each answer ends with
  * `DONE id exitCode length` and `length` bytes of error text.
@@ -15,7 +17,7 @@
 export const STAGING_DIR = '.devmode-sync-staging.tmp';
 
 /** The protocol version the agent reports in its `READY` line. */
-export const SYNC_AGENT_VERSION = '1';
+export const SYNC_AGENT_VERSION = '2';
 
 export const SYNC_AGENT_SCRIPT = `# The devmode sync agent. It reads one command per line on stdin and answers on stdout; paths arrive as lines with
 # every byte outside [A-Za-z0-9._/+-] written as a \\0ooo octal escape, and are checked here before any use.
@@ -47,7 +49,7 @@ find "$dir" -maxdepth 0 -printf '' >/dev/null 2>&1 && list=1
 stage=$dir/.devmode-sync-staging.tmp
 rm -rf -- "$stage"
 trap 'rm -rf -- "$stage"' EXIT
-printf 'READY 1 %s %s\\n' "$sum" "$list"
+printf 'READY 2 %s %s\\n' "$sum" "$list"
 
 # Sets p to the path a line encodes.
 decode() {
@@ -88,16 +90,101 @@ cmd_extract() {
   reply "$1" $? "$out"
 }
 
+# Sets s to the state of the entry at $1 as the server writes expectations: 0 when there is none, otherwise
+# "type size seconds.nanoseconds".
+state() {
+  if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+    s=0
+    return
+  fi
+  s=$(find "$1" -maxdepth 0 -printf '%y %s %T@' 2>/dev/null) || s=?
+  case $s in
+    *.*) f=\${s##*.}000000000 s=\${s%.*} ;;
+    *) f=000000000 ;;
+  esac
+  s=$s.\${f%"\${f#?????????}"}
+}
+
+# Puts the staged file $1 at $2 only if the container still holds the expected version $3 there, so that an edit
+# made in the container since the last sync is never overwritten. A new file is linked into place, which fails
+# when one appeared meanwhile. An existing one is held under a second name first: a write into it that lands
+# while it is being replaced is seen on the held name afterwards, and the container's version is put back.
+place_checked() {
+  if [ "$3" = 0 ]; then
+    if ln -- "$1" "$2" 2>/dev/null; then
+      rm -f -- "$1"
+      return 0
+    fi
+    # Linking also fails across file systems (a volume mounted below the work directory): then a rename it is.
+    if [ -e "$2" ] || [ -L "$2" ]; then return 2; fi
+    mv -f -- "$1" "$2" 2>/dev/null || return 1
+    return 0
+  fi
+  held=$stage/.held
+  rm -f -- "$held"
+  if ! ln -- "$2" "$held" 2>/dev/null; then
+    if [ ! -e "$2" ] && [ ! -L "$2" ]; then return 2; fi
+    # Another file system: checked right before the rename instead.
+    state "$2"
+    [ "$s" = "$3" ] || return 2
+    mv -f -- "$1" "$2" 2>/dev/null || return 1
+    return 0
+  fi
+  state "$held"
+  if [ "$s" != "$3" ]; then
+    rm -f -- "$held"
+    return 2
+  fi
+  mv -f -- "$1" "$2" 2>/dev/null || {
+    rm -f -- "$held"
+    return 1
+  }
+  state "$held"
+  if [ "$s" != "$3" ]; then
+    mv -f -- "$held" "$2"
+    return 2
+  fi
+  rm -f -- "$held"
+  return 0
+}
+
+# Makes sure the staging folder is a real folder. A symlink put in its place would lead writes out of the work
+# directory: it is replaced.
+stage_ready() {
+  if [ -L "$stage" ] || [ ! -d "$stage" ]; then
+    rm -rf -- "$stage"
+  fi
+  [ -d "$stage" ] || mkdir -- "$stage" 2>/dev/null
+}
+
+# Deletes the file $1 only if it is the expected version $2: it is moved aside first (whatever is there at that
+# instant), then checked; a version the server did not expect is linked back, unless the container made a new
+# one there meanwhile, which then stays.
+remove_checked() {
+  held=$stage/.held
+  rm -f -- "$held"
+  mv -f -- "$1" "$held" 2>/dev/null || return 0
+  state "$held"
+  if [ "$s" != "$2" ]; then
+    ln -- "$held" "$1" 2>/dev/null
+    rm -f -- "$held"
+    return 1
+  fi
+  rm -f -- "$held"
+  return 0
+}
+
 # Extracts into a staging folder, then renames each listed path into place, so readers never see half a file.
 cmd_place() {
   id=$1 n=$2 i=0 errs=
   set --
   while [ "$i" -lt "$n" ]; do
     IFS= read -r line || exit 0
+    IFS= read -r want || exit 0
     decode "$line"
     # Refused paths keep their place in the list (as "-"), so that indexes in the answer match the request.
     if safe; then
-      set -- "$@" "+$p"
+      set -- "$@" "$want+$p"
     else
       set -- "$@" -
       errs="\${errs}unsafe $i
@@ -105,11 +192,7 @@ cmd_place() {
     fi
     i=$((i + 1))
   done
-  # A symlink put in its place would lead the extraction out of the work directory: it is replaced.
-  if [ -L "$stage" ] || [ ! -d "$stage" ]; then
-    rm -rf -- "$stage"
-  fi
-  if [ ! -d "$stage" ] && ! mkdir -- "$stage" 2>/dev/null; then
+  if ! stage_ready; then
     tar -t -b 20 -f - >/dev/null 2>&1
     reply "$id" 2 "\${errs}cannot create $stage"
     return
@@ -119,13 +202,30 @@ cmd_place() {
   i=0
   for q in "$@"; do
     case $q in
-      +*)
-        p=\${q#+}
-        if [ -d "$dir/$p" ] && [ ! -L "$dir/$p" ]; then rm -rf -- "$dir/$p"; fi
-        if ! mv -f -- "$stage/$p" "$dir/$p" 2>/dev/null; then
-          rc=1
-          out="$out
+      *+*)
+        want=\${q%%+*} p=\${q#*+}
+        if [ "$want" != - ] && [ "$list" = 1 ]; then
+          place_checked "$stage/$p" "$dir/$p" "$want"
+          case $? in
+            1)
+              rc=1
+              out="$out
 failed $i"
+              ;;
+            2)
+              rm -f -- "$stage/$p"
+              rc=1
+              out="$out
+changed $i"
+              ;;
+          esac
+        else
+          if [ -d "$dir/$p" ] && [ ! -L "$dir/$p" ]; then rm -rf -- "$dir/$p"; fi
+          if ! mv -f -- "$stage/$p" "$dir/$p" 2>/dev/null; then
+            rc=1
+            out="$out
+failed $i"
+          fi
         fi
         ;;
     esac
@@ -135,21 +235,29 @@ failed $i"
   reply "$id" "$rc" "$errs$out"
 }
 
+# Deletes n paths, each followed by the version expected there (as for P); a file the container changed since is
+# kept and answered as "changed <index>".
 cmd_remove() {
-  id=$1 n=$2 i=0 errs=
+  id=$1 n=$2 i=0 errs= checked=0
   set --
   while [ "$i" -lt "$n" ]; do
     IFS= read -r line || exit 0
+    IFS= read -r want || exit 0
     decode "$line"
-    if safe; then
-      set -- "$@" "$dir/$p"
-    else
+    if ! safe; then
       errs="\${errs}unsafe $i
 "
+    elif [ "$want" != - ] && [ "$list" = 1 ] && { [ "$checked" = 1 ] || stage_ready; }; then
+      checked=1
+      remove_checked "$dir/$p" "$want" || errs="\${errs}changed $i
+"
+    else
+      set -- "$@" "$dir/$p"
     fi
     i=$((i + 1))
   done
   out= rc=0
+  if [ -n "$errs" ]; then rc=1; fi
   if [ $# -gt 0 ]; then out=$(rm -rf -- "$@" 2>&1) || rc=$?; fi
   reply "$id" "$rc" "$errs$out"
 }

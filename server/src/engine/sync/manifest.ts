@@ -3,6 +3,7 @@
  * when their type, permission bits and (for files) size and nanosecond mtime agree, or (for links) their targets do.
  */
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import type { SyncSkipReason } from '@devmode/protocol';
 import type { RemoteEntry } from './agent.js';
 import type { IgnoreRules } from './ignore.js';
 import { absoluteBytes, joinRel, linkStaysInside, relFromBytes, type RelPath } from './paths.js';
@@ -83,8 +84,32 @@ export function isOutsideLink(rel: RelPath, state: FileState | undefined): boole
 
 /** The local state of one path, or undefined when it is missing or neither a file, a directory nor a symlink. */
 export function statLocal(root: string, rel: RelPath): FileState | undefined {
+  const found = inspectLocal(root, rel);
+  return found === undefined || 'skipped' in found ? undefined : found;
+}
+
+/** Why an error reading a path means the path cannot be synced, or undefined when it is simply not there. */
+function skipReasonOf(error: unknown): SyncSkipReason | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG') return 'pathTooLong';
+  if (code === 'EACCES' || code === 'EPERM') return 'unreadable';
+  return undefined;
+}
+
+/**
+ * The local state of one path; `{ skipped }` when it exists but cannot be synced (a FIFO, socket or device, or a
+ * path too long to open); undefined when it is missing.
+ */
+export function inspectLocal(root: string, rel: RelPath): FileState | { skipped: SyncSkipReason } | undefined {
+  let stats: BigIntStats;
   try {
-    return fromStats(lstatSync(absoluteBytes(root, rel), { bigint: true }), root, rel);
+    stats = lstatSync(absoluteBytes(root, rel), { bigint: true });
+  } catch (error) {
+    const skipped = skipReasonOf(error);
+    return skipped === undefined ? undefined : { skipped };
+  }
+  try {
+    return fromStats(stats, root, rel) ?? { skipped: 'unsupportedType' };
   } catch {
     return undefined;
   }
@@ -94,6 +119,8 @@ export interface LocalScan {
   entries: Map<RelPath, FileState>;
   /** Links pointing outside the folder, left out of `entries`. */
   outsideLinks: RelPath[];
+  /** Entries that exist but cannot be synced, and why; left out of `entries`. */
+  skipped: Map<RelPath, SyncSkipReason>;
 }
 
 /**
@@ -101,7 +128,7 @@ export interface LocalScan {
  * are not read unless an include pattern reaches inside them.
  */
 export function scanLocal(root: string, rules: IgnoreRules, dir: RelPath = ''): LocalScan {
-  const scan: LocalScan = { entries: new Map(), outsideLinks: [] };
+  const scan: LocalScan = { entries: new Map(), outsideLinks: [], skipped: new Map() };
   const pending: RelPath[] = [dir];
   while (pending.length > 0) {
     const current = pending.pop()!;
@@ -110,13 +137,21 @@ export function scanLocal(root: string, rules: IgnoreRules, dir: RelPath = ''): 
       names = readdirSync(current === '' ? Buffer.from(root, 'utf8') : absoluteBytes(root, current), {
         encoding: 'buffer',
       });
-    } catch {
+    } catch (error) {
+      const skipped = skipReasonOf(error);
+      if (skipped !== undefined && current !== '') scan.skipped.set(current, skipped);
       continue;
     }
     for (const name of names) {
       const rel = joinRel(current, relFromBytes(name));
-      const state = statLocal(root, rel);
-      if (state === undefined) continue;
+      const found = inspectLocal(root, rel);
+      if (found === undefined) continue;
+      if ('skipped' in found) {
+        // An ignored path is left out silently, whatever it is.
+        if (!rules.isIgnored(rel, false)) scan.skipped.set(rel, found.skipped);
+        continue;
+      }
+      const state = found;
       const isDir = state.type === 'dir';
       if (rules.isIgnored(rel, isDir)) {
         if (isDir && rules.mayHoldIncluded(rel)) pending.push(rel);

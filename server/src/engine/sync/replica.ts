@@ -10,9 +10,10 @@ import type { SyncMode } from '@devmode/protocol';
 import type { RemoteEntry, SyncAgent } from './agent.js';
 import type { IgnoreRules } from './ignore.js';
 import { SyncIssues, UNSAFE_PATH_CODE } from './issues.js';
-import { removeLocalEntry } from './localWriter.js';
+import { LocalChangedError, removeLocalEntry } from './localWriter.js';
 import {
   asSent,
+  inspectLocal,
   isOutsideLink,
   remoteMatches,
   sameContent,
@@ -43,10 +44,24 @@ interface Plan {
   deletes: Set<RelPath>;
   renames: [RelPath, RelPath][];
   pulls: Set<RelPath>;
+  /**
+   * Two-way mode: the container version each send was planned against (null: none). The container checks it right
+   * before the file is put in place, so an edit made there meanwhile becomes a conflict instead of being overwritten.
+   */
+  remoteExpected: Map<RelPath, RemoteEntry | null>;
+  /** The same for pulls: the local version each was planned against, checked right before it is replaced. */
+  localExpected: Map<RelPath, FileState | null>;
 }
 
 function emptyPlan(): Plan {
-  return { sends: new Map(), deletes: new Set(), renames: [], pulls: new Set() };
+  return {
+    sends: new Map(),
+    deletes: new Set(),
+    renames: [],
+    pulls: new Set(),
+    remoteExpected: new Map(),
+    localExpected: new Map(),
+  };
 }
 
 /** Drops paths whose ancestor is also in the list: deleting the ancestor covers them. */
@@ -84,6 +99,7 @@ export class Replica {
       scan = scanLocal(this.localDir, this.rules);
     }
     this.issues.noteOutsideLinks(scan.outsideLinks);
+    this.issues.noteSkipped(scan.skipped, '');
     const changed = new Set<RelPath>();
     for (const [path, state] of scan.entries) {
       if (!this.localUnchanged(path, state)) changed.add(path);
@@ -99,6 +115,7 @@ export class Replica {
     for (const dir of rescans) {
       const scan = scanLocal(this.localDir, this.rules, dir);
       this.issues.noteOutsideLinks(scan.outsideLinks);
+      this.issues.noteSkipped(scan.skipped, dir);
       for (const [path, state] of scan.entries) if (!this.localUnchanged(path, state)) candidates.add(path);
       for (const path of this.synced.keys())
         if ((dir === '' || isUnder(path, dir)) && !scan.entries.has(path)) candidates.add(path);
@@ -121,8 +138,10 @@ export class Replica {
     await new Promise((resolve) => setImmediate(resolve));
     const scan = scanLocal(this.localDir, this.rules);
     this.issues.noteOutsideLinks(scan.outsideLinks);
+    this.issues.noteSkipped(scan.skipped, '');
     const listing = await listed;
     if (listing === undefined) this.log('the container cannot list files (no find -printf): sending the whole folder');
+    else if (this.mode === 'both') this.noteRemoteOthers(listing);
     const plan = emptyPlan();
     const hashCandidates: RelPath[] = [];
     for (const [path, local] of scan.entries) {
@@ -182,6 +201,11 @@ export class Replica {
       }
     }
     this.recheckConflicts(scan.entries, listing, plan);
+    if (this.mode === 'both' && listing !== undefined) {
+      for (const path of [...plan.sends.keys(), ...plan.deletes])
+        plan.remoteExpected.set(path, listing.get(path) ?? null);
+      for (const path of plan.pulls) plan.localExpected.set(path, scan.entries.get(path) ?? null);
+    }
     return this.execute(agent, plan, options.onProgress, listing);
   }
 
@@ -189,6 +213,7 @@ export class Replica {
   public async pullRemoteChanges(agent: SyncAgent): Promise<number> {
     const listing = await agent.list(this.rules.prunedNames());
     if (listing === undefined) return 0;
+    this.noteRemoteOthers(listing);
     const plan = emptyPlan();
     for (const [path, remote] of listing) {
       if (remote.type === 'other' || this.issues.conflicts.has(path)) continue;
@@ -214,36 +239,50 @@ export class Replica {
         (local !== undefined && unchanged(local, previous))
       ) {
         plan.pulls.add(path);
+        plan.localExpected.set(path, local ?? null);
       } else if (local === undefined) {
         // Deleted here, changed there: keep the container's version by bringing it back, nothing is lost.
         plan.pulls.add(path);
+        plan.localExpected.set(path, null);
       } else {
         this.issues.addConflict(path);
       }
     }
     // A container whose folder is suddenly empty was most likely replaced; its files are not deleted here.
     const wiped = listing.size === 0 && this.remoteBase.size > 0;
-    const removed: RelPath[] = [];
+    const removed = new Map<RelPath, FileState>();
     for (const path of this.remoteBase.keys()) {
       if (listing.has(path) || wiped || this.issues.conflicts.has(path)) continue;
       const local = statLocal(this.localDir, path);
-      if (local !== undefined && local.type !== 'dir' && unchanged(local, this.synced.get(path))) removed.push(path);
-      else if (local === undefined) this.forget(path);
+      if (local !== undefined && local.type !== 'dir' && unchanged(local, this.synced.get(path))) {
+        removed.set(path, local);
+      } else if (local === undefined) this.forget(path);
       else this.remoteBase.delete(path);
     }
     let count = 0;
-    for (const path of removed.sort().reverse()) {
+    for (const path of [...removed.keys()].sort().reverse()) {
       try {
-        removeLocalEntry(this.localDir, path);
+        removeLocalEntry(this.localDir, path, removed.get(path));
         this.forget(path);
         count++;
       } catch (error) {
-        this.issues.addError(path, (error as Error).message);
+        // Edited here while deleted there: the local version stays and is sent again as a new file.
+        if (error instanceof LocalChangedError) this.remoteBase.delete(path);
+        else this.issues.addError(path, (error as Error).message);
       }
     }
     this.recheckConflicts(undefined, listing, plan);
     const counts = await this.execute(agent, plan, undefined, listing);
     return count + counts.filesTransferred + counts.filesDeleted;
+  }
+
+  /** Two-way mode: what the container holds that cannot come back is reported, unless it is ignored. */
+  private noteRemoteOthers(listing: Map<RelPath, RemoteEntry>): void {
+    const others = new Set<RelPath>();
+    for (const [path, remote] of listing) {
+      if (remote.type === 'other' && !this.isIgnoredPath(path, false)) others.add(path);
+    }
+    this.issues.noteRemoteSkipped(others);
   }
 
   /**
@@ -267,7 +306,13 @@ export class Replica {
     const plan = emptyPlan();
     for (const path of [...candidates].sort()) {
       if (this.issues.conflicts.has(path)) continue;
-      let local = statLocal(this.localDir, path);
+      const found = inspectLocal(this.localDir, path);
+      let local = found !== undefined && 'skipped' in found ? undefined : found;
+      if (found !== undefined && 'skipped' in found) {
+        if (!this.isIgnoredPath(path, false)) this.issues.noteSkip(path, found.skipped);
+      } else if (this.issues.errors.get(path)?.skipped !== undefined) {
+        this.issues.clearError(path);
+      }
       if (local !== undefined && isOutsideLink(path, local)) {
         this.issues.noteOutsideLinks([path]);
         local = undefined;
@@ -288,6 +333,7 @@ export class Replica {
       if (local.type === 'dir' && previous?.type !== 'dir') {
         const scan = scanLocal(this.localDir, this.rules, path);
         this.issues.noteOutsideLinks(scan.outsideLinks);
+        this.issues.noteSkipped(scan.skipped, path);
         for (const [child, state] of scan.entries) {
           if (!sameState(this.synced.get(child), state)) plan.sends.set(child, state);
         }
@@ -328,6 +374,7 @@ export class Replica {
     const now = await agent.stat(paths);
     for (const path of paths) {
       const remote = now.get(path);
+      if (plan.sends.has(path) || plan.deletes.has(path)) plan.remoteExpected.set(path, remote ?? null);
       if (sameContent(this.remoteBase.get(path), remote)) continue;
       const local = plan.sends.get(path);
       if (local !== undefined && sameContent(asSent(local), remote)) continue;
@@ -372,20 +419,32 @@ export class Replica {
     }
     const deletes = outermost(plan.deletes);
     if (deletes.length > 0) {
-      const reply = await agent.remove(deletes);
+      const reply = await agent.remove(deletes, plan.remoteExpected);
       const refused = new Set([...reply.message.matchAll(/^unsafe (\d+)/gm)].map((m) => Number(m[1])));
+      const changed = new Set([...reply.message.matchAll(/^changed (\d+)/gm)].map((m) => Number(m[1])));
       deletes.forEach((path, index) => {
         if (refused.has(index)) {
           this.issues.addError(path, 'the container refused to delete this path', UNSAFE_PATH_CODE);
           return;
         }
+        if (changed.has(index)) {
+          // Deleted here, edited there meanwhile: the container's version stays and comes back with the next look.
+          plan.sends.delete(path);
+          return;
+        }
         this.forget(path);
+        // What is sent next in its place finds nothing there.
+        if (plan.remoteExpected.has(path)) plan.remoteExpected.set(path, null);
         if (!plan.sends.has(path)) counts.filesDeleted++;
       });
       if (reply.exitCode !== 0) this.log(`deleting in the container reported: ${reply.message.trim()}`);
     }
-    if (plan.sends.size > 0) counts.filesTransferred += await this.send(agent, plan.sends, onProgress);
-    if (plan.pulls.size > 0) counts.filesTransferred += await this.pull(agent, plan.pulls, listing);
+    if (plan.sends.size > 0) {
+      counts.filesTransferred += await this.send(agent, plan.sends, onProgress, plan.remoteExpected);
+    }
+    if (plan.pulls.size > 0) {
+      counts.filesTransferred += await this.pull(agent, plan.pulls, listing, plan.localExpected);
+    }
     return counts;
   }
 
@@ -393,9 +452,11 @@ export class Replica {
     agent: SyncAgent,
     sends: Map<RelPath, FileState>,
     onProgress?: (progress: ProgressReport) => void,
+    expected?: Map<RelPath, RemoteEntry | null>,
   ): Promise<number> {
     const existingDirs = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
-    const outcome = await sendArchive(agent, this.localDir, sends, existingDirs, onProgress);
+    const outcome = await sendArchive(agent, this.localDir, sends, existingDirs, onProgress, expected);
+    for (const path of outcome.changed) this.issues.addConflict(path);
     let count = 0;
     for (const [path, state] of outcome.sent) {
       this.issues.clearError(path);
@@ -406,19 +467,33 @@ export class Replica {
     return count;
   }
 
-  private async pull(agent: SyncAgent, paths: Set<RelPath>, listing?: Map<RelPath, RemoteEntry>): Promise<number> {
+  private async pull(
+    agent: SyncAgent,
+    paths: Set<RelPath>,
+    listing: Map<RelPath, RemoteEntry> | undefined,
+    expected: Map<RelPath, FileState | null>,
+  ): Promise<number> {
     const remote = listing ?? (await agent.stat([...paths]));
     let count = 0;
-    await receiveEntries(agent, this.localDir, paths, remote, {
-      written: (path) => {
-        const local = statLocal(this.localDir, path);
-        const state = remote.get(path);
-        if (local !== undefined && state !== undefined) this.markSynced(path, local, state);
-        this.issues.clearError(path);
-        count++;
+    await receiveEntries(
+      agent,
+      this.localDir,
+      paths,
+      remote,
+      {
+        written: (path) => {
+          const local = statLocal(this.localDir, path);
+          const state = remote.get(path);
+          if (local !== undefined && state !== undefined) this.markSynced(path, local, state);
+          this.issues.clearError(path);
+          count++;
+        },
+        failed: (path, message, unsafe) => this.issues.addError(path, message, unsafe ? UNSAFE_PATH_CODE : undefined),
+        // Edited here while the container's edit was on its way: both versions stay, as a conflict.
+        changed: (path) => this.issues.addConflict(path),
       },
-      failed: (path, message, unsafe) => this.issues.addError(path, message, unsafe ? UNSAFE_PATH_CODE : undefined),
-    });
+      expected,
+    );
     return count;
   }
 

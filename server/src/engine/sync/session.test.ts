@@ -10,6 +10,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { STAGING_DIR } from './agentScript.js';
@@ -447,4 +448,32 @@ describe('scale', () => {
     await context.session.flush(60_000);
     expect(readFileSync(join(context.remote, 'd50/f50.txt'), 'utf8')).toBe('changed');
   }, 180_000);
+});
+
+describe('files that cannot be synced', () => {
+  test('a FIFO on either side is reported with its reason, and forgotten once it is gone', async () => {
+    const context = setup({ mode: 'both' });
+    const mkfifo = (path: string): void => {
+      const made = spawnSync('mkfifo', [path], { encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`mkfifo failed (install coreutils): ${made.stderr}`);
+    };
+    mkfifo(join(context.local, 'here'));
+    write(context.local, 'plain.txt', 'synced');
+    await context.session.start();
+    const skipped = (): string[] =>
+      context.session
+        .status()
+        .errors.filter((error) => error.skipped === 'unsupportedType')
+        .map((error) => error.remotePath.slice(context.remote.length + 1))
+        .sort();
+    expect(skipped()).toEqual(['here']);
+    mkfifo(join(context.remote, 'there'));
+    await waitFor(() => skipped().length === 2, 10_000, 'the FIFO in the container to be reported');
+    expect(skipped()).toEqual(['here', 'there']);
+    expect(readFileSync(join(context.remote, 'plain.txt'), 'utf8')).toBe('synced');
+    rmSync(join(context.local, 'here'));
+    rmSync(join(context.remote, 'there'));
+    await context.session.flush(5000);
+    await waitFor(() => skipped().length === 0, 10_000, 'both to be forgotten');
+  });
 });

@@ -4,7 +4,7 @@
  * it failed. `receiveEntries` brings entries back from the container (two-way mode) and writes them locally.
  */
 import type { RemoteEntry, SyncAgent } from './agent.js';
-import { writeLocalEntry } from './localWriter.js';
+import { LocalChangedError, writeLocalEntry } from './localWriter.js';
 import { statLocal, type FileState } from './manifest.js';
 import { absoluteBytes, ancestors, displayPath, UnsafePathError, type RelPath } from './paths.js';
 import type { ProgressReport } from './replica.js';
@@ -14,6 +14,8 @@ export interface SendOutcome {
   /** Every entry now in the container, directories on the way included. */
   sent: Map<RelPath, FileState>;
   failed: Map<RelPath, string>;
+  /** Paths the container changed since the expected version: its version was kept, nothing was written. */
+  changed: Set<RelPath>;
 }
 
 /** Batches up to this size whose folders already exist in the container are renamed into place (a typical save). */
@@ -25,6 +27,7 @@ export async function sendArchive(
   sends: Map<RelPath, FileState>,
   existingDirs: (dir: RelPath) => boolean,
   onProgress?: (progress: ProgressReport) => void,
+  expected?: Map<RelPath, RemoteEntry | null>,
 ): Promise<SendOutcome> {
   const entries = new Map<RelPath, FileState>();
   const placed =
@@ -62,16 +65,21 @@ export async function sendArchive(
         onProgress({ files: 0, totalFiles: sends.size, bytes: Math.min(bytes, totalBytes), totalBytes });
       }
     },
-    placed ? [...entries.keys()] : undefined,
+    placed ? [...entries.keys()].map((path) => ({ path, expect: expected?.get(path) })) : undefined,
   );
   const failed = new Map<RelPath, string>();
+  const changed = new Set<RelPath>();
   if (reply.exitCode !== 0) {
     // GNU tar and mv name the path in each message: "tar: <name>: Cannot open: ...".
     const lines = reply.message.split('\n');
     const listed = [...entries.keys()];
-    for (const [, word, index] of reply.message.matchAll(/^(unsafe|failed) (\d+)$/gm)) {
+    for (const [, word, index] of reply.message.matchAll(/^(unsafe|failed|changed) (\d+)$/gm)) {
       const path = listed[Number(index)];
       if (path === undefined) continue;
+      if (word === 'changed') {
+        changed.add(path);
+        continue;
+      }
       failed.set(
         path,
         word === 'unsafe'
@@ -83,7 +91,7 @@ export async function sendArchive(
       const line = lines.find((text) => text.includes(`${displayPath(path)}:`));
       if (line !== undefined) failed.set(path, line.replace(/^tar: /, ''));
     }
-    if (failed.size === 0) {
+    if (failed.size === 0 && changed.size === 0) {
       const message = reply.message.trim() || `tar exited with code ${reply.exitCode}`;
       for (const path of sends.keys()) failed.set(path, message);
     }
@@ -92,12 +100,12 @@ export async function sendArchive(
   const hashes = new Map(written.map((entry) => [entry.path, entry.sha256]));
   const sent = new Map<RelPath, FileState>();
   for (const [path, state] of entries) {
-    if (failed.has(path) || incomplete.has(path)) continue;
+    if (failed.has(path) || changed.has(path) || incomplete.has(path)) continue;
     const sha256 = hashes.get(path);
     sent.set(path, sha256 !== undefined ? { ...state, sha256 } : state);
   }
   onProgress?.({ files: sent.size, totalFiles: sends.size, bytes: totalBytes, totalBytes });
-  return { sent, failed };
+  return { sent, failed, changed };
 }
 
 /** Files brought back from the container are held in memory while they are written; larger ones are reported. */
@@ -106,6 +114,8 @@ export const MAX_PULLED_BYTES = 256 * 1024 * 1024;
 export interface ReceiveHandlers {
   written(path: RelPath): void;
   failed(path: RelPath, message: string, unsafe: boolean): void;
+  /** The local file is no longer the expected version: it was kept, the container's was not written. */
+  changed(path: RelPath): void;
 }
 
 /** Writes the container's `paths` locally: folders first, then files and links read as one tar archive. */
@@ -115,13 +125,15 @@ export async function receiveEntries(
   paths: Set<RelPath>,
   remote: Map<RelPath, RemoteEntry>,
   handlers: ReceiveHandlers,
+  expected?: Map<RelPath, FileState | null>,
 ): Promise<void> {
   const write = (path: RelPath, apply: () => void): void => {
     try {
       apply();
       handlers.written(path);
     } catch (error) {
-      handlers.failed(path, (error as Error).message, error instanceof UnsafePathError);
+      if (error instanceof LocalChangedError) handlers.changed(path);
+      else handlers.failed(path, (error as Error).message, error instanceof UnsafePathError);
     }
   };
   const sorted = [...paths].sort();
@@ -140,6 +152,6 @@ export async function receiveEntries(
   if (files.length === 0) return;
   await agent.pack(files, (entry) => {
     if (!paths.has(entry.path) || entry.type === 'dir') return;
-    write(entry.path, () => writeLocalEntry(localDir, entry));
+    write(entry.path, () => writeLocalEntry(localDir, entry, expected?.get(entry.path)));
   });
 }

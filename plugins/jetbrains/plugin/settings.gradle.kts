@@ -1,0 +1,8 @@
+rootProject.name = "devmode-jetbrains"
+
+pluginManagement {
+    repositories {
+        gradlePluginPortal()
+        mavenCentral()
+    }
+}
