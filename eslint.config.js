@@ -9,6 +9,7 @@ export default tseslint.config(
       'sandbox/images/**/rootfs/**',
       'server/bin/*.d.mts',
       'vitest.config.ts',
+      '**/vitest.config.mts',
       'eslint.config.js',
     ],
   },
@@ -17,7 +18,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'server/bin/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', 'build/*.mjs', 'bench/*.mjs', 'bench/*.d.mts', 'server/bin/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
       globals: {
@@ -32,6 +35,7 @@ export default tseslint.config(
         TextDecoder: 'readonly',
         TextEncoder: 'readonly',
         setImmediate: 'readonly',
+        clearImmediate: 'readonly',
       },
     },
     rules: {

@@ -3,13 +3,14 @@
 // baseline, measured in the same run on the same Deployment, is what a user would type instead: `kubectl patch` (the
 // dev image, no readiness probe) + `kubectl scale --replicas=1` + `kubectl rollout status` for start, `kubectl rollout undo` + `kubectl scale` back +
 // `kubectl rollout status` for stop. DevMode does more (it records the original, removes probes, sets the command
-// and workDir volume, checks ownership), so the baseline is a floor, not an equivalent.
+// and workDir volume, checks ownership), so the baseline is a floor, not an equivalent. Over an emulated network
+// (BENCH_NET) it also counts the round trips each side waited for one after another (bench/netem.mjs).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApi, requestsBetween, totalOf } from './kubeApi.mjs';
-import { median, report } from './lib.mjs';
+import { goal, median, networkName, report } from './lib.mjs';
 import { startSandbox } from './streamsLib.mjs';
 
 const runs = Number(process.env.BENCH_DEVMODE_RUNS ?? 5);
@@ -61,16 +62,21 @@ async function startServer(env) {
   };
 }
 
-/** Runs `action`, timing it and counting the API requests made meanwhile. */
-async function measured(api, action) {
+/**
+ * Runs `action`, timing it and counting the API requests made meanwhile; over an emulated network also the round
+ * trips the emulator saw, and how many of them followed one another.
+ */
+async function measured(api, netem, action) {
   const scrape = async () => (await api.call('GET', '/metrics')).text;
   const before = await scrape();
+  const mark = await netem?.mark();
   const started = process.hrtime.bigint();
   const result = await action();
   const ms = elapsedMs(started);
+  const traffic = await netem?.since(mark);
   // A watch ends a moment after its client lets go of it; let the server see that before counting.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return { ms, ...requestsBetween(before, await scrape()), result };
+  return { ms, ...requestsBetween(before, await scrape()), traffic, result };
 }
 
 const countsText = (counts) =>
@@ -83,6 +89,30 @@ function summarize(name, ours, theirs, baselineName) {
   report(`${name} (wall time)`, median(ours.map((r) => r.ms)), 'ms', baselineName, median(theirs.map((r) => r.ms)));
   const count = (results) => median(results.map((r) => totalOf(r.byVerb)));
   report(`${name} (resource requests)`, count(ours), 'requests', baselineName, count(theirs));
+  if (ours[0].traffic !== undefined) {
+    const traffic = (results, key) => median(results.map((r) => r.traffic[key]));
+    for (const [key, what] of [
+      ['sequentialRoundTrips', 'round trips in sequence'],
+      ['roundTrips', 'round trips'],
+      ['connections', 'new connections'],
+    ]) {
+      report(`${name} (${what})`, traffic(ours, key), '', baselineName, traffic(theirs, key));
+    }
+    // The manual steps do the least work that gets the pod running; devmode must not wait for more round trips.
+    const sequential = traffic(ours, 'sequentialRoundTrips');
+    const baseline = traffic(theirs, 'sequentialRoundTrips');
+    goal(`${name} round trips in sequence`, sequential, baseline, '', sequential <= baseline);
+    const bytes = (results) => median(results.map((r) => r.traffic.upBytes + r.traffic.downBytes)) / 1024;
+    report(`${name} (bytes both ways)`, bytes(ours), 'KiB', baselineName, bytes(theirs));
+    console.log(`  devmode's round trips in sequence, last run (turn 0 of a connection: TCP, 1: TLS):`);
+    for (const trip of ours.at(-1).traffic.chain) {
+      const what = trip.turn === 0 ? 'TCP handshake' : trip.turn === 1 ? 'TLS handshake' : 'request';
+      console.log(
+        `    +${trip.startMs.toFixed(0).padStart(5)} ms ${trip.ms.toFixed(0).padStart(4)} ms  connection ${trip.connection} ` +
+          `turn ${trip.turn}: ${what}, ${trip.upBytes} B up, ${trip.downBytes} B down`,
+      );
+    }
+  }
   for (const [who, results] of [
     ['devmode', ours],
     ['kubectl', theirs],
@@ -95,7 +125,8 @@ function summarize(name, ours, theirs, baselineName) {
 export async function run() {
   console.log(`\n== DevMode on the sandbox (medians of ${runs} runs; baseline: the manual kubectl steps) ==`);
   const sandbox = await startSandbox();
-  const api = openApi(sandbox.kubeconfig);
+  // The scrapes of /metrics go around the emulated network: they are the benchmark's, not the client's.
+  const api = openApi(sandbox.directKubeconfig);
   const localDir = mkdtempSync(join(tmpdir(), 'devmode-bench-project-'));
   // A stalled start fails within a minute instead of the default five.
   writeFileSync(join(localDir, 'devmode.yaml'), 'image: devmode/dev\nstartTimeoutSeconds: 60\n');
@@ -114,16 +145,18 @@ export async function run() {
 
     const results = { start: [], stop: [], kubectlStart: [], kubectlStop: [] };
     for (let i = 0; i <= runs; i++) {
-      const start = await measured(api, () => devmode.request('devMode/start', { target, localDir }));
-      const stop = await measured(api, () => devmode.request('devMode/stop', { sessionId: start.result.sessionId }));
-      const kubectlStart = await measured(api, () =>
+      const start = await measured(api, sandbox.netem, () => devmode.request('devMode/start', { target, localDir }));
+      const stop = await measured(api, sandbox.netem, () =>
+        devmode.request('devMode/stop', { sessionId: start.result.sessionId }),
+      );
+      const kubectlStart = await measured(api, sandbox.netem, () =>
         kubectlSteps([
           ['patch', 'deployment/ratings', '--type=json', `--patch=${JSON.stringify(devPatch)}`],
           ['scale', 'deployment/ratings', '--replicas=1'],
           rolledOut,
         ]),
       );
-      const kubectlStop = await measured(api, () =>
+      const kubectlStop = await measured(api, sandbox.netem, () =>
         kubectlSteps([
           ['rollout', 'undo', 'deployment/ratings'],
           ['scale', 'deployment/ratings', '--replicas=2'],
@@ -140,6 +173,10 @@ export async function run() {
     }
     summarize('devMode/start to running', results.start, results.kubectlStart, 'kubectl patch+scale+rollout');
     summarize('devMode/stop to restored', results.stop, results.kubectlStop, 'kubectl undo+scale+rollout');
+    if (networkName() === 'loopback') {
+      const stopMs = median(results.stop.map((r) => r.ms));
+      goal('devMode/stop to restored', stopMs, 700, 'ms', stopMs <= 700);
+    }
   } catch (error) {
     // What the cluster looked like when it failed, so that the failure can be told apart from a slow machine.
     const state = await sandbox.kubectl(['get', 'deployments,replicasets,pods', '-o', 'wide'], { check: false });

@@ -72,3 +72,20 @@ export function coldStart(command, args) {
     child.stdin.write(initializeFrame);
   });
 }
+
+/** The network the benchmarks run over: a profile of bench/netem.mjs (BENCH_NET, set by `--net`) or loopback. */
+export const networkName = () => process.env.BENCH_NET ?? 'loopback';
+
+/**
+ * Prints one goal of the benchmark: `goal <network> <figure>: <ours> vs <baseline> (<ratio>) met|missed`, where the
+ * ratio is ours / baseline and `met` says whether the goal holds.
+ */
+export function goal(figure, ours, baseline, unit, met) {
+  const fmt = (n) =>
+    Number.isFinite(n) ? `${n.toFixed(n >= 100 ? 0 : 1)}${unit === '' ? '' : ` ${unit}`}` : String(n);
+  const ratio = ours / baseline;
+  const ratioText = Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : 'n/a';
+  console.log(
+    `goal ${networkName()} ${figure}: ${fmt(ours)} vs ${fmt(baseline)} (${ratioText}) ${met ? 'met' : 'missed'}`,
+  );
+}

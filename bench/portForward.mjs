@@ -1,15 +1,19 @@
 // Port-forward figures through devmode (portForward/start over stdio) next to the real `kubectl port-forward`,
 // both against the same sandbox in the same run: download and upload throughput, connection setup latency, and the time
-// until the local port serves again after the pod behind it is deleted.
+// until the local port serves again after the pod behind it is deleted. Over BENCH_NET both reach the cluster through
+// the network emulator; BENCH_PF_BYTES sets the size of each transfer (50 MB).
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { median, report } from './lib.mjs';
+import { goal, median, networkName, report } from './lib.mjs';
 import { elapsedMs, httpGet, readyPods, startDevmode, startSandbox, waitFor } from './streamsLib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const transfers = Math.max(3, Math.round(runs / 2));
 const replacements = Math.max(3, Math.round(runs / 6));
-const BLOB_BYTES = 50 * 1024 * 1024;
+const BLOB_BYTES = Number(process.env.BENCH_PF_BYTES ?? 50 * 1024 * 1024);
+const blobMB = Math.round(BLOB_BYTES / 1024 / 1024);
+/** Over a network devmode must forward at least as fast as kubectl; on loopback 1.5 times as fast. */
+const throughputGoal = () => (networkName() === 'loopback' ? 1.5 : 1.0);
 /** A server that reads BLOB_BYTES, answers how many it got and closes: the upload's other end. */
 const SINK = [
   'import socket',
@@ -108,8 +112,9 @@ function uploadMBps(port) {
     let answer = '';
     const pump = () => {
       while (sent < BLOB_BYTES) {
-        sent += chunk.length;
-        if (!socket.write(chunk)) return void socket.once('drain', pump);
+        const size = Math.min(chunk.length, BLOB_BYTES - sent);
+        sent += size;
+        if (!socket.write(chunk.subarray(0, size))) return void socket.once('drain', pump);
       }
     };
     socket.once('connect', pump);
@@ -181,7 +186,14 @@ export async function run() {
       ours.push(await downloadMBps(blobForward.localPort));
       theirs.push(await downloadMBps(kubectlBlob.port));
     }
-    report('forward throughput (50 MB download)', median(ours), 'MB/s', 'kubectl port-forward', median(theirs));
+    report(`forward throughput (${blobMB} MB download)`, median(ours), 'MB/s', 'kubectl port-forward', median(theirs));
+    goal(
+      'port-forward download throughput',
+      median(ours),
+      median(theirs),
+      'MB/s',
+      median(ours) >= throughputGoal() * median(theirs),
+    );
 
     const sinkForward = await devmode.request('portForward/start', {
       target: { namespace: 'default', pod: 'sink' },
@@ -196,7 +208,20 @@ export async function run() {
       oursUp.push(await uploadMBps(sinkForward.localPort));
       theirsUp.push(await uploadMBps(kubectlSink.port));
     }
-    report('forward throughput (50 MB upload)', median(oursUp), 'MB/s', 'kubectl port-forward', median(theirsUp));
+    report(
+      `forward throughput (${blobMB} MB upload)`,
+      median(oursUp),
+      'MB/s',
+      'kubectl port-forward',
+      median(theirsUp),
+    );
+    goal(
+      'port-forward upload throughput',
+      median(oursUp),
+      median(theirsUp),
+      'MB/s',
+      median(oursUp) >= throughputGoal() * median(theirsUp),
+    );
 
     const ratingsTarget = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
     const ratingsForward = await devmode.request('portForward/start', {
@@ -213,6 +238,13 @@ export async function run() {
       theirSetup.push(await setupMs(kubectlRatings.port));
     }
     report('new connection + GET /health', median(ourSetup), 'ms', 'kubectl port-forward', median(theirSetup));
+    goal(
+      'port-forward connection setup',
+      median(ourSetup),
+      median(theirSetup),
+      'ms',
+      median(ourSetup) <= median(theirSetup),
+    );
     stopChild(kubectlRatings.child);
 
     const probe = (port) => async () => {

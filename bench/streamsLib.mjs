@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kubeconfigTarget, startNetemProcess, writeProxiedKubeconfig } from './netem.mjs';
 
 const sandboxEntry = fileURLToPath(new URL('../sandbox/dist/main.js', import.meta.url));
 const devmodeBin = fileURLToPath(new URL('../server/bin/devmode.mjs', import.meta.url));
@@ -27,13 +28,25 @@ export function runCommand(command, args, { env = process.env, input = '', timeo
   });
 }
 
-/** Starts a sandbox cluster in a temporary state directory. */
+/**
+ * Starts a sandbox cluster in a temporary state directory; `kubeconfig` reaches it through the network emulator
+ * when BENCH_NET names a profile, `directKubeconfig` always directly.
+ */
 export async function startSandbox() {
   const stateDir = mkdtempSync(join(tmpdir(), 'devmode-bench-sandbox-'));
   const home = mkdtempSync(join(tmpdir(), 'devmode-bench-home-'));
   const started = await runCommand(process.execPath, [sandboxEntry, 'sandbox', 'start', '--state-dir', stateDir]);
   if (started.code !== 0) throw new Error(`sandbox start failed: ${started.stdout}${started.stderr}`);
-  const kubeconfig = join(stateDir, 'kubeconfig');
+  const directKubeconfig = join(stateDir, 'kubeconfig');
+  // Over an emulated network (BENCH_NET), every client but the benchmark's own /metrics scrapes goes through it.
+  let netem;
+  let kubeconfig = directKubeconfig;
+  if (process.env.BENCH_NET !== undefined) {
+    const target = kubeconfigTarget(directKubeconfig);
+    netem = await startNetemProcess(target, process.env.BENCH_NET);
+    kubeconfig = join(stateDir, 'kubeconfig-netem');
+    writeProxiedKubeconfig(directKubeconfig, kubeconfig, target, netem.port);
+  }
   const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig };
   const kubectl = async (args, options = {}) => {
     const result = await runCommand('kubectl', ['--kubeconfig', kubeconfig, ...args], { env, ...options });
@@ -44,9 +57,12 @@ export async function startSandbox() {
   };
   return {
     kubeconfig,
+    directKubeconfig,
+    netem,
     env,
     kubectl,
     async stop() {
+      await netem?.close();
       await runCommand(process.execPath, [sandboxEntry, 'sandbox', 'stop', '--state-dir', stateDir]);
       rmSync(home, { recursive: true, force: true });
       rmSync(stateDir, { recursive: true, force: true });

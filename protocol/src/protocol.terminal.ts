@@ -73,6 +73,16 @@ export interface OpenTerminalResult {
    * The new terminal's id.
    */
   terminalId: string;
+
+  /**
+   * For a terminal in a pod: the pod it runs in (the one picked for a workload target), so a client can name it.
+   */
+  pod?: string;
+
+  /**
+   * For a terminal in a pod: the container it runs in, when the pod names it.
+   */
+  container?: string;
 }
 
 /**

@@ -295,6 +295,32 @@ describe('the workload tree', () => {
     await sandbox.kubectl(['annotate', 'deployment/ratings', 'touched-']);
   });
 
+  test('a workload created right after its group is expanded is reported', async () => {
+    const contexts = await client.request<{ nodes: { id: string }[] }>('tree/children', {});
+    const namespaces = await client.request<{ nodes: { id: string; label: string }[] }>('tree/children', {
+      nodeId: contexts.nodes[0]?.id,
+    });
+    const groups = await client.request<{ nodes: { id: string; label: string }[] }>('tree/children', {
+      nodeId: namespaces.nodes.find((n) => n.label === 'default')?.id,
+    });
+    const cronJobs = groups.nodes.find((n) => n.label === 'CronJobs');
+    const seen = client.notifications.length;
+    // Expanding the group opens its watch; the new object follows at once, while the watch may still be listing.
+    await client.request('tree/children', { nodeId: cronJobs?.id });
+    await sandbox.kubectl(['create', 'cronjob', 'nightly', '--image=devmode/ratings', '--schedule=0 3 * * *']);
+    const change = await client.waitForNotification(
+      (n) =>
+        n.method === 'tree/didChange' &&
+        client.notifications.indexOf(n) >= seen &&
+        (n.params.nodeIds as string[]).includes(cronJobs?.id ?? ''),
+      10_000,
+    );
+    expect(change).toBeDefined();
+    const listed = await client.request<{ nodes: { label: string }[] }>('tree/children', { nodeId: cronJobs?.id });
+    expect(listed.nodes.map((n) => n.label)).toContain('nightly');
+    await sandbox.kubectl(['delete', 'cronjob', 'nightly']);
+  });
+
   test('an unknown node id is a named error', async () => {
     const error = await client.requestError('tree/children', { nodeId: 'bogus/thing' });
     expect(error).toMatchObject({ code: -31021, data: { field: 'nodeId' } });

@@ -55,6 +55,7 @@ describe('devMode/stop while devMode/start runs', () => {
       await rolledOut(sandbox, 'deployment/ratings');
       const before = await snapshot(sandbox, 'deployment', 'ratings');
       const hpaBefore = await snapshot(sandbox, 'hpa', 'ratings');
+      const seen = client.notifications.length;
       const start = outcome(client.request('devMode/start', { target, localDir: projectDir('image: devmode/dev\n') }));
       await new Promise((resolve) => setTimeout(resolve, offsetMs));
       const stop = outcome(client.request('devMode/stop', { target }));
@@ -66,6 +67,13 @@ describe('devMode/stop while devMode/start runs', () => {
       if (!started.ok) {
         expect(started.code).toBe(-32800);
         expect(started.message).toContain('devMode/stop');
+        // A start cancelled and rolled back ended the session: clients are told it stopped, not that it failed.
+        const states = client.notifications
+          .slice(seen)
+          .filter((n) => n.method === 'devMode/didChangeState')
+          .map((n) => n.params.state);
+        expect(states).not.toContain('failed');
+        expect(states.at(-1)).toBe('stopped');
       }
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
       expect(await snapshot(sandbox, 'hpa', 'ratings')).toBe(hpaBefore);

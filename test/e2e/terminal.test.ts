@@ -125,12 +125,15 @@ spec:
       'a running tools pod',
     );
     await waitForPodReady(sandbox, pod);
-    const id = await open({
+    const opened = await client.request<{ terminalId: string; pod?: string; container?: string }>('terminal/open', {
       target: { namespace: 'default', kind: 'Deployment', name: 'tools' },
       cols: 80,
       rows: 24,
       command: ['sh', '-c', 'echo "I am $HOSTNAME"; cat /etc/hostname'],
     });
+    const id = opened.terminalId;
+    // The answer names the pod picked for the workload, so a client can title the terminal with it.
+    expect(opened.pod).toBe(pod);
     await client.waitForNotification((n) => n.method === 'terminal/didExit' && n.params.terminalId === id, 15_000);
     expect(outputOf(id)).toContain(pod);
   }, 90_000);

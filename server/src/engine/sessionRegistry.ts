@@ -170,10 +170,13 @@ export class SessionRegistry {
         error.data.restoreError = message;
         error.data.hint = `The workload could not be restored automatically (${message}); run devMode/reset.`;
       }
+      // A cancelled start whose rollback finished left the workload as it was: the session ended, it did not fail.
+      const cancelledCleanly =
+        undoFailure === undefined && error instanceof EngineError && error.code === 'RequestCancelled';
       this.onStateChange({
         sessionId: session.sessionId,
         target: request.target,
-        state: 'failed',
+        state: cancelledCleanly ? 'stopped' : 'failed',
         message: (error as Error).message,
         ...(error instanceof EngineError ? { error } : {}),
       });

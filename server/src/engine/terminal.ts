@@ -89,6 +89,8 @@ export class UnknownTerminalError extends EngineError {
 
 /** What a terminal runs, local or remote. */
 interface TerminalProcess {
+  /** Where a terminal in a pod runs: the pod picked for a workload target, and its container. */
+  runsIn?: { pod: string; container?: string };
   write(data: string): void;
   resize(cols: number, rows: number): void;
   /** Ends the command; the exit handler still runs. */
@@ -112,7 +114,10 @@ export class Terminals {
     private readonly defaultCwd: () => string | undefined = () => undefined,
   ) {}
 
-  public async open(options: OpenTerminalOptions): Promise<string> {
+  /** Opens a terminal; one in a pod also says which pod and container it runs in. */
+  public async open(
+    options: OpenTerminalOptions,
+  ): Promise<{ terminalId: string; runsIn?: { pod: string; container?: string } }> {
     const id = `t-${this.nextId++}`;
     const output = new TextOutput((text) => this.events.output(id, text));
     const entry = { process: undefined as unknown as TerminalProcess, closedByClient: false, ended: false };
@@ -129,7 +134,7 @@ export class Terminals {
         : await this.openRemote(options.target, options, output, finish);
     // A command that ended at once has already reported its exit.
     if (!entry.ended) this.terminals.set(id, entry);
-    return id;
+    return { terminalId: id, ...(entry.process.runsIn !== undefined ? { runsIn: entry.process.runsIn } : {}) };
   }
 
   /** Sends keyboard input; input for an unknown or ended terminal is dropped. */
@@ -185,6 +190,10 @@ export class Terminals {
       (error: unknown) => void finish(null, error instanceof Error ? error.message : String(error)),
     );
     return {
+      runsIn: {
+        pod: execTarget.pod,
+        ...(execTarget.container !== undefined ? { container: execTarget.container } : {}),
+      },
       write: (data) => {
         if (!remote.stdin.writableEnded) remote.stdin.write(Buffer.from(data, 'utf8'));
       },

@@ -228,18 +228,18 @@ export class WorkloadTree {
     labelSelector?: string,
   ): void {
     if (this.watches.has(key)) return;
-    let initial = true;
+    // The watch first replays the current objects as ADDED: those are what the client just read. Every event after
+    // that first list is a change, however soon it comes.
+    let replaying = true;
     const stop = objects.watch(
       apiVersion,
       kind,
       namespace,
-      labelSelector === undefined ? {} : { labelSelector },
+      { ...(labelSelector === undefined ? {} : { labelSelector }), onSynced: () => (replaying = false) },
       () => {
-        if (!initial) this.changed(nodeIds);
+        if (!replaying) this.changed(nodeIds);
       },
     );
-    // The watch replays current objects as ADDED first; those are what the client just read.
-    setTimeout(() => (initial = false), 500).unref();
     this.watches.set(key, stop);
   }
 

@@ -55,7 +55,7 @@ export async function openTerminal(
   const work = new WorkDone(connection, progressToken(input), 'Opening a terminal', false);
   const podWait = podWaitOf(input, work);
   try {
-    const terminalId = await terminals.open({
+    const { terminalId, runsIn } = await terminals.open({
       target,
       cols,
       rows,
@@ -63,7 +63,7 @@ export async function openTerminal(
       ...(command !== undefined ? { command } : {}),
     });
     work.done('Terminal open');
-    return { terminalId };
+    return { terminalId, ...runsIn };
   } catch (error) {
     work.done('The terminal did not open');
     throw error;

@@ -1,5 +1,5 @@
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 import { sharedSecureContext } from './tlsContext.js';
@@ -10,6 +10,14 @@ import { sharedSecureContext } from './tlsContext.js';
  * library's typed serializer would strip.
  */
 export class RestTransport {
+  /**
+   * The client library builds a new agent for every request, so each request would pay its own TCP and TLS
+   * handshakes (three round trips instead of one to a distant cluster). One pooled agent per transport keeps
+   * connections warm; the TLS options stay on each request, so they still decide the pool a connection joins.
+   */
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+
   public constructor(private readonly kubeConfig: k8s.KubeConfig) {}
 
   public async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -58,6 +66,8 @@ export class RestTransport {
       },
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
+    // A cluster reached through a proxy keeps the library's agent, which knows the proxy.
+    if (cluster.proxyUrl === undefined) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
     const secureContext = sharedSecureContext(options);
     // https.request hands its options to tls.connect, which takes a built context (its types omit it here).
     if (secureContext !== undefined) Object.assign(options, { secureContext });

@@ -64,7 +64,9 @@ interface DevModeServerApi {
 
     /**
      * Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as
-     * it was before `devMode/start`.
+     * it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then
+     * answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started
+     * by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
      */
     @JsonRequest("devMode/stop")
     fun devModeStop(params: StopDevModeParams): CompletableFuture<StopDevModeResult>
@@ -259,7 +261,7 @@ interface DevModeClientApi {
 
     /**
      * Tells the client that a DevMode session changed state or moved to another phase. Sent for this server's
-     * sessions and for workloads another machine puts into or out of DevMode.
+     * sessions, including `stopped` (with a message, and a `window/showMessage`) when someone else ended the session.
      */
     @JsonNotification("devMode/didChangeState")
     fun devModeDidChangeState(params: DidChangeDevModeStateParams)
@@ -579,7 +581,8 @@ data class DevModeSession(
      */
     val mode: DevModeMode,
     /**
-     * True when this server started the session, false when another machine or a previous server did.
+     * True when this server process started the session, false when another machine, another server of the same
+     * user or a previous server did.
      */
     val mine: Boolean,
     /**
@@ -722,7 +725,7 @@ data class DidChangeDevModeStateParams(
      */
     val sessionId: String? = null,
     /**
-     * The step being worked on, while `starting` or `stopping`.
+     * The step being worked on, while `starting` or `stopping`: one notification is sent as each step begins.
      */
     val phase: DevModePhase? = null,
     /**
@@ -1302,6 +1305,14 @@ data class OpenTerminalResult(
      * The new terminal's id.
      */
     val terminalId: String,
+    /**
+     * For a terminal in a pod: the pod it runs in (the one picked for a workload target), so a client can name it.
+     */
+    val pod: String? = null,
+    /**
+     * For a terminal in a pod: the container it runs in, when the pod names it.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1673,6 +1684,11 @@ data class StopDevModeByTargetParams(
      * for the request (or creates its own token when the client supports `window/workDoneProgress/create`).
      */
     val workDoneToken: ProgressToken? = null,
+    /**
+     * Stop the session even though another server (or an earlier run of this one) started it. Without it, such a
+     * stop is refused with `AlreadyInDevMode`; the owning server is told that its session was ended.
+     */
+    val takeOver: Boolean? = null,
 ) : StopDevModeParams
 
 /**
@@ -1910,6 +1926,11 @@ data class WorkDoneProgressBegin(
      * How far the operation has got, from 0 to 100, when the server can tell.
      */
     val percentage: Int? = null,
+    /**
+     * For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on. The message
+     * describes the step and never repeats its name.
+     */
+    val phase: DevModePhase? = null,
 ) : WorkDoneProgressValue
 
 /**
@@ -1957,6 +1978,11 @@ data class WorkDoneProgressReport(
      * How far the operation has got, from 0 to 100; absent means unchanged.
      */
     val percentage: Int? = null,
+    /**
+     * For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on; absent means
+     * unchanged.
+     */
+    val phase: DevModePhase? = null,
 ) : WorkDoneProgressValue
 
 /**

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { DevModeSession, PortForward } from '@devmode/protocol';
+import {
+  contextValue,
+  portForwardDescription,
+  portForwardLabel,
+  progressMessage,
+  sessionDescription,
+  syncStatusText,
+  targetLabel,
+} from './labels';
+
+describe('contextValue', () => {
+  it('puts each action between bars so a menu matches exactly one action name', () => {
+    expect(contextValue(['startDevMode', 'openLogs'])).toBe('|startDevMode|openLogs|');
+    expect(contextValue([])).toBe('|');
+    // `stopDevMode` must not match a menu entry looking for `|startDevMode|`, nor `openLogs` one for `|openLog|`.
+    expect(/\|startDevMode\|/.test(contextValue(['stopDevMode']))).toBe(false);
+  });
+});
+
+describe('progressMessage', () => {
+  it('shows the structured phase, then the message', () => {
+    expect(progressMessage('pod ratings-1 is ready', 'waitPod')).toBe(
+      'Waiting for the dev pod: pod ratings-1 is ready',
+    );
+    expect(progressMessage(undefined, 'sync')).toBe('Syncing files');
+    expect(progressMessage('plain', undefined)).toBe('plain');
+    expect(progressMessage(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('targetLabel and sessions', () => {
+  const session: DevModeSession = {
+    target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+    state: 'starting',
+    mode: 'duplicate',
+    mine: false,
+    owner: 'ana@laptop',
+  };
+
+  it('names workloads as kubectl does', () => {
+    expect(targetLabel(session.target)).toBe('deployment/ratings');
+    expect(targetLabel({ ...session.target, container: 'web' })).toBe('deployment/ratings (web)');
+  });
+
+  it('describes a session by state, phase, mode and owner', () => {
+    expect(sessionDescription(session, 'restartPod')).toBe('starting · Restarting the pod · duplicate · by ana@laptop');
+    expect(sessionDescription({ ...session, state: 'running', mode: 'replace', mine: true }, 'sync')).toBe('running');
+  });
+});
+
+describe('port-forwards', () => {
+  const forward: PortForward = {
+    id: 'pf-1',
+    target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
+    address: '127.0.0.1',
+    localPort: 18080,
+    remotePort: 9080,
+    state: 'reconnecting',
+    pod: 'ratings-abc',
+    error: 'pod deleted',
+  };
+
+  it('shows the local address, the remote port and why it is not active', () => {
+    expect(portForwardLabel(forward)).toBe('127.0.0.1:18080 → 9080');
+    expect(portForwardDescription(forward)).toBe('reconnecting · ratings-abc · pod deleted');
+  });
+});
+
+describe('syncStatusText', () => {
+  it('shows the state, the pending count and the problems', () => {
+    expect(syncStatusText('idle', 0, 0)).toBe('$(check) DevMode sync: idle');
+    expect(syncStatusText('syncing', 3, 1)).toBe('$(sync~spin) DevMode sync: syncing 3 pending · 1 problem');
+    expect(syncStatusText('error', 0, 2)).toBe('$(error) DevMode sync: error · 2 problems');
+  });
+});

@@ -1,0 +1,538 @@
+/**
+ * The extension end to end in a real VS Code: code-server runs the extension from this folder in its real
+ * extension host, Debian's chromium (through playwright-core) clicks through the workbench as a person would, and
+ * the sandbox cluster and the built single binary do the rest. Every step writes a screenshot to
+ * plugins/vscode/test-results/ and its time to test-results/steps.json.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/sandbox.js';
+import { apply, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
+
+const pluginDir = resolve(import.meta.dirname, '..', '..');
+const root = resolve(pluginDir, '..', '..');
+const results = join(pluginDir, 'test-results');
+const toolsDir = process.env.DEVMODE_TOOLS_DIR ?? join(process.env.HOME ?? '/root', '.cache', 'devmode-tools');
+const codeServer = join(toolsDir, 'code-server-4.100.3', 'node_modules', '.bin', 'code-server');
+const chromiumPath = '/usr/bin/chromium';
+const serverBinary = join(root, 'dist', 'devmode');
+
+const steps: { step: string; seconds: number }[] = [];
+let sandbox: TestSandbox | undefined;
+let codeServerProcess: ChildProcess | undefined;
+let browser: Browser | BrowserContext | undefined;
+let page: Page;
+let workspace: string;
+let scratch: string;
+let forwardPort: number;
+let before: string;
+
+async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await run();
+  } catch (error) {
+    // What the screen showed when the step failed, to tell a UI problem from a server one.
+    if (page !== undefined)
+      await page.screenshot({ path: join(results, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+    throw error;
+  } finally {
+    steps.push({ step: name, seconds: (Date.now() - started) / 1000 });
+  }
+}
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: join(results, `${name}.png`) });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** The text of an xterm or Monaco element; Monaco renders spaces as U+00A0. */
+async function textOf(locator: Locator): Promise<string> {
+  return (await locator.innerText()).replace(/\u00a0/g, ' ');
+}
+
+/** The Clusters view's row for a label, e.g. the `ratings` workload. */
+function treeRow(label: string | RegExp): Locator {
+  return page
+    .locator('.monaco-list-row[role="treeitem"]')
+    .filter({ has: page.locator('.label-name', { hasText: label }) });
+}
+
+/**
+ * Runs a context-menu entry of a row and waits for `effect`, the first thing a person would see happen. A tree
+ * that re-renders (the server reported a change) closes an open menu, as it would for a person, who would open it
+ * again: so does this, up to three times.
+ */
+async function contextMenu(row: Locator, item: string, effect: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    const menu = page.locator('.monaco-menu').first();
+    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${item}$`) }).first();
+    await entry.hover();
+    // A menu ignores the mouse for a moment after it opens; Enter on the hovered entry runs it then.
+    await entry.click();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 3_000 });
+    } catch {
+      await page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+    }
+    try {
+      await effect.first().waitFor({ timeout: 20_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+/** Opens the DevMode container in the side bar; clicking its icon while it shows would close it. */
+async function showDevModeView(): Promise<void> {
+  if (await page.locator('.pane-header', { hasText: /^Clusters/i }).isVisible()) return;
+  await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
+}
+
+/** Expands the current context, the default namespace and its Deployments, down to the ratings row. */
+async function expandToRatings(): Promise<void> {
+  for (const level of [/./, /^default$/, /^Deployments$/]) {
+    const row =
+      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
+    await row.waitFor({ timeout: 60_000 });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  }
+  await treeRow(/^ratings$/).waitFor({ timeout: 60_000 });
+}
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().click();
+}
+
+/** The processes of the devmode server this run started, found by the binary they run. */
+function serverPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline[0] === serverBinary && cmdline[1] === 'serve') pids.push(Number(entry));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+describe('the DevMode extension in code-server', () => {
+  beforeAll(async () => {
+    if (!existsSync(codeServer))
+      throw new Error(`code-server is not installed at ${codeServer}: run plugins/vscode/test/install-prereqs.sh`);
+    if (!existsSync(chromiumPath))
+      throw new Error(
+        `${chromiumPath} is missing: run plugins/vscode/test/install-prereqs.sh (apt-get install chromium)`,
+      );
+    rmSync(results, { recursive: true, force: true });
+    mkdirSync(results, { recursive: true });
+    for (const [what, args] of [
+      ['the single binary', [join(root, 'build', 'buildBinary.mjs'), '--if-stale']],
+      ['the extension', [join(pluginDir, 'build.mjs')]],
+    ] as const) {
+      const built = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+      if (built.status !== 0) throw new Error(`building ${what} failed:\n${built.stdout}${built.stderr}`);
+    }
+
+    sandbox = await step('start the sandbox and deploy ratings', async () => {
+      const started = await startTestSandbox();
+      await apply(started, 'deployment.yaml');
+      await rolledOut(started, 'deployment/ratings');
+      return started;
+    });
+    before = await snapshot(sandbox, 'deployment', 'ratings');
+
+    scratch = mkdtempSync(join(tmpdir(), 'devmode-vscode-e2e-'));
+    workspace = join(scratch, 'ratings');
+    mkdirSync(workspace);
+    forwardPort = await freePort();
+    writeFileSync(
+      join(workspace, 'devmode.yaml'),
+      [
+        'image: devmode/dev',
+        'command: ["python3", "-m", "http.server", "9080"]',
+        `portForward: ["${forwardPort}:9080"]`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(workspace, 'index.html'), '<h1>ratings, version 1</h1>\n');
+    const userData = join(scratch, 'user-data');
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    writeFileSync(
+      join(userData, 'User', 'settings.json'),
+      JSON.stringify({
+        'devmode.serverPath': serverBinary,
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'terminal.integrated.gpuAcceleration': 'off',
+        'workbench.tips.enabled': false,
+        'chat.commandCenter.enabled': false,
+      }),
+    );
+
+    const port = await freePort();
+    await step('start code-server', async () => {
+      // code-server 4.100.3 runs on the machine's Node 20, not the project's Node 24 that npm puts first on PATH.
+      const env = { ...sandbox?.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}` };
+      const child = spawn(
+        codeServer,
+        [
+          '--auth',
+          'none',
+          '--bind-addr',
+          `127.0.0.1:${port}`,
+          '--disable-telemetry',
+          '--disable-update-check',
+          '--disable-workspace-trust',
+          '--disable-getting-started-override',
+          '--user-data-dir',
+          userData,
+          '--extensions-dir',
+          join(scratch, 'extensions'),
+          workspace,
+        ],
+        { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      codeServerProcess = child;
+      let output = '';
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.on('exit', () => writeFileSync(join(results, 'code-server.log'), output));
+      await waitUntil(async () => Promise.resolve(output.includes('HTTP server listening')), 60_000, 'code-server');
+    });
+
+    const context = await chromium.launchPersistentContext(join(scratch, 'browser'), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    browser = context;
+    page = context.pages()[0] ?? (await context.newPage());
+    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${pluginDir}`]]);
+    await step('open the workbench', async () => {
+      await page.goto(
+        `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`,
+      );
+      await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    });
+  });
+
+  afterAll(async () => {
+    writeFileSync(join(results, 'steps.json'), `${JSON.stringify(steps, null, 2)}\n`);
+    for (const { step: name, seconds } of steps) console.log(`  ${seconds.toFixed(1).padStart(6)} s  ${name}`);
+    await browser?.close();
+    if (codeServerProcess?.pid !== undefined) {
+      try {
+        process.kill(-codeServerProcess.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    // The extension host ends its server on shutdown; a server left behind would hold the sandbox's pods.
+    await waitUntil(async () => Promise.resolve(serverPids().length === 0), 15_000, 'the devmode server to exit').catch(
+      () => {
+        for (const pid of serverPids()) process.kill(pid, 'SIGKILL');
+      },
+    );
+    await sandbox?.stop();
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('shows the sample Deployment in the Clusters tree', async () => {
+    await step('tree shows deployment ratings', async () => {
+      await showDevModeView();
+      await expandToRatings();
+    });
+    await screenshot('tree');
+    expect(await treeRow(/^ratings$/).count()).toBe(1);
+  });
+
+  it('logs how long after activation the tree was shown', async () => {
+    await runCommand('DevMode: Show server log');
+    const output = page.locator('.panel .view-lines');
+    await waitUntil(
+      async () => /Clusters tree shown \d+ ms after activation/.test(await textOf(output)),
+      30_000,
+      'the server log',
+    );
+    const shown = /Clusters tree shown (\d+) ms after activation/.exec(await textOf(output));
+    steps.push({ step: 'activation → tree visible (from the extension log)', seconds: Number(shown?.[1]) / 1000 });
+    expect(Number(shown?.[1])).toBeGreaterThan(0);
+  });
+
+  it('starts DevMode from the context menu, with a progress notification, and the session shows running', async () => {
+    await step('Start DevMode from the context menu → progress notification', async () => {
+      const toast = page
+        .locator('.notification-toast')
+        .filter({ hasText: /DevMode/ })
+        .first();
+      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await screenshot('progress');
+      expect(await toast.innerText()).toMatch(/ratings/);
+    });
+    await step('session shows running', async () => {
+      await page.locator('.notification-toast').filter({ hasText: 'DevMode is running' }).waitFor({ timeout: 240_000 });
+      const session = treeRow(/^deployment\/ratings$/);
+      await session.waitFor({ timeout: 30_000 });
+      await waitUntil(async () => (await session.innerText()).includes('running'), 30_000, 'the session to run');
+    });
+    await screenshot('session');
+  });
+
+  it('serves a local edit through the forward', async () => {
+    await step('local edit served through the forward', async () => {
+      const url = `http://127.0.0.1:${forwardPort}/index.html`;
+      writeFileSync(join(workspace, 'index.html'), '<h1>ratings, edited in VS Code</h1>\n');
+      await waitUntil(
+        async () => {
+          try {
+            return (await (await fetch(url)).text()).includes('edited in VS Code');
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+        'the edit to be served',
+      );
+    });
+  });
+
+  it('shows the sync state in the status bar', async () => {
+    const item = page.locator('.statusbar-item').filter({ hasText: 'DevMode sync' });
+    await item.waitFor({ timeout: 30_000 });
+    await waitUntil(async () => (await item.innerText()).includes('idle'), 60_000, 'the sync to be idle');
+    await screenshot('statusbar');
+  });
+
+  it('runs a command in a terminal and shows its output', async () => {
+    await step('terminal runs a command', async () => {
+      const rows = page.locator('.xterm-rows').last();
+      await contextMenu(treeRow(/^ratings$/), 'Open terminal', rows);
+      await waitUntil(async () => (await textOf(rows)).trim().length > 0, 60_000, 'the shell prompt');
+      await page.locator('.xterm').last().click();
+      await page.keyboard.type('echo "devmode-$((6 * 7))-$(cat index.html | wc -l)"\n');
+      await waitUntil(async () => (await textOf(rows)).includes('devmode-42-1'), 60_000, 'the command output');
+      // The terminal's title names the dev pod and its container.
+      const title = page.locator('.panel .composite.title');
+      await waitUntil(
+        async () => /ratings-[a-z0-9]+-[a-z0-9]+\/ratings/.test(await title.innerText()),
+        10_000,
+        'the title',
+      );
+    });
+    await screenshot('terminal');
+  });
+
+  it('streams the logs into an output channel with the request line', async () => {
+    await step('logs channel shows a request line', async () => {
+      await contextMenu(
+        treeRow(/^ratings$/),
+        'Show logs',
+        page.locator('.panel .view-lines').filter({ hasText: /HTTP\/1\.1/ }),
+      );
+      await fetch(`http://127.0.0.1:${forwardPort}/index.html?from=logs-step`);
+      const output = page.locator('.panel .view-lines');
+      await waitUntil(
+        async () => /GET \/index\.html\?from=logs-step/.test(await textOf(output)),
+        60_000,
+        'the request line',
+      );
+    });
+    await screenshot('logs');
+  });
+
+  it('flushes the sync from the status bar item', async () => {
+    await step('status bar → Flush', async () => {
+      writeFileSync(join(workspace, 'flushed.txt'), 'flushed through the status bar\n');
+      await page.locator('.statusbar-item').filter({ hasText: 'DevMode sync' }).click();
+      const picks = page.locator('.quick-input-list .monaco-list-row');
+      for (const action of ['Flush', 'Resync', 'Pause', 'Show errors and conflicts'])
+        await picks.filter({ hasText: action }).first().waitFor({ timeout: 10_000 });
+      await screenshot('sync-actions');
+      await picks.filter({ hasText: 'Flush' }).first().click();
+      const url = `http://127.0.0.1:${forwardPort}/flushed.txt`;
+      await waitUntil(async () => (await fetch(url)).ok, 30_000, 'the flushed file to be served');
+    });
+  });
+
+  it('starts a port-forward from the context menu and stops it from the Sessions view', async () => {
+    await step('Port-forward… and Stop port-forward', async () => {
+      const forwards = page.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: /→ 9080/ });
+      const before = await forwards.count();
+      const input = page.locator('.quick-input-widget input');
+      await contextMenu(treeRow(/^ratings$/), 'Port-forward…', input);
+      await input.fill('9080');
+      await page.keyboard.press('Enter');
+      await waitUntil(async () => (await forwards.count()) === before + 1, 30_000, 'the new forward in the view');
+      const labels = await forwards.locator('.label-name').allInnerTexts();
+      const port = labels.map((label) => Number(/:(\d+) →/.exec(label)?.[1])).find((p) => p !== forwardPort);
+      expect(port).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${port}/index.html`)).ok).toBe(true);
+      await screenshot('port-forwards');
+      await contextMenu(
+        forwards.filter({ hasText: `:${port} →` }),
+        'Stop port-forward',
+        page
+          .locator('.monaco-list-row[role="treeitem"]')
+          .filter({ hasText: /^Port forwards/ })
+          .filter({ hasText: String(before) }),
+      );
+      await waitUntil(async () => (await forwards.count()) === before, 30_000, 'the forward to leave the view');
+    });
+  });
+
+  it('reports the server memory while a session runs', () => {
+    const pids = serverPids();
+    expect(pids).toHaveLength(1);
+    const rss = rssMb(pids[0] ?? 0);
+    steps.push({ step: `devmode server RSS with one session: ${rss} MB`, seconds: 0 });
+    expect(rss).toBeGreaterThan(0);
+  });
+
+  it('stops DevMode and the workload is restored exactly', async () => {
+    await step('Stop restores the workload (kubectl)', async () => {
+      await showDevModeView();
+      // The session leaves the Sessions view and the tree shows the workload as it was.
+      const sessionsGroup = treeRow(/^DevMode sessions$/);
+      const stopping = treeRow(/^deployment\/ratings$/)
+        .filter({ hasText: 'stopping' })
+        .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ }));
+      await contextMenu(treeRow(/^ratings$/), 'Stop DevMode', stopping);
+      await waitUntil(
+        async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
+        240_000,
+        'the session to end',
+      );
+      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('ready'), 120_000, 'the tree');
+      if (sandbox === undefined) throw new Error('no sandbox');
+      await rolledOut(sandbox, 'deployment/ratings');
+      expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+    });
+    await screenshot('stopped');
+  });
+
+  it('opens a local terminal from the palette', async () => {
+    await step('New local terminal runs a command', async () => {
+      await runCommand('DevMode: New local terminal');
+      const rows = page.locator('.xterm-rows').last();
+      await waitUntil(async () => (await textOf(rows)).trim().length > 0, 60_000, 'the local shell prompt');
+      await page.locator('.xterm').last().click();
+      await page.keyboard.type('echo "local-$((2 + 3))"\n');
+      await waitUntil(async () => (await textOf(rows)).includes('local-5'), 60_000, 'the local command output');
+    });
+  });
+
+  it('survives the server dying: says so, restarts it and reads the tree again', async () => {
+    await step('server killed → restarted, tree re-read', async () => {
+      const [killed] = serverPids();
+      if (killed === undefined) throw new Error('no devmode server runs');
+      process.kill(killed, 'SIGKILL');
+      await page
+        .locator('.notification-toast')
+        .filter({ hasText: 'The DevMode server stopped' })
+        .waitFor({ timeout: 30_000 });
+      await waitUntil(
+        async () => Promise.resolve(serverPids().some((pid) => pid !== killed)),
+        60_000,
+        'a new devmode server',
+      );
+      await showDevModeView();
+      await expandToRatings();
+      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('2/2 ready'), 60_000, 'the tree');
+    });
+    await screenshot('restarted');
+  });
+
+  it('cancels a start from the progress notification and the workload is restored', async () => {
+    await step('Cancel on the progress notification restores the workload (kubectl)', async () => {
+      // A dev command that exits at once keeps the dev pod from ever being ready, so the start waits to be cancelled.
+      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\ncommand: ["sh", "-c", "exit 3"]\n');
+      await showDevModeView();
+      const toast = page
+        .locator('.notification-toast')
+        .filter({ hasText: /ratings/ })
+        .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
+      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await screenshot('cancel');
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+      // The request answers RequestCancelled, which the server log records.
+      await runCommand('DevMode: Show server log');
+      const output = page.locator('.panel .view-lines');
+      await waitUntil(
+        async () => /devmode\.startDevMode failed: .*\(code -32800\)/.test(await textOf(output)),
+        120_000,
+        'the start to answer RequestCancelled',
+      );
+      if (sandbox === undefined) throw new Error('no sandbox');
+      await rolledOut(sandbox, 'deployment/ratings');
+      expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+    });
+  });
+
+  it('shows devmode.yaml errors in the Problems panel on open, and clears them on save', async () => {
+    await step('devmode.yaml error in Problems, cleared on save', async () => {
+      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\nportForward: "not-a-list"\n');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill('devmode.yaml');
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'devmode.yaml' }).first().click();
+      await page.locator('.editor-instance .view-lines').first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Control+Shift+M');
+      const problems = page.locator('.markers-panel');
+      await waitUntil(async () => /portForward/.test(await textOf(problems)), 60_000, 'the dev config error');
+      expect(await textOf(problems)).toMatch(/\[Ln 2/);
+      await screenshot('problems');
+
+      // Fixing the file in the editor and saving clears the error.
+      await page.locator('.editor-instance .view-lines').first().click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('image: devmode/dev\n');
+      await page.keyboard.press('Control+S');
+      await waitUntil(async () => !/portForward/.test(await textOf(problems)), 60_000, 'the error to clear');
+    });
+  });
+});
