@@ -20,7 +20,7 @@ spec:
   containers:
   - name: main
     image: devmode/dev
-    command: [sh, -c, 'i=0; while :; do echo "line $i"; i=$((i+1)); sleep 1; done & exec python3 -m http.server 8000']
+    command: [sh, -c, 'i=0; while :; do echo "line $i"; i=$((i+1)); sleep 1; done & exec serve 8000']
 `;
 
 /** Resident set and heap used in MiB, as they are (nothing forced) or after a forced full collection. */

@@ -6,8 +6,8 @@ import { elapsedMs, startDevmode, startSandbox } from './streamsLib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const keystrokes = Math.max(20, runs * 2);
-// node-pty is a dependency of the server workspace.
-const pty = createRequire(new URL('../server/package.json', import.meta.url))('node-pty');
+// The pty package (@lydell/node-pty) is a dependency of the server workspace.
+const pty = createRequire(new URL('../server/package.json', import.meta.url))('@lydell/node-pty');
 
 const podManifest = `apiVersion: v1
 kind: Pod

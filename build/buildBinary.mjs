@@ -2,7 +2,7 @@
 //
 //   1. esbuild bundles server/src/main.ts with the sandbox and protocol sources into dist/devmode.cjs (CommonJS,
 //      because Node 24 only runs a CommonJS entry in a SEA).
-//   2. The files the code reads at run time become assets: node-pty's pty.node and sandbox/images/ as one archive,
+//   2. The files the code reads at run time become assets: the pty package's pty.node and sandbox/images/ as one archive,
 //      in dist/assets/ (where the bundle run by plain node finds them) and embedded in the executable.
 //   3. node --experimental-sea-config writes the blob (with V8 code cache); the running node binary, stripped of
 //      its symbols, gets the blob injected by postject.
@@ -36,7 +36,11 @@ const binaryFile = join(dist, 'devmode');
 const seaFuse = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const serverRequire = createRequire(join(root, 'server', 'package.json'));
 const postjectCli = join(dirname(createRequire(import.meta.url).resolve('postject/package.json')), 'dist', 'cli.js');
-const ptyAddon = join(dirname(serverRequire.resolve('node-pty/package.json')), 'build', 'Release', 'pty.node');
+// The pty package's prebuilt addon for this machine, from its per-platform package (installed as an optional
+// dependency of @lydell/node-pty).
+const ptyAddon = createRequire(serverRequire.resolve('@lydell/node-pty/package.json')).resolve(
+  `@lydell/node-pty-${process.platform}-${process.arch}/pty.node`,
+);
 const inputs = [
   'server/src',
   'sandbox/src',
@@ -91,12 +95,12 @@ const workspaceSources = {
   },
 };
 
-/** node-pty loads its addon with a relative require; its utils module is replaced by one that uses our asset. */
+/** The pty package loads its addon through its requireBinary module, replaced by one that uses our asset. */
 const nodePtyAddon = {
   name: 'node-pty-addon',
   setup(context) {
-    context.onResolve({ filter: /^\.\/utils$/ }, (args) =>
-      /[\\/]node-pty[\\/]lib$/.test(args.resolveDir)
+    context.onResolve({ filter: /^\.\/requireBinary$/ }, (args) =>
+      /[\\/]@lydell[\\/]node-pty$/.test(args.resolveDir)
         ? { path: join(root, 'sandbox', 'src', 'nodePtyUtils.ts') }
         : undefined,
     );

@@ -2,7 +2,7 @@
  * `sandbox start|serve|stop|status`: runs the sandbox as a background daemon and manages it through the files
  * in its state directory (pid file, sandbox.json, kubeconfig, log).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { ensureCredentials } from './api/credentials.js';
 import { runSandbox, sandboxPaths, type SandboxInfo } from './daemon.js';
 import { runNodeHelper } from './kubelet/relay.js';
+import { findTools, SandboxUnavailableError } from './kubelet/sandbox.js';
 import { HELPER_SUBCOMMAND } from './locations.js';
 import { isAlive, listProcesses, processFamily, stillRunning, type ProcessInfo } from './processes.js';
 
@@ -69,24 +70,15 @@ function parseFlags(argv: string[]): Flags {
   return { command, stateDir, port };
 }
 
-/** Checks that bubblewrap exists and can create namespaces here; returns a message saying how to fix it if not. */
-export function bubblewrapProblem(): string | undefined {
-  const result = spawnSync('bwrap', ['--ro-bind', '/', '/', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (result.error !== undefined) {
-    if ((result.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return 'bubblewrap (bwrap) is not installed; pods run inside it. Install it with: apt-get install bubblewrap';
-    }
-    return `bubblewrap (bwrap) could not be run: ${result.error.message}`;
+/** Checks that pods can be made here (util-linux, namespaces); returns a message saying how to fix it if not. */
+export function sandboxProblem(): string | undefined {
+  try {
+    findTools();
+    return undefined;
+  } catch (error) {
+    if (error instanceof SandboxUnavailableError) return error.message;
+    throw error;
   }
-  if (result.status === 0) return undefined;
-  const why = (result.stderr || '').trim();
-  const userns =
-    typeof process.getuid === 'function' && process.getuid() !== 0
-      ? '\nAs a non-root user, bwrap needs unprivileged user namespaces: enable them with ' +
-        '`sysctl -w kernel.unprivileged_userns_clone=1` (Debian) or ' +
-        '`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04+).'
-      : '';
-  return `bubblewrap (bwrap) cannot create a sandbox on this machine: ${why || `exit code ${result.status ?? 'unknown'}`}${userns}`;
 }
 
 async function readPid(path: string): Promise<number | undefined> {
@@ -203,7 +195,7 @@ async function start(flags: Flags, self: SelfCommand, out: (line: string) => voi
     out(`kubeconfig: ${paths.kubeconfig}`);
     return 0;
   }
-  const problem = bubblewrapProblem();
+  const problem = sandboxProblem();
   if (problem !== undefined) {
     out(`cannot start the sandbox: ${problem}`);
     return 1;
@@ -251,7 +243,7 @@ async function serve(flags: Flags, out: (line: string) => void): Promise<number>
     out(`the sandbox is already running (pid ${running}); stop it first`);
     return 1;
   }
-  const problem = bubblewrapProblem();
+  const problem = sandboxProblem();
   if (problem !== undefined) {
     out(`cannot start the sandbox: ${problem}`);
     return 1;

@@ -1,4 +1,4 @@
-/** The sandbox: a local Kubernetes-compatible cluster whose pods are real processes isolated with bubblewrap. */
+/** The sandbox: a local Kubernetes-compatible cluster whose pods are real processes isolated in Linux namespaces. */
 export * from './contracts.js';
 export { RESOURCES, ResourceIndex, apiVersionOf, resourceByKey, resourceByKind } from './resources.js';
 export { MemoryStore, type MemoryStoreOptions, type StoreSnapshot } from './store.js';
@@ -13,4 +13,4 @@ export {
   type RunningSandbox,
   type SandboxInfo,
 } from './daemon.js';
-export { sandboxCommand, bubblewrapProblem, type SelfCommand } from './cli.js';
+export { sandboxCommand, sandboxProblem, type SelfCommand } from './cli.js';

@@ -1,17 +1,18 @@
 /**
- * Stands in for node-pty's `lib/utils.js` in the bundle (build/buildBinary.mjs redirects it here). node-pty finds
- * its addon with `require('../build/Release/pty.node')`, which a bundle cannot resolve and a single executable
- * cannot load at all; the addon is an asset of the bundle instead.
+ * Stands in for the pty package's `requireBinary.js` in the bundle (build/buildBinary.mjs redirects it here).
+ * @lydell/node-pty (node-pty with prebuilt addons from the registry, so installing compiles nothing) finds its
+ * addon with `require('@lydell/node-pty-<platform>-<arch>/pty.node')`, which a bundle cannot resolve and a single
+ * executable cannot load at all; the addon is an asset of the bundle instead.
  */
+import type { IPty } from '@lydell/node-pty';
 import { loadNativeAddon } from './locations.js';
 
-/** node-pty's own `assign`: copies every key of the sources onto the target. */
-export function assign<T extends object>(target: T, ...sources: object[]): T {
-  for (const source of sources) Object.assign(target, source);
-  return target;
+/** The package's `requireBinary`, answering from the bundle's assets. */
+export function requireBinary(file: string): unknown {
+  return loadNativeAddon(file.replace(/\.node$/, ''));
 }
 
-/** node-pty's `loadNativeModule`, answering from the bundle's assets. `dir` only matters on macOS. */
-export function loadNativeModule(name: string): { dir: string; module: unknown } {
-  return { dir: '.', module: loadNativeAddon(name) };
+/** Writes bytes to a pty as they are; the package's typings only name strings, but its write passes Buffers on. */
+export function writeToPty(term: IPty, data: Buffer): void {
+  (term.write as (data: string | Buffer) => void).call(term, data);
 }

@@ -47,7 +47,7 @@ const demoPort = 18080;
 const devConfig = `# The dev config of the sample project: the dev image, a dev command serving the synced folder on 9080,
 # a port-forward to it, and an environment variable.
 image: devmode/dev
-command: ["python3", "-m", "http.server", "9080"]
+command: ["serve", "9080"]
 portForward: ["${demoPort}:9080"]
 env:
   GREETING: hello from DevMode

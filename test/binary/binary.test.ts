@@ -9,16 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawServer } from '../helpers/rawServer.js';
-import {
-  BINARY,
-  BUNDLE,
-  ROOT,
-  SYSTEM_PATH,
-  ensureBinary,
-  nodelessView,
-  requireBubblewrap,
-  runNodeless,
-} from './nodeless.js';
+import { BINARY, BUNDLE, ROOT, SYSTEM_PATH, ensureBinary, nodelessView, runNodeless } from './nodeless.js';
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'server', 'package.json'), 'utf8')) as { version: string }).version;
 const scratch = mkdtempSync(join(tmpdir(), 'devmode-binary-'));
@@ -54,7 +45,6 @@ function isRunning(pid: number): boolean {
 const env: NodeJS.ProcessEnv = { PATH: SYSTEM_PATH, HOME: home, KUBECONFIG: kubeconfig };
 
 beforeAll(() => {
-  requireBubblewrap();
   ensureBinary();
 }, 200_000);
 
@@ -73,8 +63,8 @@ describe('the single executable without Node', () => {
 
   test('answers initialize and cluster/list over stdio', async () => {
     const server = new RawServer(env, ['serve', '--stdio'], {
-      command: 'bwrap',
-      args: [...nodelessView(), '--', BINARY],
+      command: nodelessView()[0] ?? 'unshare',
+      args: [...nodelessView().slice(1), BINARY],
     });
     try {
       const initialized = await server.initialize();
@@ -92,7 +82,6 @@ describe('the single executable without Node', () => {
   });
 
   test('a native library directory on a noexec mount is a clear error', async () => {
-    // bwrap mounts its tmpfs without exec rights for the directory's files only when asked; unshare can.
     const script = 'mount -t tmpfs -o noexec tmpfs "$1" && shift && exec "$@"';
     const nativeDir = join(scratch, 'noexec');
     const state = join(scratch, 'noexec-state');
@@ -142,7 +131,7 @@ describe('the sandbox from the single executable without Node', () => {
     expect(ready.code, ready.stderr).toBe(0);
 
     // The image's files were extracted from the executable (sandbox/images is hidden in the view).
-    const file = await kubectl(['exec', 'ratings', '--', 'head', '-1', '/app/ratings.py']);
+    const file = await kubectl(['exec', 'ratings', '--', 'head', '-1', '/app/ratings.cjs']);
     expect(file.stdout).toContain('A small ratings service');
 
     // Port-forward goes through the pod's relay, a helper process the executable runs as itself.

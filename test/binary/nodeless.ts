@@ -1,7 +1,8 @@
 /**
- * The single executable, and a view of this machine in which Node is not installed: bubblewrap shows the whole
- * filesystem except every `node` executable and the repository's node_modules, and the files the executable must
- * carry inside itself (the bundle's assets, the sandbox images) are hidden too.
+ * The single executable, and a view of this machine in which Node is not installed: a private mount namespace
+ * (util-linux `unshare`) shows the whole filesystem except every `node` executable (covered by /dev/null) and the
+ * repository's node_modules, and the files the executable must carry inside itself (the bundle's assets, the
+ * sandbox images) are hidden too (covered by empty tmpfs mounts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
@@ -26,15 +27,18 @@ export function ensureBinary(): void {
   if (!existsSync(BINARY)) throw new Error(`the build did not produce ${BINARY}`);
 }
 
-/** Fails with a clear message when bubblewrap, which makes the node-less view, is missing. */
-export function requireBubblewrap(): void {
-  const probe = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error('bubblewrap (bwrap) is needed to hide Node from the executable: apt-get install bubblewrap');
-  }
-}
+/** Mounts what hides Node ((tmpfs|hide) path pairs up to `--`), then runs the command. */
+const NODELESS_SCRIPT = `while [ "$1" != -- ]; do
+  case $1 in
+  tmpfs) mount -t tmpfs devmode-hidden "$2" ;;
+  hide) mount --bind /dev/null "$2" ;;
+  esac
+  shift 2
+done
+shift
+exec "$@"`;
 
-/** bwrap arguments for the view without Node; the command follows after `--`. */
+/** The command that runs what follows it in the view without Node (as root, which the sandbox tests run as). */
 export function nodelessView(): string[] {
   const nodeModules = join(ROOT, 'node_modules');
   const nodes = new Set<string>([realpathSync(process.execPath)]);
@@ -42,16 +46,14 @@ export function nodelessView(): string[] {
     const candidate = join(dir, 'node');
     if (dir !== '' && existsSync(candidate)) nodes.add(realpathSync(candidate));
   }
-  const args = ['--dev-bind', '/', '/'];
-  // As root, keep the capabilities the sandbox needs to start its own bubblewrap pods.
-  if (process.getuid?.() === 0) args.push('--cap-add', 'ALL');
+  const view = ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', NODELESS_SCRIPT, 'nodeless'];
   for (const dir of [nodeModules, join(ROOT, 'dist', 'assets'), join(ROOT, 'sandbox', 'images')]) {
-    args.push('--tmpfs', dir);
+    view.push('tmpfs', dir);
   }
   for (const node of nodes) {
-    if (!node.startsWith(nodeModules + '/')) args.push('--ro-bind', '/dev/null', node);
+    if (!node.startsWith(nodeModules + '/')) view.push('hide', node);
   }
-  return args;
+  return [...view, '--'];
 }
 
 export interface Result {
@@ -68,7 +70,8 @@ export function runNodeless(
   timeoutMs = 90_000,
 ): Promise<Result> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn('bwrap', [...nodelessView(), '--', command, ...args], {
+    const [file, ...view] = nodelessView();
+    const child = spawn(file ?? 'unshare', [...view, command, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

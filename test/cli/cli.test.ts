@@ -33,6 +33,26 @@ function project(yaml: string): string {
 }
 
 describe('CLI without a cluster', () => {
+  test('with no kubeconfig at all, the hint also offers a local sandbox cluster', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'devmode-cli-home-'));
+    const result = await devmode(['list'], { ...process.env, HOME: home, KUBECONFIG: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Kubeconfig ${join(home, '.kube', 'config')}: no such file`);
+    expect(result.stderr).toContain(
+      'hint: Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file, or try devmode ' +
+        'on a local sandbox cluster: run `devmode sandbox start`, then set KUBECONFIG to the kubeconfig it prints.',
+    );
+  });
+
+  test('the npm bin checks the Node version first and says which Node it needs and how to get it', async () => {
+    const { nodeVersionProblem } = await import('../../server/bin/nodeVersion.mjs');
+    expect(nodeVersionProblem('24.0.0', '/x/node')).toBeUndefined();
+    expect(nodeVersionProblem('25.1.0', '/x/node')).toBeUndefined();
+    const problem = nodeVersionProblem('20.20.2', '/usr/bin/node');
+    expect(problem).toContain('devmode needs Node 24 or later; this is Node 20.20.2 (/usr/bin/node).');
+    expect(problem).toContain('`npx devmode ...`');
+    expect(problem).toContain('the single executable');
+  });
   test('--version and --help', async () => {
     expect((await devmode(['--version'])).stdout).toMatch(/^devmode \d+\.\d+\.\d+\n$/);
     const help = await devmode(['--help']);

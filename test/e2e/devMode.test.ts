@@ -331,7 +331,7 @@ describe('port-forwards of the dev config', () => {
   test('start with DevMode, reach the dev container, and stop with it', async () => {
     await rolledOut(sandbox, 'deployment/ratings');
     const port = await freePort();
-    const yaml = `image: devmode/dev\ncommand: ["python3", "-m", "http.server", "9080"]\nportForward: ["${port}:9080"]\n`;
+    const yaml = `image: devmode/dev\ncommand: ["serve", "9080"]\nportForward: ["${port}:9080"]\n`;
     const started = await client.request<{
       sessionId: string;
       portForwards: { localPort: number; remotePort: number; state: string }[];

@@ -101,7 +101,7 @@ describe('two servers of the same user', () => {
     const other = await startClient(sandbox.env);
     try {
       const port = await freePort();
-      const yaml = `image: devmode/dev\ncommand: ["python3", "-m", "http.server", "9080"]\nportForward: ["${port}:9080"]\n`;
+      const yaml = `image: devmode/dev\ncommand: ["serve", "9080"]\nportForward: ["${port}:9080"]\n`;
       const started = await owner.request<{ sessionId: string; portForwards: { id: string }[] }>('devMode/start', {
         target,
         localDir: projectDir(yaml),

@@ -24,22 +24,17 @@ const UnknownId = -31021;
 const InvalidParams = -32602;
 
 const UPLOAD_BYTES = 8 * 1024 * 1024;
+/** Reads UPLOAD_BYTES of a connection, answers their SHA-256 and closes it (on the dev image's Node). */
 const SINK = [
-  'import hashlib, socket',
-  's = socket.socket()',
-  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-  's.bind(("127.0.0.1", 9000))',
-  's.listen(8)',
-  'while True:',
-  '    c, _ = s.accept()',
-  '    h, n = hashlib.sha256(), 0',
-  `    while n < ${UPLOAD_BYTES}:`,
-  '        d = c.recv(1 << 20)',
-  '        if not d: break',
-  '        h.update(d)',
-  '        n += len(d)',
-  '    c.sendall(h.hexdigest().encode())',
-  '    c.close()',
+  "const { createHash } = require('node:crypto');",
+  "require('node:net').createServer((c) => {",
+  "  const h = createHash('sha256'); let n = 0;",
+  "  c.on('data', (d) => {",
+  `    h.update(d); n += d.length; if (n >= ${UPLOAD_BYTES}) { c.pause(); c.end(h.digest('hex')); }`,
+  '  });',
+  "  c.on('end', () => { if (n < " + String(UPLOAD_BYTES) + ") c.end(h.digest('hex')); });",
+  "  c.on('error', () => c.destroy());",
+  "}).listen(9000, '127.0.0.1');",
 ].join('\n');
 
 let sandbox: TestSandbox;
@@ -65,7 +60,7 @@ beforeAll(async () => {
         'sh',
         '-c',
         'mkdir -p /tmp/devmode-e2e-blob && cd /tmp/devmode-e2e-blob && head -c 52428800 /dev/urandom > blob && sha256sum blob > blob.sha256 && ' +
-          'exec python3 -m http.server 8000 --bind 0.0.0.0',
+          'exec serve 8000',
       ],
       '    readinessProbe:\n      httpGet: {path: /blob.sha256, port: 8000}\n      periodSeconds: 1\n',
     ),
@@ -75,7 +70,7 @@ beforeAll(async () => {
     sandbox,
     devPod(
       'sink',
-      ['python3', '-c', SINK],
+      ['node', '-e', SINK],
       '    readinessProbe:\n      tcpSocket: {port: 9000}\n      periodSeconds: 1\n',
     ),
   );

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withHidden } from './hidden.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(ROOT, 'sandbox', 'dist', 'main.js');
@@ -22,6 +23,10 @@ export interface KubectlOptions {
   input?: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Programs the command must not find, as if they were not installed (see hidden.ts). */
+  hide?: string[];
+  /** Runs the command as this user id (and group id) instead of the test's own. */
+  user?: number;
 }
 
 export interface TestSandbox {
@@ -100,7 +105,11 @@ function ensureBuilt(): void {
 /** Runs `sandbox <args> --state-dir <stateDir>` through the CLI entry, building it first if needed. */
 export function sandboxCli(args: string[], stateDir: string, options: KubectlOptions = {}): Promise<CommandResult> {
   ensureBuilt();
-  return run(process.execPath, [ENTRY, 'sandbox', ...args, '--state-dir', stateDir], { timeoutMs: 90_000, ...options });
+  const as = options.user !== undefined ? ['setpriv', `--reuid=${options.user}`, `--regid=${options.user}`] : [];
+  if (as.length > 0) as.push('--clear-groups', '--');
+  const command = [...as, process.execPath, ENTRY, 'sandbox', ...args, '--state-dir', stateDir];
+  const [file, argv] = options.hide ? withHidden(options.hide, command) : [command[0] ?? '', command.slice(1)];
+  return run(file, argv, { timeoutMs: 90_000, ...options });
 }
 
 /** Starts a sandbox in a fresh temporary state directory. */

@@ -1,6 +1,6 @@
 /**
  * The sandbox CLI as a user meets it: start, status, a second start, stop, a second stop, a stale pid file,
- * a restart that keeps the cluster's objects, and a clear message when bubblewrap is missing.
+ * a restart that keeps the cluster's objects, and clear messages when what pods are made with is missing.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -162,13 +162,27 @@ describe('sandbox CLI', () => {
     }
   });
 
-  it('explains how to install bubblewrap when it is missing', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-nobwrap-'));
+  it('explains what to install when util-linux is missing', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-noutil-'));
     try {
-      const result = await sandboxCli(['start'], stateDir, { env: { ...process.env, PATH: '/nonexistent' } });
+      const result = await sandboxCli(['start'], stateDir, { hide: ['unshare'] });
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain('bubblewrap (bwrap) is not installed');
-      expect(result.stdout).toContain('apt-get install bubblewrap');
+      expect(result.stdout).toContain(
+        'cannot start the sandbox: unshare (util-linux) is not installed; the sandbox makes pods with it. Install util-linux.',
+      );
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("says what to install when nothing can bring up a pod's loopback device (neither ip nor perl)", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devmode-sandbox-nolo-'));
+    try {
+      const result = await sandboxCli(['start'], stateDir, { hide: ['ip', 'perl'] });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(
+        "cannot start the sandbox: neither ip (iproute2) nor perl is installed: cannot bring up a pod's loopback device",
+      );
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -100,9 +100,9 @@ describe('pods through kubectl', () => {
       'exec',
       pod,
       '--',
-      'python3',
-      '-c',
-      'import urllib.request as u; print(u.urlopen("http://127.0.0.1:9080/ratings/1").read().decode())',
+      'node',
+      '-e',
+      'fetch("http://127.0.0.1:9080/ratings/1").then((r) => r.text()).then(console.log)',
     ]);
     expect(JSON.parse(health)).toEqual({ id: 1, ratings: { Reviewer1: 5, Reviewer2: 4 } });
   }, 60_000);
@@ -162,10 +162,10 @@ describe('a kubelet that dies', () => {
     onTestFinished(() => {
       child.kill('SIGKILL');
     });
-    // The container's root directory is under the state dir, so its bwrap command line names it.
+    // The container's root directory is under the state dir, so its command line names it.
     await waitFor('pod processes', () => processesMentioning(stateDir).length >= 2, 20_000);
-    // Both commands must run as themselves (not just appear on the command line of the nsenter or bwrap that
-    // will start them): a process killed mid-start is a different test. The sandbox holds `sleep infinity`.
+    // Both commands must run as themselves (not just appear on the command line of the setpriv, nsenter or unshare
+    // that will start them): a process killed mid-start is a different test. The sandbox holds `sleep infinity`.
     await waitFor('pod sandbox and container running', () => runningCommands(child.pid ?? -1), 20_000);
     const podProcesses = descendantsOf(child.pid ?? -1);
     child.kill('SIGKILL');

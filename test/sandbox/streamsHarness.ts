@@ -3,14 +3,16 @@
  * host and whose pod ports map to local TCP servers, so that the real kubectl and @kubernetes/client-node can be
  * pointed at the streaming code without a cluster.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Duplex, Writable } from 'node:stream';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
+import forge from 'node-forge';
 import { ApiError, type ContainerProcess, type ExecOptions, type PodRuntime } from '../../sandbox/src/contracts.js';
 import { handleStreamUpgrade } from '../../sandbox/src/streams/index.js';
 
@@ -175,33 +177,25 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** A self-signed certificate for 127.0.0.1 (its own CA), made in process; key.pem is kept in `dir`. */
 function selfSignedCertificate(dir: string): { key: string; cert: string } {
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(key);
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = '01';
+  cert.publicKey = forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e);
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600 * 1000);
+  cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
+  cert.setIssuer([{ name: 'commonName', value: '127.0.0.1' }]);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+  ]);
+  cert.sign(forgeKey, forge.md.sha256.create());
+  writeFileSync(join(dir, 'key.pem'), key, { mode: 0o600 });
+  return { key, cert: forge.pki.certificateToPem(cert) };
 }
 
 export async function startHarness(runtime: PodRuntime = new FakeRuntime()): Promise<Harness> {

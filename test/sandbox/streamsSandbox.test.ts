@@ -1,5 +1,5 @@
 /**
- * Exec and port-forward against a real sandbox pod (bubblewrap-isolated processes, the kubelet, the API server),
+ * Exec and port-forward against a real sandbox pod (namespace-isolated processes, the kubelet, the API server),
  * driven by the real kubectl and by @kubernetes/client-node.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,11 @@ const ECHO_PORT = 8080;
 let sandbox: TestSandbox;
 let target: KubectlTarget;
 
+/** A TCP echo server on the sandbox's own Node (the dev image has it): each connection gets its bytes back. */
+const ECHO_SERVER =
+  "require('node:net').createServer((c) => { c.on('error', () => c.destroy()); c.pipe(c); })" +
+  `.listen(${ECHO_PORT}, '127.0.0.1')`;
+
 const podManifest = `apiVersion: v1
 kind: Pod
 metadata:
@@ -24,8 +29,8 @@ metadata:
 spec:
   containers:
   - name: main
-    image: busybox
-    command: ['socat', 'TCP-LISTEN:${ECHO_PORT},reuseaddr,fork', 'EXEC:cat']
+    image: devmode/dev
+    command: ['node', '-e', ${JSON.stringify(ECHO_SERVER)}]
 ---
 apiVersion: v1
 kind: Pod

@@ -21,7 +21,7 @@ spec:
   containers:
   - name: main
     image: devmode/dev
-    command: [sh, -c, 'i=0; while :; do echo "line $i"; i=$((i+1)); sleep 1; done & exec python3 -m http.server 8000']
+    command: [sh, -c, 'i=0; while :; do echo "line $i"; i=$((i+1)); sleep 1; done & exec serve 8000']
 `;
 
 let sandbox: TestSandbox;

@@ -129,7 +129,7 @@ function isZombie(pid) {
 
 const sampleConfig = `# The dev config the e2e suite starts DevMode with.
 image: devmode/dev
-command: ["sh", "-c", "echo nvim-dev-started; exec python3 -m http.server 9080"]
+command: ["sh", "-c", "echo nvim-dev-started; exec serve 9080"]
 `;
 
 async function main() {

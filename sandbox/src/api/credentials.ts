@@ -3,13 +3,10 @@
  * the bearer token clients must present. They are made once and kept in the state directory, so a kubeconfig
  * written earlier stays valid across restarts.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import forge from 'node-forge';
 
 export interface Credentials {
   caCert: string;
@@ -29,42 +26,64 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
-async function openssl(args: string[]): Promise<void> {
-  try {
-    await run('openssl', args);
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args[0] ?? ''} failed: ${stderr.trim() || String(error)}`);
-  }
+const TEN_YEARS_MS = 3650 * 24 * 3600 * 1000;
+
+/** An RSA key pair made by Node's own crypto (fast, native), as PEM and as node-forge objects. */
+function newKeyPair(): { pem: string; privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(pem);
+  return { pem, privateKey: forgeKey, publicKey: forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e) };
 }
 
-/** Creates the CA and the server certificate with openssl (P-256 keys, ten years). */
+function newCertificate(
+  subject: string,
+  publicKey: forge.pki.rsa.PublicKey,
+  extensions: object[],
+): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  // A positive serial: the top bit clear, so the DER integer needs no sign byte.
+  cert.serialNumber = `7${randomBytes(15).toString('hex')}`;
+  cert.publicKey = publicKey;
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + TEN_YEARS_MS);
+  cert.setSubject([{ name: 'commonName', value: subject }]);
+  cert.setExtensions(extensions);
+  return cert;
+}
+
+/** Creates the CA and the server certificate in process (RSA 2048 keys, SHA-256 signatures, ten years). */
 async function generateCertificates(dir: string): Promise<void> {
-  const caKey = join(dir, 'ca.key');
-  const caCert = join(dir, 'ca.crt');
-  const serverKey = join(dir, 'server.key');
-  const csr = join(dir, 'server.csr');
-  const extensions = join(dir, 'server.ext');
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl([
-    'req', '-x509', ...ecKey, '-keyout', caKey, '-out', caCert, '-days', '3650', '-subj', '/CN=devmode-sandbox-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ]); // prettier-ignore
-  await openssl(['req', '-new', ...ecKey, '-keyout', serverKey, '-out', csr, '-subj', '/CN=devmode-sandbox-apiserver']);
-  await writeFile(
-    extensions,
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\n',
-  );
-  await openssl([
-    'x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '3650',
-    '-out', join(dir, 'server.crt'), '-extfile', extensions,
-  ]); // prettier-ignore
-  await rm(csr, { force: true });
-  await rm(extensions, { force: true });
-  await rm(join(dir, 'ca.srl'), { force: true });
-  await chmod(caKey, 0o600);
-  await chmod(serverKey, 0o600);
+  const ca = newKeyPair();
+  const caCert = newCertificate('devmode-sandbox-ca', ca.publicKey, [
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  caCert.setIssuer(caCert.subject.attributes);
+  caCert.sign(ca.privateKey, forge.md.sha256.create());
+  const server = newKeyPair();
+  const serverCert = newCertificate('devmode-sandbox-apiserver', server.publicKey, [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 7, ip: '127.0.0.1' },
+        { type: 2, value: 'localhost' },
+      ],
+    },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  serverCert.setIssuer(caCert.subject.attributes);
+  serverCert.sign(ca.privateKey, forge.md.sha256.create());
+  await writeFile(join(dir, 'ca.key'), ca.pem, { mode: 0o600 });
+  await writeFile(join(dir, 'server.key'), server.pem, { mode: 0o600 });
+  await chmod(join(dir, 'ca.key'), 0o600);
+  await chmod(join(dir, 'server.key'), 0o600);
+  await writeFile(join(dir, 'ca.crt'), forge.pki.certificateToPem(caCert));
+  await writeFile(join(dir, 'server.crt'), forge.pki.certificateToPem(serverCert));
 }
 
 /** Loads the credentials from `stateDir/pki` and `stateDir/token`, creating what is missing. */

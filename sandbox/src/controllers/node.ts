@@ -44,7 +44,7 @@ function nodeStatus(started: string): Record<string, unknown> {
       operatingSystem: 'linux',
       kernelVersion: process.platform,
       osImage: 'devmode sandbox',
-      containerRuntimeVersion: 'bwrap://0.8',
+      containerRuntimeVersion: 'devmode://0.1',
       kubeletVersion: 'v1.32.4',
       kubeProxyVersion: 'v1.32.4',
       machineID: '',

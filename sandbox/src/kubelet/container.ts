@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- specs and statuses are loosely typed JSON (see contracts.ts), read defensively with defaults. */
 /**
- * One container of a pod: pulls its image, creates its root, starts it as a bubblewrap sandbox inside the pod's
- * network namespace, keeps its log, tees its output to attached clients, runs its probes and restarts it per the
+ * One container of a pod: pulls its image, creates its root, starts it in its own namespaces inside the pod's
+ * network namespace (sandbox.ts), keeps its log, tees its output to attached clients, runs its probes and restarts it per the
  * pod's restartPolicy with exponential back-off.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,21 @@ import { ProbeWorker, type Probe } from './probes.js';
 import { pathSegment } from './volumes.js';
 import { attachTo, spawnInstance, type Instance } from './instance.js';
 import { spawnProcess } from './process.js';
-import { containerArgs, killTree, prepareRoot, signal, waitForChild, type Mount, type Tools } from './sandbox.js';
+import { isSingleExecutable } from '../locations.js';
+import {
+  childrenOf,
+  containerCommand,
+  execArgs,
+  killTree,
+  prepareRoot,
+  projectNodeMounts,
+  signal,
+  waitForChild,
+  waitForProgram,
+  INIT_NAME,
+  type Mount,
+  type Tools,
+} from './sandbox.js';
 
 /** How long a killed container may take to be seen ended before its output pipes are closed from this side. */
 const SETTLE_MS = 3000;
@@ -183,6 +197,8 @@ export class ContainerRunner {
     try {
       launch = resolveLaunch(this.ctx.store, pod, this.spec as Record<string, unknown>, this.image.config);
       mounts = this.ctx.mounts(this.spec as Record<string, unknown>);
+      if (this.image.config.projectNode === true)
+        mounts.push(...projectNodeMounts(this.ctx.podDir, isSingleExecutable()));
     } catch (error) {
       if (!(error instanceof ContainerConfigError)) throw error;
       this.state = { waiting: { reason: 'CreateContainerConfigError', message: error.message } };
@@ -199,28 +215,30 @@ export class ContainerRunner {
     prepareRoot(rootDir);
     mkdirSync(join(rootDir, launch.workingDir), { recursive: true });
     for (const mount of mounts) mkdirSync(join(rootDir, mount.target), { recursive: true });
-    const containerID = `bwrap://${randomBytes(32).toString('hex')}`;
+    const containerID = `devmode://${randomBytes(32).toString('hex')}`;
     const logDir = join(this.ctx.podDir, 'logs', pathSegment(this.name));
     mkdirSync(logDir, { recursive: true });
     const logFile = join(logDir, `${this.restartCount}.log`);
     this.logFiles.push(logFile);
     const log = new LogWriter(logFile);
-    const args = [
-      '-t',
-      String(infraPid),
-      '-n',
-      '--',
-      this.ctx.tools.bwrap,
-      ...containerArgs({ rootDir, mounts, hostname: pod.metadata.name, workingDir: launch.workingDir }),
-      '--',
-      ...launch.argv,
-    ];
-    // bubblewrap's --die-with-parent ties the sandbox to this process: if the kubelet dies, its pods die too.
+    const [file, argv] = containerCommand(
+      this.ctx.tools,
+      {
+        rootDir,
+        mounts,
+        hostname: pod.metadata.name,
+        workingDir: launch.workingDir,
+        infraPid,
+        hostNetwork: pod.spec?.hostNetwork === true,
+      },
+      launch.argv,
+    );
+    // setpriv --pdeathsig ties the container to this process: if the kubelet dies, its pods die too.
     this.event('Normal', 'Created', `Created container ${this.name}`);
     const startedAt = now();
     const instance = spawnInstance({
-      file: this.ctx.tools.nsenter,
-      argv: args,
+      file,
+      argv,
       launch,
       log,
       containerID,
@@ -231,9 +249,11 @@ export class ContainerRunner {
     this.instance = instance;
     this.ready = false;
     void instance.exit.then((code) => this.onExit(instance, code));
-    // The container counts as running once its process exists inside the sandbox, so exec can enter it.
+    // The container counts as running once its PID 1 has finished the setup and starts the command, so exec enters
+    // the container's root and working directory.
     instance.initPid = await waitForChild(instance.pid);
-    if (instance.initPid !== undefined) instance.mainPid = await waitForChild(instance.initPid, 2000);
+    const rooted = instance.initPid !== undefined && (await waitForProgram(instance.initPid, INIT_NAME));
+    if (!rooted) instance.initPid = undefined;
     if (instance.initPid !== undefined) this.event('Normal', 'Started', `Started container ${this.name}`);
     if (this.instance !== instance || this.stopping) return;
     this.state = { running: { startedAt } };
@@ -406,12 +426,26 @@ export class ContainerRunner {
   }
 
   private async killInstance(instance: Instance, graceSeconds: number): Promise<void> {
-    signal(instance.mainPid ?? instance.pid, 'SIGTERM');
+    // The command runs as a child of the container's PID 1 (which, as a PID namespace's init, ignores SIGTERM), so
+    // its children get the signal. The command may not have been started yet (the container's setup has just
+    // finished), so whatever starts there during the grace period gets it too.
+    const signalled = new Set<number>();
+    const terminate = (): void => {
+      const targets = instance.initPid !== undefined ? childrenOf(instance.initPid) : [instance.pid];
+      for (const pid of targets) {
+        if (signalled.has(pid)) continue;
+        signalled.add(pid);
+        signal(pid, 'SIGTERM');
+      }
+    };
+    terminate();
+    const ticker = setInterval(terminate, 100);
     let timer: NodeJS.Timeout | undefined;
     const killed = await Promise.race([
       instance.exit.then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceSeconds * 1000))),
     ]);
+    clearInterval(ticker);
     // A grace timer left behind would keep the kubelet's process alive for the rest of the grace period.
     clearTimeout(timer);
     if (!killed) {
@@ -488,7 +522,7 @@ export class ContainerRunner {
   public exec(command: string[], options: ExecOptions): ContainerProcess {
     const instance = this.instance;
     if (instance?.initPid === undefined) throw new Error(`container ${this.name} is not running`);
-    const args = ['-t', String(instance.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--'];
+    const args = execArgs(this.ctx.tools, instance.initPid, this.ctx.pod().spec?.hostNetwork === true);
     // With a TTY the process must lead its own session inside the PID namespace, or shells cannot manage jobs
     // on the terminal (a runtime's exec does the same with setsid and TIOCSCTTY).
     if (options.tty) args.push('setsid', '-w', '-c');

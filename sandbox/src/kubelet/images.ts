@@ -14,6 +14,8 @@ export interface ImageConfig {
   /** `KEY=value` strings, as in an OCI image config. */
   env?: string[];
   workingDir?: string;
+  /** The container gets the sandbox's own Node runtime as `/.devmode/bin/node` (not an OCI field). */
+  projectNode?: boolean;
 }
 
 export interface ResolvedImage {

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- specs and statuses are loosely typed JSON (see contracts.ts), read defensively with defaults. */
 /**
- * The sandbox's kubelet: binds pending pods to the one node, runs each pod as bubblewrap-isolated processes,
+ * The sandbox's kubelet: binds pending pods to the one node, runs each pod as namespace-isolated processes,
  * reports pod status, stops pods gracefully when the API server marks them for deletion, and serves exec,
  * attach, port-forward connections and logs to the streaming endpoints.
  */

@@ -1,31 +1,31 @@
 /**
  * One running instance of a container: its process (with a pseudo-terminal when the spec asks for `tty`), its
- * log, the clients attached to its output, and the runtime's StartError when bubblewrap cannot execute it.
+ * log, the clients attached to its output, and the runtime's StartError when its command cannot be executed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, type Writable } from 'node:stream';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
+import { writeToPty } from '../nodePtyUtils.js';
 import type { ContainerProcess } from '../contracts.js';
 import type { ContainerLaunch } from './env.js';
 import type { LogWriter } from './logs.js';
 import { signalNumber } from './process.js';
+import { START_FAILURE_PREFIX } from './sandbox.js';
 
 export interface Instance {
   child: ChildProcess | undefined;
   term: pty.IPty | undefined;
-  /** bubblewrap's PID on the host. */
+  /** The PID on the host of the process that created the container's namespaces. */
   pid: number;
-  /** The sandbox's PID 1 (bubblewrap's init), whose namespaces exec enters. */
+  /** The container's PID 1 (its setup, then its command's parent), whose namespaces and root exec enters. */
   initPid: number | undefined;
-  /** The container's command. */
-  mainPid: number | undefined;
   launch: ContainerLaunch;
   log: LogWriter;
   attached: Set<{ stdout: PassThrough; stderr: PassThrough | null }>;
   exit: Promise<number>;
   containerID: string;
   startedAt: string;
-  /** bubblewrap could not execute the command: the runtime's StartError. */
+  /** The command could not be executed: the runtime's StartError. */
   startError?: string;
 }
 
@@ -40,7 +40,7 @@ export interface InstanceSpec {
   stdin: boolean;
 }
 
-const START_FAILURE = /^bwrap: execvp (.+?): (No such file or directory|Permission denied)/;
+const START_FAILURE = /^devmode-runtime: exec (.+?): (No such file or directory|Permission denied)/;
 
 function startError(file: string, why: string): string {
   const reason = why === 'Permission denied' ? 'permission denied' : 'executable file not found in $PATH';
@@ -53,7 +53,7 @@ function startError(file: string, why: string): string {
 export function spawnInstance(spec: InstanceSpec): Instance {
   const { log } = spec;
   const attached = new Set<{ stdout: PassThrough; stderr: PassThrough | null }>();
-  const base = { initPid: undefined, mainPid: undefined, launch: spec.launch, log, attached };
+  const base = { initPid: undefined, launch: spec.launch, log, attached };
   const meta = { containerID: spec.containerID, startedAt: spec.startedAt };
   if (spec.tty) {
     const term = pty.spawn(spec.file, spec.argv, {
@@ -89,14 +89,14 @@ export function spawnInstance(spec: InstanceSpec): Instance {
     log.write('stderr', chunk);
     for (const client of attached) (client.stderr ?? client.stdout).write(chunk);
   };
-  // bubblewrap's own exec failure is not container output; it may arrive in pieces, so the first line is held
+  // The runtime's own exec failure (sandbox.ts) is not container output; it may arrive in pieces, so the first line is held
   // back while it could still be that message.
   let firstLine: string | undefined = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (firstLine === undefined) return emitErr(chunk);
     firstLine += chunk.toString();
     const end = firstLine.indexOf('\n');
-    const couldBe = 'bwrap: execvp '.startsWith(firstLine) || firstLine.startsWith('bwrap: execvp ');
+    const couldBe = START_FAILURE_PREFIX.startsWith(firstLine) || firstLine.startsWith(START_FAILURE_PREFIX);
     if (couldBe && end < 0) return;
     const failure = START_FAILURE.exec(firstLine);
     const held = firstLine;
@@ -123,7 +123,7 @@ export function attachTo(instance: Instance, withStdin: boolean, stdinOnce: bool
   if (withStdin) {
     const input = new PassThrough();
     input.on('data', (chunk: Buffer) => {
-      if (instance.term) instance.term.write(chunk);
+      if (instance.term) writeToPty(instance.term, chunk);
       else instance.child?.stdin?.write(chunk);
     });
     input.on('end', () => {

@@ -162,7 +162,7 @@ describe('kubelet lifecycle', () => {
     store.create(
       'pods',
       podObject('fast', {
-        containers: [{ name: 'c', image: 'python', command: ['python3', '-m', 'http.server', '8000'] }],
+        containers: [{ name: 'c', image: 'devmode/dev', command: ['serve', '8000'] }],
       }),
     );
     await waitFor('running', () => containerState(store, 'fast') === 'running');
@@ -185,7 +185,7 @@ describe('kubelet lifecycle', () => {
         socket.once('end', () => resolve(text));
         socket.once('error', reject);
       });
-      expect(answer).toMatch(/^HTTP\/1\.0 200/);
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
       socket.destroy();
     }
   });

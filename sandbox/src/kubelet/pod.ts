@@ -12,7 +12,15 @@ import type { EventRecorder } from '../controllers/events.js';
 import { now } from '../controllers/util.js';
 import { ContainerRunner, type PodContext } from './container.js';
 import { relayConnect, relaySocketPath, startRelay } from './relay.js';
-import { infraArgs, signal, waitForChild, type Mount, type Tools } from './sandbox.js';
+import {
+  infraCommand,
+  networkPrefix,
+  signal,
+  waitForChild,
+  waitForProgram,
+  type Mount,
+  type Tools,
+} from './sandbox.js';
 import { containerMounts, prepareVolumes, readOnlyVolumeNames, VolumeError } from './volumes.js';
 
 export interface NodeContext {
@@ -103,15 +111,18 @@ export class PodWorker {
     this.startTime = now();
     this.scheduleSync();
     mkdirSync(this.podDir, { recursive: true });
-    this.infra = spawn(
-      this.node.tools.bwrap,
-      [...infraArgs(this.pod.spec?.hostNetwork === true, this.podDir), '--', 'sleep', 'infinity'],
-      { stdio: 'ignore' },
-    );
+    const hostNetwork = this.pod.spec?.hostNetwork === true;
+    const [file, args] = infraCommand(this.node.tools, hostNetwork, this.podDir);
+    this.infra = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let problem = '';
+    this.infra.stderr?.on('data', (chunk: Buffer) => (problem += chunk.toString()));
     this.infra.once('error', () => undefined);
     this.infraPid = await waitForChild(this.infra.pid ?? -1);
-    if (this.infraPid === undefined) throw new Error('the pod sandbox did not start');
-    this.relay = await startRelay(this.node.tools.nsenter, this.infraPid, this.socketPath);
+    // The infra process runs `sleep` once the pod's network is ready (its loopback device up).
+    if (this.infraPid === undefined || !(await waitForProgram(this.infraPid, 'sleep'))) {
+      throw new Error(`the pod sandbox did not start${problem ? `: ${problem.trim()}` : ''}`);
+    }
+    this.relay = await startRelay(networkPrefix(this.node.tools, this.infraPid, hostNetwork), this.socketPath);
     if (this.terminating !== undefined) {
       // Stopped while starting: teardown ran before the relay existed.
       signal(this.relay.pid, 'SIGKILL');

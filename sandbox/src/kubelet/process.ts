@@ -4,7 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
+import { writeToPty } from '../nodePtyUtils.js';
 import type { ContainerProcess, ExecOptions } from '../contracts.js';
 import { childrenOf, signal } from './sandbox.js';
 
@@ -79,7 +80,7 @@ export function spawnProcess(
     const stdin = options.stdin
       ? new Writable({
           write(chunk: Buffer, _encoding, callback) {
-            term.write(chunk);
+            writeToPty(term, chunk);
             callback();
           },
         })

@@ -59,7 +59,19 @@ process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();
 `;
 
-const HELPERS: Record<string, string> = { relay: RELAY_SOURCE };
+/**
+ * Runs a script file as `node <file> <args>` does: the single executable's stand-in for Node inside containers of
+ * images that ask for the sandbox's own Node (see projectNodeMounts).
+ */
+const SCRIPT_SOURCE = `
+const { createRequire } = require('node:module');
+const { resolve } = require('node:path');
+const file = resolve(process.argv[1]);
+process.argv = [process.execPath, file, ...process.argv.slice(2)];
+createRequire(file)(file);
+`;
+
+const HELPERS: Record<string, string> = { relay: RELAY_SOURCE, script: SCRIPT_SOURCE };
 
 /**
  * The argv that runs one of the sandbox's Node helper scripts. Every helper is launched through here so a
@@ -102,9 +114,9 @@ export function relaySocketPath(stateDir: string, podUid: string): string {
   return join(dir, `${short}.sock`);
 }
 
-/** Starts a relay inside the network namespace of `pid`; resolves once it listens. */
-export async function startRelay(nsenter: string, pid: number, socketPath: string): Promise<ChildProcess> {
-  const child = spawnNodeHelper('relay', [socketPath], [nsenter, '-t', String(pid), '-n', '--'], {
+/** Starts a relay inside a pod's network namespace (entered by `prefix`); resolves once it listens. */
+export async function startRelay(prefix: string[], socketPath: string): Promise<ChildProcess> {
+  const child = spawnNodeHelper('relay', [socketPath], prefix, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -250,7 +250,7 @@ export class Terminals {
     finish: (exitCode: number | null, reason?: string) => Promise<void>,
   ): Promise<TerminalProcess> {
     // node-pty is a native module: load it only when a local terminal is asked for.
-    const pty = await import('node-pty');
+    const pty = await import('@lydell/node-pty');
     const file = options.command?.[0] ?? local.shell ?? process.env.SHELL ?? '/bin/sh';
     const args = options.command?.slice(1) ?? [];
     const cwd = local.cwd ?? this.defaultCwd() ?? process.cwd();

@@ -15,7 +15,7 @@ export class KubeconfigError extends NamedError {
       file,
       ...(line !== undefined ? { line } : {}),
       reason,
-      hint: 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file.',
+      hint: kubeconfigHint(reason),
     });
     this.name = 'KubeconfigError';
   }
@@ -23,6 +23,13 @@ export class KubeconfigError extends NamedError {
   public override get clientMessage(): string {
     return `Kubeconfig ${this.message}`;
   }
+}
+
+/** What a person can do about a kubeconfig error; with no kubeconfig at all, a local sandbox cluster is offered. */
+function kubeconfigHint(reason: string): string {
+  const fix = 'Point KUBECONFIG (or the kubeconfig option of initialize) at a valid kubeconfig file';
+  if (reason !== 'no such file') return `${fix}.`;
+  return `${fix}, or try devmode on a local sandbox cluster: run \`devmode sandbox start\`, then set KUBECONFIG to the kubeconfig it prints.`;
 }
 
 export interface KubeconfigCluster {

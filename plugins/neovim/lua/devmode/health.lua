@@ -1,5 +1,5 @@
 -- `:checkhealth devmode`: the binary and its version, the server starting, the kubeconfig, the contexts'
--- reachability, and bubblewrap for the local sandbox.
+-- reachability, and util-linux for the local sandbox.
 
 local config = require('devmode.config')
 
@@ -79,10 +79,15 @@ function M.check()
   end
 
   h.start('devmode: local sandbox')
-  if vim.fn.executable('bwrap') == 1 then
-    h.ok('bubblewrap (bwrap) is installed: `devmode sandbox start` can run pods')
+  -- The sandbox runs pods in namespaces made with util-linux; only the local sandbox needs these.
+  local missing = {}
+  for _, tool in ipairs({ 'unshare', 'nsenter', 'setpriv', 'pivot_root' }) do
+    if vim.fn.executable(tool) ~= 1 then table.insert(missing, tool) end
+  end
+  if #missing == 0 then
+    h.ok('util-linux (unshare, nsenter, setpriv, pivot_root) is installed: `devmode sandbox start` can run pods')
   else
-    h.warn('bubblewrap (bwrap) is missing: only needed for the local sandbox', { 'apt-get install bubblewrap' })
+    h.warn(table.concat(missing, ', ') .. ' missing: only needed for the local sandbox', { 'apt-get install util-linux' })
   end
 end
 

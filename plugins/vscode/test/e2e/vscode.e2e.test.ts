@@ -201,12 +201,7 @@ describe('the DevMode extension in code-server', () => {
     forwardPort = await freePort();
     writeFileSync(
       join(workspace, 'devmode.yaml'),
-      [
-        'image: devmode/dev',
-        'command: ["python3", "-m", "http.server", "9080"]',
-        `portForward: ["${forwardPort}:9080"]`,
-        '',
-      ].join('\n'),
+      ['image: devmode/dev', 'command: ["serve", "9080"]', `portForward: ["${forwardPort}:9080"]`, ''].join('\n'),
     );
     writeFileSync(join(workspace, 'index.html'), '<h1>ratings, version 1</h1>\n');
     const userData = join(scratch, 'user-data');
