@@ -389,12 +389,13 @@ describe('the DevMode extension in code-server', () => {
       await contextMenu(
         treeRow(/^ratings$/),
         'Show logs',
-        page.locator('.panel .view-lines').filter({ hasText: /HTTP\/1\.1/ }),
+        page.locator('.panel .view-lines').filter({ hasText: /"GET\s\// }),
       );
-      await fetch(`http://127.0.0.1:${forwardPort}/index.html?from=logs-step`);
+      // The dev image's serve logs each request as `"GET /path" status` (Monaco shows its spaces as U+00A0).
+      await fetch(`http://127.0.0.1:${forwardPort}/from-logs-step.html`);
       const output = page.locator('.panel .view-lines');
       await waitUntil(
-        async () => /GET \/index\.html\?from=logs-step/.test(await textOf(output)),
+        async () => /"GET \/from-logs-step\.html" 404/.test(await textOf(output)),
         60_000,
         'the request line',
       );
@@ -576,7 +577,7 @@ describe('the DevMode extension in code-server', () => {
         join(workspace, 'devmode.yaml'),
         [
           'image: devmode/dev',
-          'command: ["python3", "-m", "http.server", "9080"]',
+          'command: ["serve", "9080"]',
           'workDir: /home/devmode/app',
           'sync:',
           '  mode: both',
