@@ -15,22 +15,25 @@ const blobMB = Math.round(BLOB_BYTES / 1024 / 1024);
 /** Over a network devmode must forward at least as fast as kubectl; on loopback 1.5 times as fast. */
 const throughputGoal = () => (networkName() === 'loopback' ? 1.5 : 1.0);
 /** A server that reads BLOB_BYTES, answers how many it got and closes: the upload's other end. */
-const SINK = [
-  'import socket',
-  's = socket.socket()',
-  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-  's.bind(("127.0.0.1", 9000))',
-  's.listen(8)',
-  'while True:',
-  '    c, _ = s.accept()',
-  '    n = 0',
-  `    while n < ${BLOB_BYTES}:`,
-  '        d = c.recv(1 << 20)',
-  '        if not d: break',
-  '        n += len(d)',
-  '    c.sendall(str(n).encode())',
-  '    c.close()',
-].join('\n');
+const SINK = `
+const net = require('node:net');
+net
+  .createServer((socket) => {
+    let received = 0;
+    let answered = false;
+    const answer = () => {
+      if (!answered) socket.end(String(received));
+      answered = true;
+    };
+    socket.on('data', (data) => {
+      received += data.length;
+      if (received >= ${BLOB_BYTES}) answer();
+    });
+    socket.on('end', answer);
+    socket.on('error', () => socket.destroy());
+  })
+  .listen(9000, '127.0.0.1');
+`;
 
 const manifests = `apiVersion: apps/v1
 kind: Deployment
@@ -53,7 +56,7 @@ spec:
   containers:
   - name: main
     image: devmode/dev
-    command: [sh, -c, 'mkdir -p /tmp/bench-blob && cd /tmp/bench-blob && head -c ${BLOB_BYTES} /dev/urandom > blob && exec python3 -m http.server 8000']
+    command: [sh, -c, 'mkdir -p /tmp/bench-blob && cd /tmp/bench-blob && head -c ${BLOB_BYTES} /dev/urandom > blob && exec serve 8000']
     readinessProbe: {tcpSocket: {port: 8000}, periodSeconds: 1}
 ---
 apiVersion: v1
@@ -63,7 +66,7 @@ spec:
   containers:
   - name: main
     image: devmode/dev
-    command: [python3, -c, ${JSON.stringify(SINK)}]
+    command: [node, -e, ${JSON.stringify(SINK)}]
     readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
 `;
 

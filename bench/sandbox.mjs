@@ -2,7 +2,7 @@
 //  - `sandbox start` to API ready, next to a bare Node HTTPS server started and answering its first request (the
 //    least any Node API daemon pays: a process start, TLS setup and one answered request; `node -e 0` would leave
 //    out the listening and the TLS handshake that every sandbox start must also do);
-//  - pod create to Running, next to a bare `bwrap ... true` with the namespaces a pod gets (the least a process
+//  - pod create to Running, next to a bare `unshare ... true` with the namespaces a pod gets (the least a process
 //    pod pays: one isolated process start);
 //  - exec round trip: `kubectl exec -- true` next to `kubectl version --client` (kubectl's own start, which every
 //    kubectl command pays), and the same exec through @kubernetes/client-node next to one API GET round trip;
@@ -29,26 +29,23 @@ const elapsedMs = (started) => Number(process.hrtime.bigint() - started) / 1e6;
 // pod (behind port-forward) and on the host (the loopback ceiling), so only the path between them differs. A
 // connection that goes away early (the readiness probe's) must not stop the server.
 const dataServer = `
-import socket, sys, threading
-host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-chunk = b'x' * 65536
-def send(c):
-    try:
-        left = size
-        while left > 0:
-            n = min(left, len(chunk))
-            c.sendall(chunk[:n])
-            left -= n
-    except OSError:
-        pass
-    c.close()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((host, port))
-s.listen(16)
-print(s.getsockname()[1], flush=True)
-while True:
-    threading.Thread(target=send, args=(s.accept()[0],), daemon=True).start()
+const net = require('node:net');
+const [host, port, size] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const chunk = Buffer.alloc(65536, 'x');
+const server = net.createServer((socket) => {
+  let left = size;
+  socket.on('error', () => socket.destroy());
+  const pump = () => {
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return socket.once('drain', pump);
+    }
+    socket.end();
+  };
+  pump();
+});
+server.listen(port, host, () => console.log(server.address().port));
 `;
 
 // A bare Node HTTPS server with the sandbox's own certificate: the floor of "start a daemon, answer the API".
@@ -236,9 +233,10 @@ async function deletePod(api, name) {
 }
 
 async function podStart(api) {
-  const bwrapFloor = [
-    ...['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev'],
-    ...['--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-ipc', '--die-with-parent', '--', 'true'],
+  // The namespaces a pod gets, made by util-linux as the kubelet makes them, around a command that does nothing.
+  const unshareFloor = [
+    ...(process.getuid?.() === 0 ? [] : ['--user', '--map-root-user']),
+    ...['--pid', '--net', '--uts', '--ipc', '--mount', '--fork', '--mount-proc', 'true'],
   ];
   const pods = [];
   const floors = [];
@@ -246,9 +244,9 @@ async function podStart(api) {
     const name = `bench-start-${i}`;
     pods.push(await createPod(api, podManifest(name, ['sleep', 'infinity'])));
     await deletePod(api, name);
-    floors.push(await timeCommand('bwrap', bwrapFloor));
+    floors.push(await timeCommand('unshare', unshareFloor));
   }
-  report('pod create to Running', median(pods), 'ms', 'bare bwrap ... true', median(floors));
+  report('pod create to Running', median(pods), 'ms', 'bare unshare ... true', median(floors));
 }
 
 async function execRoundTrip(api, kubeconfig, env) {
@@ -291,7 +289,8 @@ async function execRoundTrip(api, kubeconfig, env) {
 
 async function portForwardThroughput(api, kubeconfig, env) {
   const probe = { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } };
-  const command = ['python3', '-c', dataServer, '0.0.0.0', '8080', String(transferBytes)];
+  // The dev image has the sandbox's own Node on its PATH.
+  const command = ['node', '-e', dataServer, '0.0.0.0', '8080', String(transferBytes)];
   await createPod(api, podManifest('bench-data', command, probe), { ready: true });
   const forward = await spawnWithPort(
     'kubectl',
@@ -299,7 +298,7 @@ async function portForwardThroughput(api, kubeconfig, env) {
     env,
     /Forwarding from 127\.0\.0\.1:(\d+)/,
   );
-  const local = await spawnWithPort('python3', ['-c', dataServer, '127.0.0.1', '0', String(transferBytes)]);
+  const local = await spawnWithPort(process.execPath, ['-e', dataServer, '127.0.0.1', '0', String(transferBytes)]);
   try {
     const forwarded = [];
     const direct = [];

@@ -188,6 +188,13 @@ describe('kubelet lifecycle', () => {
       expect(answer).toMatch(/^HTTP\/1\.1 200/);
       socket.destroy();
     }
+    // Its log has each request line as development servers write it, query included.
+    const query = await kubelet.connect('default', 'fast', 8000);
+    query.end('GET /?from=test HTTP/1.0\r\n\r\n');
+    query.resume();
+    await waitFor('the request logged', async () =>
+      (await collect(kubelet.logs('default', 'fast', undefined, {}))).includes('"GET /?from=test HTTP/1.0" 200'),
+    );
   });
   test('changing a container image restarts it from the new image', async () => {
     store.create(
