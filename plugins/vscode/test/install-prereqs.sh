@@ -45,6 +45,9 @@ tar czf "$ripgrep_cache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C 
 rm -rf "$ripgrep_seed"
 
 cd "$code_server_dir"
+# Run from an npm script (npm test), npm's own settings are in the environment: the nested install must not take
+# them for its own.
+while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(npm_config_[A-Za-z0-9_]*\)=.*/\1/p')
 [ -f package.json ] || echo '{"name":"devmode-code-server","private":true}' >package.json
 # node-pty's postinstall runs npx node-gyp, which needs npm_config_yes; native modules build from source.
 npm_config_yes=true npm install --no-audit --no-fund --unsafe-perm --foreground-scripts \
