@@ -5,7 +5,9 @@
  */
 import { once } from 'node:events';
 import type { RemoteProcess } from '../../kube/exec.js';
+import { CODECS, type Codec } from './agentScript.js';
 import { ByteQueue } from './byteQueue.js';
+import { sendCompressed } from './compression.js';
 import { relFromBytes, type RelPath } from './paths.js';
 import { readTar, type ReadEntry } from './tarReader.js';
 import { tarStream, type EntryType, type TarEntry, type WrittenEntry } from './tarWriter.js';
@@ -96,6 +98,8 @@ export class SyncAgent {
   public hashTool: string | undefined;
   /** Whether the container's `find` supports `-printf`, which listing needs. */
   public canList = false;
+  /** The compression archives may be sent with (the best the container can undo), or undefined for plain tar. */
+  public codec: Codec | undefined;
   /** Resolves when the process has ended, for whatever reason. */
   public readonly ended: Promise<void>;
   public stderrTail = '';
@@ -132,7 +136,7 @@ export class SyncAgent {
   public static async start(
     process: SyncProcess,
     workDir: string,
-    options: { timeoutMs?: number; onStderr?: (text: string) => void } = {},
+    options: { timeoutMs?: number; onStderr?: (text: string) => void; compress?: boolean } = {},
   ): Promise<SyncAgent> {
     const agent = new SyncAgent(process, workDir, options.onStderr ?? (() => undefined));
     let timer: NodeJS.Timeout | undefined;
@@ -163,6 +167,8 @@ export class SyncAgent {
       if (fields[0] !== 'READY') throw new AgentStartError('protocol', `unexpected greeting from the sync agent`);
       agent.hashTool = fields[2] === '-' ? undefined : fields[2];
       agent.canList = fields[3] === '1';
+      const found = (fields[4] ?? '-').split(',');
+      agent.codec = options.compress === false ? undefined : CODECS.find((codec) => found.includes(codec));
       return agent;
     } catch (error) {
       process.close();
@@ -181,21 +187,37 @@ export class SyncAgent {
    * is extracted aside and each listed path renamed into place, so that a process reading it in the container sees
    * the old or the new file, never a partial one; the listed paths must be all the entries. A path placed with an
    * expectation is put in place only if the container still holds that version (null: nothing); otherwise the
-   * reply has a `changed <index>` line and the container's version stays.
+   * reply has a `changed <index>` line and the container's version stays. With `codec` (one of the container's) the
+   * archive is compressed; `wireBytes` is what crossed the channel for it.
    */
   public extract(
     entries: TarEntry[],
     onBytes?: (bytes: number) => void,
     place?: PlacedPath[],
-  ): Promise<{ reply: AgentReply; written: WrittenEntry[] }> {
+    codec?: Codec,
+  ): Promise<{ reply: AgentReply; written: WrittenEntry[]; wireBytes: number }> {
     return this.exclusive(async () => {
       const id = this.nextId++;
+      const format = codec ?? '-';
       const command =
         place === undefined
-          ? `X ${id}\n`
-          : `P ${id} ${place.length}\n${place.map(({ path, expect }) => `${encodePath(path)}\n${expectationLine(expect)}\n`).join('')}`;
+          ? `X ${id} ${format}\n`
+          : `P ${id} ${place.length} ${format}\n${place.map(({ path, expect }) => `${encodePath(path)}\n${expectationLine(expect)}\n`).join('')}`;
       await this.write(Buffer.from(command, 'latin1'));
       const written: WrittenEntry[] = [];
+      if (codec !== undefined) {
+        const counted = function* (source: Iterable<Buffer>): Generator<Buffer> {
+          for (const buffer of source) {
+            onBytes?.(buffer.length);
+            yield buffer;
+          }
+        };
+        const wireBytes = await sendCompressed(counted(tarStream(entries, written)), codec, (buffer) =>
+          this.write(buffer),
+        );
+        return { reply: await this.readReply(id), written, wireBytes };
+      }
+      let wireBytes = 0;
       // Small pieces are gathered into larger writes: one pipe write per header would dominate the cost.
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -203,6 +225,7 @@ export class SyncAgent {
         const buffer = Buffer.concat(pending, pendingBytes);
         pending = [];
         pendingBytes = 0;
+        wireBytes += buffer.length;
         await this.write(buffer);
         onBytes?.(buffer.length);
       };
@@ -212,7 +235,7 @@ export class SyncAgent {
         if (pendingBytes >= WRITE_BATCH) await flush();
       }
       if (pendingBytes > 0) await flush();
-      return { reply: await this.readReply(id), written };
+      return { reply: await this.readReply(id), written, wireBytes };
     });
   }
 

@@ -24,12 +24,31 @@ import {
   type FileState,
 } from './manifest.js';
 import { absoluteBytes, ancestors, isUnder, type RelPath } from './paths.js';
+import type { Codec } from './compression.js';
 import { hashFile } from './tarWriter.js';
 import { MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
 
 export interface TransferCounts {
   filesTransferred: number;
   filesDeleted: number;
+  /** The content bytes of the files sent to the container. */
+  bytesSent: number;
+  /** What crossed the channel for them: archive headers included, after compression. */
+  wireBytes: number;
+  /** The compression the archives were sent with, when any was. */
+  codec?: Codec;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** What a transfer sent, for people: "1.2 MiB, 310.5 KiB over the network with zstd". */
+export function describeBytes(counts: TransferCounts): string {
+  const how = counts.codec === undefined ? 'uncompressed' : `with ${counts.codec}`;
+  return `${formatBytes(counts.bytesSent)}, ${formatBytes(counts.wireBytes)} over the network ${how}`;
 }
 
 export interface ProgressReport {
@@ -400,7 +419,7 @@ export class Replica {
     onProgress?: (progress: ProgressReport) => void,
     listing?: Map<RelPath, RemoteEntry>,
   ): Promise<TransferCounts> {
-    const counts: TransferCounts = { filesTransferred: 0, filesDeleted: 0 };
+    const counts: TransferCounts = { filesTransferred: 0, filesDeleted: 0, bytesSent: 0, wireBytes: 0 };
     if (plan.renames.length > 0) {
       const reply = await agent.rename(plan.renames);
       const failed = new Set([...reply.message.matchAll(/^(?:unsafe|failed) (\d+)/gm)].map((m) => Number(m[1])));
@@ -440,7 +459,11 @@ export class Replica {
       if (reply.exitCode !== 0) this.log(`deleting in the container reported: ${reply.message.trim()}`);
     }
     if (plan.sends.size > 0) {
-      counts.filesTransferred += await this.send(agent, plan.sends, onProgress, plan.remoteExpected);
+      const sent = await this.send(agent, plan.sends, onProgress, plan.remoteExpected);
+      counts.filesTransferred += sent.files;
+      counts.bytesSent += sent.bytes;
+      counts.wireBytes += sent.wireBytes;
+      if (sent.codec !== undefined) counts.codec = sent.codec;
     }
     if (plan.pulls.size > 0) {
       counts.filesTransferred += await this.pull(agent, plan.pulls, listing, plan.localExpected);
@@ -453,7 +476,7 @@ export class Replica {
     sends: Map<RelPath, FileState>,
     onProgress?: (progress: ProgressReport) => void,
     expected?: Map<RelPath, RemoteEntry | null>,
-  ): Promise<number> {
+  ): Promise<{ files: number; bytes: number; wireBytes: number; codec?: Codec }> {
     const existingDirs = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
     const outcome = await sendArchive(agent, this.localDir, sends, existingDirs, onProgress, expected);
     for (const path of outcome.changed) this.issues.addConflict(path);
@@ -464,7 +487,12 @@ export class Replica {
       if (sends.has(path)) count++;
     }
     for (const [path, message] of outcome.failed) this.issues.addError(path, message);
-    return count;
+    return {
+      files: count,
+      bytes: outcome.bytes,
+      wireBytes: outcome.wireBytes,
+      ...(outcome.codec !== undefined ? { codec: outcome.codec } : {}),
+    };
   }
 
   private async pull(

@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { STAGING_DIR } from './agentScript.js';
@@ -105,7 +106,9 @@ describe('initial sync', () => {
     write(context.remote, 'stray.txt', 'only in the container');
     const second = setup({}, {}, { local: context.local, remote: context.remote });
     const counts = await second.session.start();
-    expect(counts).toEqual({ filesTransferred: 1, filesDeleted: 1 });
+    // Only the changed file's bytes cross the channel, uncompressed (too few to be worth it).
+    expect(counts).toMatchObject({ filesTransferred: 1, filesDeleted: 1, bytesSent: 'changed locally'.length });
+    expect(counts.codec).toBeUndefined();
     expectSame(second);
   });
 
@@ -120,6 +123,44 @@ describe('initial sync', () => {
     const counts = await context.session.start();
     expect(counts.filesTransferred).toBe(1);
     expect(readFileSync(join(context.remote, 'differs.txt'), 'utf8')).toBe('aaaa');
+  });
+});
+
+describe('compression', () => {
+  const text = (i: number, size: number): string =>
+    Array.from({ length: Math.ceil(size / 20) }, (_, line) => `const item${i}_${line} = load(${line});`)
+      .join('\n')
+      .slice(0, size);
+
+  test('the initial sync and a large batch are compressed and arrive byte for byte, binary files included', async () => {
+    const context = setup();
+    for (let i = 0; i < 50; i++) write(context.local, `src/m${i}.js`, text(i, 8000));
+    write(context.local, 'assets/blob.bin', randomBytes(200_000), 0o600);
+    write(context.local, 'assets/icon.png', randomBytes(20_000));
+    const counts = await context.session.start();
+    expect(counts.codec).toBe('zstd');
+    expect(counts.bytesSent).toBe(50 * 8000 + 220_000);
+    // The text shrinks, the random bytes do not: well under the raw size, above the incompressible part.
+    expect(counts.wireBytes).toBeLessThan(counts.bytesSent * 0.7);
+    expect(counts.wireBytes).toBeGreaterThan(220_000);
+    expectSame(context);
+
+    // A burst of 60 changed files (a branch switch), then a save: both arrive.
+    for (let i = 0; i < 60; i++) write(context.local, `lib/n${i}.js`, text(i + 100, 6000));
+    write(context.local, 'assets/blob.bin', randomBytes(150_000), 0o600);
+    await context.session.flush();
+    write(context.local, 'src/m1.js', 'saved\n');
+    await context.session.flush();
+    expectSame(context);
+  });
+
+  test('with compression off, the same tree arrives uncompressed', async () => {
+    const context = setup({}, { compress: false });
+    for (let i = 0; i < 20; i++) write(context.local, `src/m${i}.js`, text(i, 8000));
+    const counts = await context.session.start();
+    expect(counts.codec).toBeUndefined();
+    expect(counts.wireBytes).toBeGreaterThan(counts.bytesSent);
+    expectSame(context);
   });
 });
 
@@ -413,7 +454,7 @@ describe('failures', () => {
     write(context.remote, 'f2.txt', 'truncated');
     write(context.remote, 'junk.txt', 'left over');
     const counts = await context.session.resync();
-    expect(counts).toEqual({ filesTransferred: 2, filesDeleted: 1 });
+    expect(counts).toMatchObject({ filesTransferred: 2, filesDeleted: 1 });
     expectSame(context);
   });
 

@@ -14,7 +14,7 @@ import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors
 import { IgnoreRules } from './ignore.js';
 import { WATCH_LIMIT_CODE } from './issues.js';
 import { parentRel, type RelPath } from './paths.js';
-import { Replica, type ProgressReport, type TransferCounts } from './replica.js';
+import { describeBytes, Replica, type ProgressReport, type TransferCounts } from './replica.js';
 import { StateReporter, type SyncStateChange } from './stateReporter.js';
 import type { SyncProgress, SyncSessionOptions, SyncSnapshot } from './types.js';
 import { FolderWatcher, WatchLimitError } from './watcher.js';
@@ -421,6 +421,7 @@ export class SyncSession {
     const process = await this.options.openRemote(syncAgentCommand(this.workDir));
     const agent = await SyncAgent.start(process, this.workDir, {
       onStderr: (text) => this.log(`sync agent: ${text.trimEnd()}`),
+      compress: this.options.compress,
     });
     if (this.stopped) {
       agent.close();
@@ -478,7 +479,9 @@ export class SyncSession {
             onProgress: (p) => work?.report(`${p.files} of ${p.totalFiles} files`, percentOf(p.bytes, p.totalBytes)),
           }),
         );
-        work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+        work?.done(
+          `${counts.filesTransferred} files copied (${describeBytes(counts)}), ${counts.filesDeleted} deleted`,
+        );
       } catch (error) {
         work?.done(`The resync failed: ${(error as Error).message}`);
         throw error;

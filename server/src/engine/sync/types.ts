@@ -48,4 +48,6 @@ export interface SyncSessionOptions {
   remotePollMs?: number;
   /** The first delay before reconnecting, doubled up to 5 s, in ms (250). */
   reconnectMs?: number;
+  /** Whether large archives are compressed when the container can decompress them (true); benchmarks turn it off. */
+  compress?: boolean;
 }
