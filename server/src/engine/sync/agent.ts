@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { RemoteProcess } from '../../kube/exec.js';
 import { CODECS, type Codec } from './agentScript.js';
 import { ByteQueue } from './byteQueue.js';
-import { sendCompressed } from './compression.js';
+import { canCompress, sendCompressed } from './compression.js';
 import { relFromBytes, type RelPath } from './paths.js';
 import { readTar, type ReadEntry } from './tarReader.js';
 import { tarStream, type EntryType, type TarEntry, type WrittenEntry } from './tarWriter.js';
@@ -168,7 +168,8 @@ export class SyncAgent {
       agent.hashTool = fields[2] === '-' ? undefined : fields[2];
       agent.canList = fields[3] === '1';
       const found = (fields[4] ?? '-').split(',');
-      agent.codec = options.compress === false ? undefined : CODECS.find((codec) => found.includes(codec));
+      agent.codec =
+        options.compress === false ? undefined : CODECS.find((codec) => found.includes(codec) && canCompress(codec));
       return agent;
     } catch (error) {
       process.close();

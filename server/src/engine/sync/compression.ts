@@ -3,14 +3,16 @@
  * (zstd first, then gzip); without either, archives go as plain tar. A compressed archive is framed as a plain tar
  * archive of chunks (see agentScript.ts), so it is streamed as it is compressed and still ends on a record boundary.
  *
- * The levels are the fastest that still shrink source text about four times: at 1 Gbit/s (a LAN) a slower level
- * would make the sender, not the link, the bottleneck. Small archives are not compressed (starting the
- * decompressor in the container costs more than it saves), nor archives made mostly of files that are compressed
- * already (images, archives, fonts), which would cost CPU for nothing.
+ * Each chunk of about 1 MiB of archive is compressed on its own (a gzip member or a zstd frame; the decompressor
+ * reads them one after the other), at a level chosen from what the previous chunk met: when the channel had to be
+ * waited for, the link is the bottleneck and the chunk is compressed; when it was waiting for us, sending is
+ * limited by this machine's CPU, and the chunk is only stored (gzip level 0, zstd's fastest level). So on a slow
+ * link almost everything is compressed, and on a fast one compression never makes the transfer slower.
+ *
+ * Small archives are not compressed (starting the decompressor in the container costs more than it saves), nor
+ * archives made mostly of files that are compressed already (images, archives, fonts).
  */
-import { constants, createGzip, createZstdCompress } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import { Readable, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
 import type { Codec } from './agentScript.js';
 import { RECORD, BLOCK, entryHeader, padding } from './tarWriter.js';
 import type { RelPath } from './paths.js';
@@ -19,10 +21,15 @@ export type { Codec } from './agentScript.js';
 
 /** Archives with fewer compressible bytes than this go uncompressed. */
 export const MIN_COMPRESSED_BYTES = 64 * 1024;
-/** The compressed stream is cut into tar members of about this size. */
-const FRAME_BYTES = 256 * 1024;
-const GZIP_LEVEL = 1;
-const ZSTD_LEVEL = 1;
+/** The archive is compressed in chunks of this size. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Waiting longer than this for the channel to take a chunk means the link is the bottleneck. */
+const LINK_WAIT_MS = 2;
+/** The level when the link is the bottleneck, and the one that only stores, per codec. */
+const LEVELS: Record<Codec, { compress: number; store: number }> = {
+  gzip: { compress: 1, store: 0 },
+  zstd: { compress: 1, store: -1000 },
+};
 
 /** File name endings of formats that are compressed already. */
 const COMPRESSED = new Set([
@@ -54,17 +61,44 @@ export function codecFor(
   return compressible >= MIN_COMPRESSED_BYTES && 2 * compressible >= total ? codec : undefined;
 }
 
-function compressor(codec: Codec): Transform {
-  return codec === 'zstd'
-    ? createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } })
-    : createGzip({ level: GZIP_LEVEL });
+/** Whether this runtime can compress with `codec` (zstd came with Node 22.15 and 23.8). */
+export function canCompress(codec: Codec): boolean {
+  return codec === 'gzip' || typeof zlib.createZstdCompress === 'function';
+}
+
+/** Compresses one chunk on libuv's thread pool, so that reading the next one goes on meanwhile. */
+function compressChunk(codec: Codec, chunk: Buffer, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, result: Buffer): void => (error === null ? resolve(result) : reject(error));
+    if (codec === 'zstd') {
+      zlib.zstdCompress(chunk, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }, done);
+    } else {
+      zlib.gzip(chunk, { level }, done);
+    }
+  });
+}
+
+/** The archive in chunks of `CHUNK_BYTES` (the last one shorter). */
+function* chunksOf(source: Iterable<Buffer>): Generator<Buffer> {
+  let pieces: Buffer[] = [];
+  let size = 0;
+  for (const piece of source) {
+    pieces.push(piece);
+    size += piece.length;
+    if (size >= CHUNK_BYTES) {
+      yield Buffer.concat(pieces, size);
+      pieces = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(pieces, size);
 }
 
 const FRAME_NAME = 'z' as RelPath;
 
-function frame(chunks: Buffer[], size: number): Buffer {
-  const header = entryHeader({ path: FRAME_NAME, type: 'file', mode: 0o600, mtimeNs: 0n }, size);
-  return Buffer.concat([header, ...chunks, padding(size)]);
+function frame(compressed: Buffer): Buffer {
+  const header = entryHeader({ path: FRAME_NAME, type: 'file', mode: 0o600, mtimeNs: 0n }, compressed.length);
+  return Buffer.concat([header, compressed, padding(compressed.length)]);
 }
 
 /**
@@ -77,26 +111,31 @@ export async function sendCompressed(
   write: (buffer: Buffer) => Promise<void>,
 ): Promise<number> {
   let sent = 0;
-  const send = async (buffer: Buffer): Promise<void> => {
-    sent += buffer.length;
-    await write(buffer);
+  let writing: Promise<void> = Promise.resolve();
+  let linkBound = true;
+  const send = async (compressed: Promise<Buffer>): Promise<void> => {
+    const framed = frame(await compressed);
+    const waitStarted = performance.now();
+    await writing;
+    linkBound = performance.now() - waitStarted > LINK_WAIT_MS;
+    sent += framed.length;
+    writing = write(framed);
+    writing.catch(() => undefined);
   };
-  await pipeline(Readable.from(source), compressor(codec), async (compressed: AsyncIterable<Buffer>) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of compressed) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= FRAME_BYTES) {
-        await send(frame(chunks, size));
-        chunks = [];
-        size = 0;
-      }
-    }
-    if (size > 0) await send(frame(chunks, size));
-  });
+  // One chunk is compressed while the next is read, and the one before is on its way.
+  let compressing: Promise<Buffer> | undefined;
+  for (const chunk of chunksOf(source)) {
+    const next = compressChunk(codec, chunk, linkBound ? LEVELS[codec].compress : LEVELS[codec].store);
+    next.catch(() => undefined);
+    if (compressing !== undefined) await send(compressing);
+    compressing = next;
+  }
+  if (compressing !== undefined) await send(compressing);
+  await writing;
   // The end of the outer archive: two zero blocks, then zeros up to a whole record.
   const rest = (sent + 2 * BLOCK) % RECORD;
-  await send(Buffer.alloc(2 * BLOCK + (rest === 0 ? 0 : RECORD - rest)));
+  const end = Buffer.alloc(2 * BLOCK + (rest === 0 ? 0 : RECORD - rest));
+  sent += end.length;
+  await write(end);
   return sent;
 }
