@@ -15,6 +15,12 @@ import { EngineError } from '../engineError.js';
 
 export type SyncProcess = Pick<RemoteProcess, 'stdin' | 'stdout' | 'stderr' | 'exit' | 'close'>;
 
+/** Whether archives are compressed: always when the container can undo it, never, or `auto` (see `codec`). */
+export type Compression = boolean | 'auto';
+
+/** Below this round trip, `auto` sends plain tar. */
+export const COMPRESS_MIN_RTT_MS = 10;
+
 /** What the container holds at a path, as `find -printf` reports it. */
 export interface RemoteEntry {
   type: EntryType | 'other';
@@ -98,8 +104,11 @@ export class SyncAgent {
   public hashTool: string | undefined;
   /** Whether the container's `find` supports `-printf`, which listing needs. */
   public canList = false;
-  /** The compression archives may be sent with (the best the container can undo), or undefined for plain tar. */
-  public codec: Codec | undefined;
+  /** The best compression the container can undo, if any. */
+  public decompressor: Codec | undefined;
+  /** The round trip of the channel, once measured (a command that does nothing, sent right after the greeting). */
+  public rttMs: number | undefined;
+  private compress: Compression = 'auto';
   /** Resolves when the process has ended, for whatever reason. */
   public readonly ended: Promise<void>;
   public stderrTail = '';
@@ -136,7 +145,7 @@ export class SyncAgent {
   public static async start(
     process: SyncProcess,
     workDir: string,
-    options: { timeoutMs?: number; onStderr?: (text: string) => void; compress?: boolean } = {},
+    options: { timeoutMs?: number; onStderr?: (text: string) => void; compress?: Compression } = {},
   ): Promise<SyncAgent> {
     const agent = new SyncAgent(process, workDir, options.onStderr ?? (() => undefined));
     let timer: NodeJS.Timeout | undefined;
@@ -168,8 +177,9 @@ export class SyncAgent {
       agent.hashTool = fields[2] === '-' ? undefined : fields[2];
       agent.canList = fields[3] === '1';
       const found = (fields[4] ?? '-').split(',');
-      agent.codec =
-        options.compress === false ? undefined : CODECS.find((codec) => found.includes(codec) && canCompress(codec));
+      agent.decompressor = CODECS.find((codec) => found.includes(codec) && canCompress(codec));
+      agent.compress = options.compress ?? 'auto';
+      if (agent.compress === 'auto' && agent.decompressor !== undefined) void agent.ping().catch(() => undefined);
       return agent;
     } catch (error) {
       process.close();
@@ -177,6 +187,30 @@ export class SyncAgent {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The compression archives are sent with, or undefined for plain tar: the container's best, unless compression
+   * is off, or (`auto`) the round trip is under `COMPRESS_MIN_RTT_MS`: a cluster that near is on a network whose
+   * bandwidth outruns compression, which would only cost CPU on both sides.
+   */
+  public get codec(): Codec | undefined {
+    if (this.compress === false) return undefined;
+    if (this.compress === 'auto' && (this.rttMs ?? 0) < COMPRESS_MIN_RTT_MS) return undefined;
+    return this.decompressor;
+  }
+
+  /** Measures the channel's round trip with a command that does nothing. */
+  public ping(): Promise<number> {
+    return this.exclusive(async () => {
+      const id = this.nextId++;
+      const started = performance.now();
+      await this.write(Buffer.from(`S ${id} 0\n`, 'latin1'));
+      await this.readRecords(true);
+      await this.readReply(id);
+      this.rttMs = performance.now() - started;
+      return this.rttMs;
+    });
   }
 
   public get alive(): boolean {

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { SyncAgent } from './agent.js';
+import { PassThrough } from 'node:stream';
+import { SyncAgent, type Compression, type SyncProcess } from './agent.js';
 import { syncAgentCommand, type Codec } from './agentScript.js';
 import { codecFor, MIN_COMPRESSED_BYTES } from './compression.js';
 import { spawnLocalProcess } from './localRemote.js';
@@ -43,14 +44,30 @@ function pathWithout(missing: string[]): string {
   return bin;
 }
 
+/** The process as seen across a network: whatever it answers arrives `delayMs` later, in order. */
+function delayed(process_: SyncProcess, delayMs: number): SyncProcess {
+  const stdout = new PassThrough();
+  let last = Promise.resolve();
+  process_.stdout.on('data', (chunk: Buffer) => {
+    const due = Date.now() + delayMs;
+    last = last.then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))));
+    void last.then(() => stdout.write(chunk));
+  });
+  process_.stdout.on('end', () => void last.then(() => stdout.end()));
+  return { ...process_, stdout };
+}
+
 async function startAgent(
   workDir: string,
-  options: { missing?: string[]; compress?: boolean } = {},
+  options: { missing?: string[]; compress?: Compression; delayMs?: number } = {},
 ): Promise<SyncAgent> {
   const env = { ...process.env, PATH: pathWithout(options.missing ?? []) };
-  const agent = await SyncAgent.start(await spawnLocalProcess(syncAgentCommand(workDir), env), workDir, {
-    ...(options.compress !== undefined ? { compress: options.compress } : {}),
-  });
+  const process_ = await spawnLocalProcess(syncAgentCommand(workDir), env);
+  const agent = await SyncAgent.start(
+    options.delayMs === undefined ? process_ : delayed(process_, options.delayMs),
+    workDir,
+    { compress: options.compress ?? true },
+  );
   agents.push(agent);
   return agent;
 }
@@ -154,7 +171,17 @@ describe('compressed archives', () => {
 
   test('compression can be turned off', async () => {
     const agent = await startAgent(join(tempDir('container'), 'app'), { compress: false });
+    expect(agent.decompressor).toBe('zstd');
     expect(agent.codec).toBeUndefined();
+  });
+
+  test('by default, only a container at least 10 ms away is sent compressed archives', async () => {
+    const near = await startAgent(join(tempDir('container'), 'app'), { compress: 'auto' });
+    expect(await near.ping()).toBeLessThan(10);
+    expect(near.codec).toBeUndefined();
+    const far = await startAgent(join(tempDir('container'), 'app'), { compress: 'auto', delayMs: 25 });
+    expect(await far.ping()).toBeGreaterThanOrEqual(10);
+    expect(far.codec).toBe('zstd');
   });
 
   test('small archives and archives of compressed formats are not compressed', () => {

@@ -133,7 +133,7 @@ describe('compression', () => {
       .slice(0, size);
 
   test('the initial sync and a large batch are compressed and arrive byte for byte, binary files included', async () => {
-    const context = setup();
+    const context = setup({}, { compress: true });
     for (let i = 0; i < 50; i++) write(context.local, `src/m${i}.js`, text(i, 8000));
     write(context.local, 'assets/blob.bin', randomBytes(200_000), 0o600);
     write(context.local, 'assets/icon.png', randomBytes(20_000));
