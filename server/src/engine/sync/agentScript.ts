@@ -7,16 +7,17 @@
  * An archive may come compressed with a decompressor the agent found (`READY` names them): it then arrives as a
  * plain tar archive of chunks whose contents, one after the other, are the compressed stream. That outer archive
  * ends where its records end, as every archive on the channel does, so the channel stays open after it; a
- * decompressor reading the channel itself would read past its end, into the next command.
+ * decompressor reading the channel itself would read past its end, into the next command. `READY version hash
+ * list decompressors` opens the conversation: the hashing tool (or `-`), whether `find -printf` works, and the
+ * decompressors that do (comma-separated, or `-`).
  *
  * Commands, one line each: `X id z` extracts the tar archive that follows (`z`: its compression, `-` for none);
- * `P id n z` extracts it aside and renames
- * the n listed paths into place, each only if the container still holds the version the line after it names
- * (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file); `D id n` deletes n paths, each
- * with the same kind of expectation; `R id n` renames
- * n pairs; `L id n` lists the tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given
- * paths; `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each answer ends with
- * `DONE id exitCode length` and `length` bytes of error text.
+ * `P id n z` extracts it aside and renames the n listed paths into place, each only if the container still holds
+ * the version the line after it names (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file);
+ * `D id n` deletes n paths, each with the same kind of expectation; `R id n` renames n pairs; `L id n` lists the
+ * tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given paths (with n = 0, a
+ * no-op that measures the round trip); `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each
+ * answer ends with `DONE id exitCode length` and `length` bytes of error text.
  */
 
 /** Where the agent stages placed files inside the work directory; hidden from listings, removed when it exits. */

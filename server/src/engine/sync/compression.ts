@@ -4,11 +4,10 @@
  * archive of chunks (see agentScript.ts), so it is streamed as it is compressed and still ends on a record boundary.
  *
  * Each chunk of about 1 MiB of archive is compressed on its own (a gzip member or a zstd frame; the decompressor
- * reads them one after the other) while the next is read and the previous one is sent. Whether a chunk is
- * compressed or only stored (gzip level 0, zstd's fastest level) follows from the pace measured so far: compressing
- * pays unless it takes longer than both reading the chunk and sending it uncompressed, which is the case only on a
- * link faster than this machine compresses (see `Pace`). So on a slow link everything is compressed, and on a fast
- * one compression does not make the transfer slower.
+ * reads them one after the other), two at a time on libuv's threads, while the next is read and the previous one
+ * is sent. The levels are the fastest: zstd's level 1 compresses source text about four times at several hundred
+ * MB/s per core, faster than any link to a cluster far enough away to be compressed for (see `SyncAgent.codec`:
+ * on a LAN, whose bandwidth outruns compression, archives go as plain tar).
  *
  * Small archives are not compressed (starting the decompressor in the container costs more than it saves), nor
  * archives made mostly of files that are compressed already (images, archives, fonts).
@@ -22,15 +21,11 @@ export type { Codec } from './agentScript.js';
 
 /** Archives with fewer compressible bytes than this go uncompressed. */
 export const MIN_COMPRESSED_BYTES = 64 * 1024;
-/** The archive is compressed in chunks of this size. */
+/** The archive is compressed in chunks of this size, this many at once. */
 const CHUNK_BYTES = 1024 * 1024;
-/** A write the channel takes longer than this to accept measures the link's pace. */
-const LINK_WAIT_MS = 2;
-/** The level when the link is the bottleneck, and the one that only stores, per codec. */
-const LEVELS: Record<Codec, { compress: number; store: number }> = {
-  gzip: { compress: 1, store: 0 },
-  zstd: { compress: 1, store: -1000 },
-};
+const PARALLEL = 2;
+/** The fastest levels that still shrink source text about four times. */
+const LEVELS: Record<Codec, number> = { gzip: 1, zstd: 1 };
 
 /** File name endings of formats that are compressed already. */
 const COMPRESSED = new Set([
@@ -68,7 +63,8 @@ export function canCompress(codec: Codec): boolean {
 }
 
 /** Compresses one chunk on libuv's thread pool, so that reading the next one goes on meanwhile. */
-function compressChunk(codec: Codec, chunk: Buffer, level: number): Promise<Buffer> {
+function compressChunk(codec: Codec, chunk: Buffer): Promise<Buffer> {
+  const level = LEVELS[codec];
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result: Buffer): void => (error === null ? resolve(result) : reject(error));
     if (codec === 'zstd') {
@@ -79,20 +75,17 @@ function compressChunk(codec: Codec, chunk: Buffer, level: number): Promise<Buff
   });
 }
 
-/** The archive in chunks of `CHUNK_BYTES` (the last one shorter), noting how long each took to read. */
-function* chunksOf(source: Iterable<Buffer>, pace: Pace): Generator<Buffer> {
+/** The archive in chunks of `CHUNK_BYTES` (the last one shorter). */
+function* chunksOf(source: Iterable<Buffer>): Generator<Buffer> {
   let pieces: Buffer[] = [];
   let size = 0;
-  let started = performance.now();
   for (const piece of source) {
     pieces.push(piece);
     size += piece.length;
     if (size >= CHUNK_BYTES) {
-      pace.noteRead(performance.now() - started, size);
       yield Buffer.concat(pieces, size);
       pieces = [];
       size = 0;
-      started = performance.now();
     }
   }
   if (size > 0) yield Buffer.concat(pieces, size);
@@ -106,53 +99,6 @@ function frame(compressed: Buffer): Buffer {
 }
 
 /**
- * Per byte of archive, in ms: how long reading, compressing and sending take, as last measured. The three overlap,
- * so compression pays unless it takes longer than both reading and sending the chunk uncompressed would.
- */
-class Pace {
-  private read = 0;
-  private compress = 0;
-  /** Unknown until a write had to wait for the link; until then the link is assumed slow. */
-  private link = Number.POSITIVE_INFINITY;
-  private unwaited = 0;
-  private stored = 0;
-
-  public noteRead(ms: number, bytes: number): void {
-    this.read = average(this.read, ms / bytes);
-  }
-
-  public noteCompress(ms: number, bytes: number): void {
-    this.compress = average(this.compress, ms / bytes);
-  }
-
-  /**
-   * The channel took `ms` to accept a write of `bytes`. A wait measures the link; no wait while chunks were only
-   * stored says the link keeps up with reading (no wait after compression says nothing: less was sent).
-   */
-  public noteWrite(ms: number, bytes: number, stored: boolean): void {
-    if (ms < LINK_WAIT_MS) {
-      // Buffers on the way take the first megabytes without a wait: a link never waited for is taken to be as fast
-      // as reading only after several compressed chunks, so that storing gets tried; once stored chunks are taken
-      // without a wait, the estimate moves towards reading's pace.
-      if (stored) this.link = Number.isFinite(this.link) ? average(this.link, this.read) : this.read;
-      else if (!Number.isFinite(this.link) && ++this.unwaited >= 8) this.link = this.read;
-      return;
-    }
-    const perByte = ms / bytes;
-    this.link = Number.isFinite(this.link) ? average(this.link, perByte) : perByte;
-  }
-
-  /** Whether the next chunk is to be compressed; every few stored chunks one is, to measure compression again. */
-  public worthCompressing(): boolean {
-    return this.compress <= Math.max(this.read, this.link) || ++this.stored % 8 === 0;
-  }
-}
-
-function average(previous: number, sample: number): number {
-  return previous === 0 ? sample : 0.7 * previous + 0.3 * sample;
-}
-
-/**
  * Compresses the archive `source` with `codec` and hands the framed result to `write` piece by piece, waiting for
  * each write (the channel's pace). Resolves with the number of bytes written.
  */
@@ -161,34 +107,24 @@ export async function sendCompressed(
   codec: Codec,
   write: (buffer: Buffer) => Promise<void>,
 ): Promise<number> {
-  const pace = new Pace();
   let sent = 0;
   let writing: Promise<void> = Promise.resolve();
-  const send = async ({ compressed, stored }: { compressed: Promise<Buffer>; stored: boolean }): Promise<void> => {
+  const send = async (compressed: Promise<Buffer>): Promise<void> => {
     const framed = frame(await compressed);
     await writing;
     sent += framed.length;
-    const started = performance.now();
-    writing = write(framed).then(() => pace.noteWrite(performance.now() - started, framed.length, stored));
+    writing = write(framed);
     writing.catch(() => undefined);
   };
-  // One chunk is compressed while the next is read, and the one before is on its way.
-  let compressing: { compressed: Promise<Buffer>; stored: boolean } | undefined;
-  for (const chunk of chunksOf(source, pace)) {
-    const compress = pace.worthCompressing();
-    const started = performance.now();
-    const compressed = compressChunk(codec, chunk, compress ? LEVELS[codec].compress : LEVELS[codec].store).then(
-      (result) => {
-        if (compress) pace.noteCompress(performance.now() - started, chunk.length);
-        return result;
-      },
-    );
+  // Two chunks are compressed (on two threads) while the next is read, and the one before is on its way.
+  const compressing: Promise<Buffer>[] = [];
+  for (const chunk of chunksOf(source)) {
+    const compressed = compressChunk(codec, chunk);
     compressed.catch(() => undefined);
-    const next = { compressed, stored: !compress };
-    if (compressing !== undefined) await send(compressing);
-    compressing = next;
+    compressing.push(compressed);
+    if (compressing.length >= PARALLEL) await send(compressing.shift()!);
   }
-  if (compressing !== undefined) await send(compressing);
+  for (const chunk of compressing) await send(chunk);
   await writing;
   // The end of the outer archive: two zero blocks, then zeros up to a whole record.
   const rest = (sent + 2 * BLOCK) % RECORD;
