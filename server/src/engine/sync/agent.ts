@@ -106,7 +106,10 @@ export class SyncAgent {
   public canList = false;
   /** The best compression the container can undo, if any. */
   public decompressor: Codec | undefined;
-  /** The round trip of the channel, once measured (a command that does nothing, sent right after the greeting). */
+  /**
+   * The shortest round trip of the channel measured so far: a command that does nothing goes out with every
+   * listing, just before it, so measuring costs no round trip of its own.
+   */
   public rttMs: number | undefined;
   private compress: Compression = 'auto';
   /** Resolves when the process has ended, for whatever reason. */
@@ -179,7 +182,6 @@ export class SyncAgent {
       const found = (fields[4] ?? '-').split(',');
       agent.decompressor = CODECS.find((codec) => found.includes(codec) && canCompress(codec));
       agent.compress = options.compress ?? 'auto';
-      if (agent.compress === 'auto' && agent.decompressor !== undefined) void agent.ping().catch(() => undefined);
       return agent;
     } catch (error) {
       process.close();
@@ -206,11 +208,16 @@ export class SyncAgent {
       const id = this.nextId++;
       const started = performance.now();
       await this.write(Buffer.from(`S ${id} 0\n`, 'latin1'));
-      await this.readRecords(true);
-      await this.readReply(id);
-      this.rttMs = performance.now() - started;
-      return this.rttMs;
+      return this.pinged(id, started);
     });
+  }
+
+  private async pinged(id: number, started: number): Promise<number> {
+    await this.readRecords(true);
+    await this.readReply(id);
+    const rtt = performance.now() - started;
+    this.rttMs = Math.min(this.rttMs ?? rtt, rtt);
+    return rtt;
   }
 
   public get alive(): boolean {
@@ -306,10 +313,16 @@ export class SyncAgent {
   public list(prune: RelPath[]): Promise<Map<RelPath, RemoteEntry> | undefined> {
     return this.exclusive(async () => {
       if (!this.canList) return undefined;
+      const ping = this.nextId++;
       const id = this.nextId++;
+      const started = performance.now();
       await this.write(
-        Buffer.from(`L ${id} ${prune.length}\n${prune.map((p) => `${encodePath(p)}\n`).join('')}`, 'latin1'),
+        Buffer.from(
+          `S ${ping} 0\nL ${id} ${prune.length}\n${prune.map((p) => `${encodePath(p)}\n`).join('')}`,
+          'latin1',
+        ),
       );
+      await this.pinged(ping, started);
       const entries = await this.readRecords(false);
       const reply = await this.readReply(id);
       return reply.exitCode === 127 ? undefined : entries;

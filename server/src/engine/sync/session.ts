@@ -427,6 +427,8 @@ export class SyncSession {
       agent.close();
       throw new SyncDisconnectedError('The sync was stopped');
     }
+    // Listing measures the round trip that compression depends on; without listing it is measured on its own.
+    if (!agent.canList && agent.decompressor !== undefined) await agent.ping();
     this.agent = agent;
     void agent.ended.then(() => {
       if (this.agent === agent && !this.stopped)
