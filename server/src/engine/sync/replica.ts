@@ -26,7 +26,7 @@ import {
 import { absoluteBytes, ancestors, isUnder, type RelPath } from './paths.js';
 import type { Codec } from './compression.js';
 import { hashFile } from './tarWriter.js';
-import { MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
+import { isPlaced, MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
 
 export interface TransferCounts {
   filesTransferred: number;
@@ -140,7 +140,15 @@ export class Replica {
         if ((dir === '' || isUnder(path, dir)) && !scan.entries.has(path)) candidates.add(path);
     }
     const plan = this.planLocal(candidates);
-    if (this.mode === 'both') await this.holdRemoteChanges(agent, plan);
+    if (this.mode === 'both') {
+      // A save (a few files put in place) is checked by the agent against the version last seen in the container,
+      // right before each rename: asking for the container's state first would cost a round trip more.
+      if (this.checkedInPlace(agent, plan)) {
+        for (const path of plan.sends.keys()) plan.remoteExpected.set(path, this.remoteBase.get(path) ?? null);
+      } else {
+        await this.holdRemoteChanges(agent, plan);
+      }
+    }
     const counts = await this.execute(agent, plan);
     return counts.filesTransferred + counts.filesDeleted;
   }
@@ -382,6 +390,20 @@ export class Replica {
     }
   }
 
+  /** Whether every transfer of the plan is a send the agent checks in place (see `isPlaced`). */
+  private checkedInPlace(agent: SyncAgent, plan: Plan): boolean {
+    return (
+      agent.canList &&
+      plan.deletes.size === 0 &&
+      plan.renames.length === 0 &&
+      plan.pulls.size === 0 &&
+      plan.sends.size > 0 &&
+      isPlaced(plan.sends, this.existingDir)
+    );
+  }
+
+  private readonly existingDir = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
+
   /** Two-way mode: any path the container changed since the last sync is held back as a conflict. */
   private async holdRemoteChanges(agent: SyncAgent, plan: Plan): Promise<void> {
     const paths = [
@@ -477,8 +499,7 @@ export class Replica {
     onProgress?: (progress: ProgressReport) => void,
     expected?: Map<RelPath, RemoteEntry | null>,
   ): Promise<{ files: number; bytes: number; wireBytes: number; codec?: Codec }> {
-    const existingDirs = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
-    const outcome = await sendArchive(agent, this.localDir, sends, existingDirs, onProgress, expected);
+    const outcome = await sendArchive(agent, this.localDir, sends, this.existingDir, onProgress, expected);
     for (const path of outcome.changed) this.issues.addConflict(path);
     let count = 0;
     for (const [path, state] of outcome.sent) {

@@ -12,9 +12,11 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { STAGING_DIR } from './agentScript.js';
+import { spawnLocalProcess } from './localRemote.js';
 import { localContainer, removeTempDirs, snapshot, tempDir, waitFor, type LocalContainer } from './testkit.js';
 
 const contexts: LocalContainer[] = [];
@@ -342,6 +344,39 @@ describe('two-way mode', () => {
 
     rmSync(join(context.remote, 'package-lock.json'));
     await waitFor(() => !existsSync(join(context.local, 'package-lock.json')), 5000, 'the deletion');
+  });
+
+  test('a save is one command to the container, which checks its own version right before the rename', async () => {
+    // Everything written to the agent, as text: command lines and archives.
+    let written = '';
+    const context = setup(
+      { mode: 'both' },
+      {
+        remotePollMs: 60_000,
+        openRemote: async (command) => {
+          const process_ = await spawnLocalProcess(command);
+          const tap = new PassThrough();
+          tap.on('data', (chunk: Buffer) => (written += chunk.toString('latin1')));
+          tap.pipe(process_.stdin);
+          return { ...process_, stdin: tap };
+        },
+      },
+    );
+    write(context.local, 'src/app.js', 'one');
+    await context.session.start();
+    written = '';
+    write(context.local, 'src/app.js', 'two');
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'src/app.js'), 'utf8')).toBe('two');
+    const commands = written.split('\n').filter((line) => /^[A-Z] \d+/.test(line));
+    expect(commands).toEqual([expect.stringMatching(/^P \d+ 1 -$/)]);
+
+    // The container's own edit is still never overwritten: the next save becomes a conflict.
+    write(context.remote, 'src/app.js', 'edited in the container');
+    write(context.local, 'src/app.js', 'three');
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'src/app.js'), 'utf8')).toBe('edited in the container');
+    expect(context.session.status().conflicts).toHaveLength(1);
   });
 
   test('a file changed on both sides is a conflict: both versions are kept and reported', async () => {

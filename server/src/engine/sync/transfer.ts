@@ -27,6 +27,17 @@ export interface SendOutcome {
 /** Batches up to this size whose folders already exist in the container are renamed into place (a typical save). */
 const PLACED_BATCH = 32;
 
+/**
+ * Whether `sendArchive` puts these files in place one by one (with the expectations checked in the container), as
+ * it does for a small batch of files whose folders the container has.
+ */
+export function isPlaced(sends: Map<RelPath, FileState>, existingDirs: (dir: RelPath) => boolean): boolean {
+  return (
+    sends.size <= PLACED_BATCH &&
+    [...sends].every(([path, state]) => state.type !== 'dir' && ancestors(path).every(existingDirs))
+  );
+}
+
 export async function sendArchive(
   agent: SyncAgent,
   localDir: string,
@@ -36,9 +47,7 @@ export async function sendArchive(
   expected?: Map<RelPath, RemoteEntry | null>,
 ): Promise<SendOutcome> {
   const entries = new Map<RelPath, FileState>();
-  const placed =
-    sends.size <= PLACED_BATCH &&
-    [...sends].every(([path, state]) => state.type !== 'dir' && ancestors(path).every(existingDirs));
+  const placed = isPlaced(sends, existingDirs);
   for (const path of [...sends.keys()].sort()) {
     // Otherwise every directory on the way goes first: tar then makes each a real directory, never following a
     // symlink there (placed batches are checked for symlinked folders by the agent instead).
