@@ -158,15 +158,16 @@ function syncFolder(localDir: string, localPath: string, where: () => FieldRef):
     throw fieldError(ref.sources, ref.kind, ref.path, problem);
   };
   const folder = resolve(localDir, localPath);
+  const outside = (): never => fail(`must name a folder inside the local folder ${localDir}, not ${folder}`);
+  if (!isInside(localDir, folder)) outside();
   let real: string;
   try {
     real = realpathSync(folder);
   } catch {
     return fail(`names ${folder}, which does not exist`);
   }
-  if (!isInside(realpathSync(localDir), real)) {
-    return fail(`must name a folder inside the local folder ${localDir}, not ${folder}`);
-  }
+  // A symbolic link on the way may lead out of the local folder.
+  if (!isInside(realpathSync(localDir), real)) outside();
   if (!statSync(real).isDirectory()) return fail(`names ${folder}, which is not a folder`);
   return real;
 }
