@@ -145,6 +145,30 @@ async function logLines(container: string, pattern: RegExp): Promise<{ container
   return lines();
 }
 
+interface TreeNode {
+  id: string;
+  label: string;
+  description: string;
+}
+
+async function treeChildren(nodeId?: string): Promise<TreeNode[]> {
+  const { nodes } = await client.request<{ nodes: TreeNode[] }>(
+    'tree/children',
+    nodeId === undefined ? {} : { nodeId },
+  );
+  return nodes;
+}
+
+/** The tree node reached by following labels from the top (context, namespace, group, workload). */
+async function treeNode(labels: string[]): Promise<TreeNode> {
+  let node: TreeNode | undefined;
+  for (const label of labels) {
+    node = (await treeChildren(node?.id)).find((candidate) => candidate.label === label);
+    if (node === undefined) throw new Error(`no tree node ${label} under ${labels.join(' / ')}`);
+  }
+  return node as TreeNode;
+}
+
 describe('two containers of one pod in DevMode', () => {
   test('each runs its own dev config, syncs its own folder, answers terminals, logs and sync status; stop restores exactly', async () => {
     const before = await snapshot(sandbox, 'deployment', 'shop');
@@ -260,6 +284,17 @@ describe('two containers of one pod in DevMode', () => {
     );
     const mine = listed.sessions.find((session) => session.sessionId === started.sessionId);
     expect(mine?.containers?.map((entry) => entry.container)).toEqual(['web', 'worker']);
+
+    // The tree shows which containers are in DevMode, on the workload and on the dev pod's containers.
+    const shop = await treeNode(['devmode-sandbox', 'default', 'Deployments', 'shop']);
+    expect(shop.description).toMatch(/^DevMode by .+: web, worker$/);
+    const podNode = (await treeChildren(shop.id)).find((node) => node.label === started.pod);
+    const containerNodes = await treeChildren(podNode?.id ?? '');
+    expect(containerNodes.map((node) => [node.label, node.description.startsWith('DevMode')])).toEqual([
+      ['web', true],
+      ['worker', true],
+      ['metrics', false],
+    ]);
 
     // Stop restores the Deployment byte for byte, every container of it.
     await client.request('devMode/stop', { sessionId: started.sessionId });
