@@ -14,6 +14,7 @@ import {
 } from './contracts.js';
 import { apiVersionOf, ResourceIndex } from './resources.js';
 import { parseSelectors } from './selectors.js';
+import { validateName } from './validation.js';
 
 export interface MemoryStoreOptions {
   /** How many past events are kept for watch resume; older resourceVersions get 410 Gone. */
@@ -39,7 +40,6 @@ interface Watcher {
   listener: (event: WatchEvent) => void;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function objectKey(namespace: string | undefined, name: string): string {
@@ -107,7 +107,7 @@ export class MemoryStore implements Store {
     object.kind = info.kind;
     const metadata = (object.metadata ??= { name: '' });
     if (!metadata.name && metadata.generateName) metadata.name = this.generatedName(resource, metadata);
-    this.validateName(info, metadata.name);
+    validateName(info, metadata.name);
     if (info.namespaced) {
       if (!metadata.namespace) throw new ApiError(400, 'BadRequest', 'the namespace of the object is required');
       this.checkNamespaceWritable(metadata.namespace);
@@ -130,7 +130,8 @@ export class MemoryStore implements Store {
     }
     metadata.uid = randomUUID();
     metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    metadata.generation = 1;
+    if (info.generation) metadata.generation = 1;
+    else delete metadata.generation;
     delete metadata.deletionTimestamp;
     if (options?.dryRun === true) {
       delete metadata.resourceVersion;
@@ -176,13 +177,15 @@ export class MemoryStore implements Store {
       next.metadata.uid = kept.uid;
       next.metadata.namespace = kept.namespace;
       next.metadata.creationTimestamp = kept.creationTimestamp;
-      next.metadata.generation = kept.generation;
+      if (info.generation) next.metadata.generation = kept.generation;
+      else delete next.metadata.generation;
       // Once set, a deletion timestamp stays; it can only be moved (a shorter grace period), never cleared.
       if (kept.deletionTimestamp !== undefined && next.metadata.deletionTimestamp === undefined) {
         next.metadata.deletionTimestamp = kept.deletionTimestamp;
         next.metadata.deletionGracePeriodSeconds = kept.deletionGracePeriodSeconds;
       }
-      if (!isDeepStrictEqual(specPart(next), specPart(existing))) next.metadata.generation = (kept.generation ?? 0) + 1;
+      if (info.generation && !isDeepStrictEqual(specPart(next), specPart(existing)))
+        next.metadata.generation = (kept.generation ?? 0) + 1;
     }
     next.apiVersion = existing.apiVersion;
     next.kind = existing.kind;
@@ -288,23 +291,6 @@ export class MemoryStore implements Store {
   private notFound(info: ResourceInfo, name: string): ApiError {
     const what = info.group ? `${info.plural}.${info.group}` : info.plural;
     return new ApiError(404, 'NotFound', `${what} "${name}" not found`, { name, group: info.group, kind: info.plural });
-  }
-
-  private validateName(info: ResourceInfo, name: string): void {
-    if (!name) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
-      );
-    }
-    if (name.length > 253 || !NAME.test(name)) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `${info.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      );
-    }
   }
 
   private checkNamespaceWritable(namespace: string): void {
