@@ -257,3 +257,37 @@ describe('MemoryStore snapshots', () => {
     expect(apiError(() => restored.watch('pods', undefined, '1', () => undefined)).code).toBe(410);
   });
 });
+
+describe('events.k8s.io Events', () => {
+  it('are the core Events seen through the other version, in reads, writes and watches', () => {
+    const store = newStore();
+    const seen: string[] = [];
+    store.watch('events.events.k8s.io', 'default', undefined, (e) => seen.push(`${e.type} ${String(e.object.note)}`));
+    store.create('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1', namespace: 'default' },
+      involvedObject: { kind: 'Pod', name: 'web' },
+      message: 'started',
+      reason: 'Started',
+      count: 2,
+    });
+    expect(store.get('events.events.k8s.io', 'default', 'e1')).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      regarding: { kind: 'Pod', name: 'web' },
+      note: 'started',
+      reason: 'Started',
+      deprecatedCount: 2,
+      eventTime: null,
+    });
+    store.create('events.events.k8s.io', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'e2', namespace: 'default' },
+      note: 'from the new API',
+      reason: 'Noted',
+    });
+    expect(store.get('events', 'default', 'e2')).toMatchObject({ message: 'from the new API', reason: 'Noted' });
+    expect(seen).toEqual(['ADDED started', 'ADDED from the new API']);
+  });
+});

@@ -15,6 +15,7 @@ import {
 import { apiVersionOf, ResourceIndex } from './resources.js';
 import { parseSelectors } from './selectors.js';
 import { validateName } from './validation.js';
+import { VIEWS } from './eventViews.js';
 
 export interface MemoryStoreOptions {
   /** How many past events are kept for watch resume; older resourceVersions get 410 Gone. */
@@ -76,6 +77,11 @@ export class MemoryStore implements Store {
   }
 
   public get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const view = VIEWS[resource];
+    if (view !== undefined) {
+      const stored = this.get(view.stored, namespace, name);
+      return stored === undefined ? undefined : view.toView(stored);
+    }
     const info = this.info(resource);
     const found = this.table(resource).get(objectKey(info.namespaced ? namespace : undefined, name));
     return found === undefined ? undefined : structuredClone(found);
@@ -86,6 +92,11 @@ export class MemoryStore implements Store {
     namespace: string | undefined,
     options?: ListOptions,
   ): { items: KubeObject[]; resourceVersion: string } {
+    const view = VIEWS[resource];
+    if (view !== undefined) {
+      const stored = this.list(view.stored, namespace, options);
+      return { ...stored, items: stored.items.map((item) => view.toView(item)) };
+    }
     const info = this.info(resource);
     const matches = parseSelectors(options);
     const items: KubeObject[] = [];
@@ -101,6 +112,8 @@ export class MemoryStore implements Store {
 
   /** With `dryRun`, everything is checked and filled in but nothing is stored or announced. */
   public create(resource: string, input: KubeObject, options?: { dryRun?: boolean }): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.create(view.stored, view.fromView(input), options));
     const info = this.info(resource);
     const object = structuredClone(input);
     object.apiVersion = apiVersionOf(info);
@@ -148,6 +161,8 @@ export class MemoryStore implements Store {
     input: KubeObject,
     options?: { subresource?: 'status'; dryRun?: boolean },
   ): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.update(view.stored, view.fromView(input), options));
     const info = this.info(resource);
     const namespace = info.namespaced ? input.metadata?.namespace : undefined;
     const name = input.metadata?.name ?? '';
@@ -203,6 +218,8 @@ export class MemoryStore implements Store {
   }
 
   public delete(resource: string, namespace: string | undefined, name: string): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.delete(view.stored, namespace, name));
     const info = this.info(resource);
     const table = this.table(resource);
     const key = objectKey(info.namespaced ? namespace : undefined, name);
@@ -220,6 +237,11 @@ export class MemoryStore implements Store {
     fromResourceVersion: string | undefined,
     listener: (event: WatchEvent) => void,
   ): () => void {
+    const view = VIEWS[resource];
+    if (view !== undefined)
+      return this.watch(view.stored, namespace, fromResourceVersion, (event) =>
+        listener({ type: event.type, object: view.toView(event.object) }),
+      );
     const info = this.info(resource);
     const watcher: Watcher = { resource, namespace: info.namespaced ? namespace : undefined, listener };
     if (fromResourceVersion !== undefined && fromResourceVersion !== '' && fromResourceVersion !== '0') {

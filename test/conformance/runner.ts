@@ -28,6 +28,8 @@ export type Step =
       stdin?: string;
       /** Picks what is compared from JSON output (e.g. one field of `-o json`); the whole output otherwise. */
       pick?: Pick;
+      /** Output the scenario does not compare, replaced by `<masked>` (say why where it is used). */
+      mask?: RegExp;
     }
   | {
       /** A raw request with the kubeconfig's credentials, as client-node authenticates it. */
@@ -167,9 +169,15 @@ export async function runStep(
       timeoutMs: 60_000,
       ...(input !== undefined ? { input } : {}),
     });
-    let stdout: unknown = normaliseOutput(result.stdout);
+    const masked = (text: string): string => (step.mask === undefined ? text : text.replace(step.mask, '<masked>'));
+    let stdout: unknown = normaliseOutput(masked(result.stdout));
     if (step.pick !== undefined) stdout = normaliseJson(picked(step.pick, safeParse(result.stdout)));
-    return { command: `kubectl ${args.join(' ')}`, exit: result.code, stdout, stderr: normaliseOutput(result.stderr) };
+    return {
+      command: `kubectl ${args.join(' ')}`,
+      exit: result.code,
+      stdout,
+      stderr: normaliseOutput(masked(result.stderr)),
+    };
   }
   if ('request' in step) {
     const { method, path, body, contentType } = substitute(step.request, namespace);

@@ -3,6 +3,7 @@ import { ApiError, type KubeObject } from '../contracts.js';
 import type { DeleteOptions } from '../deletion.js';
 import { APPLY_PATCH, applyPatch } from '../patch.js';
 import { applyConfiguration } from './apply.js';
+import { decodeBody, decodePatched } from './decode.js';
 import { apiVersionOf } from '../resources.js';
 import { validateObject } from '../validation.js';
 import { isDryRun, requireObject, type RequestContext } from './context.js';
@@ -97,6 +98,7 @@ export async function createObject(ctx: RequestContext): Promise<void> {
   }
   const dryRun = isDryRun(ctx.query);
   const object = bodyObject(ctx, await readJsonBody(ctx.req));
+  decodeBody(resource, object, ctx.query, ctx.res);
   if (resource.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
   const status = initialStatus(resource.key);
   if (status !== undefined) object.status = status;
@@ -149,6 +151,7 @@ function write(ctx: RequestContext, existing: KubeObject, next: KubeObject, fiel
 
 export async function updateObject(ctx: RequestContext): Promise<void> {
   const next = bodyObject(ctx, await readJsonBody(ctx.req));
+  if (ctx.route.subresource === undefined) decodeBody(ctx.route.resource, next, ctx.query, ctx.res);
   if (next.metadata.name !== ctx.route.name) {
     throw new ApiError(
       400,
@@ -175,6 +178,7 @@ export async function patchObject(ctx: RequestContext): Promise<void> {
   const next = patched as unknown as KubeObject;
   next.apiVersion = existing.apiVersion;
   next.kind = existing.kind;
+  if (ctx.route.subresource === undefined) decodePatched(ctx.route.resource, next);
   // JSON patches name no fields directly; the patched object stands for what was set.
   sendJson(ctx.res, 200, write(ctx, existing, next, Array.isArray(body) ? next : body));
 }
