@@ -240,6 +240,96 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  {
+    name: 'metadata.generation by kind',
+    steps: [
+      apply(`apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: "{ns}"}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: secret, namespace: "{ns}"}
+stringData: {a: "1"}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cron, namespace: "{ns}"}
+spec:
+  schedule: "0 0 1 1 *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: main, image: ${IMAGE}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: netpol, namespace: "{ns}"}
+spec: {podSelector: {}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: pdb, namespace: "{ns}"}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: hpa, namespace: "{ns}"}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 3
+`),
+      {
+        kubectl: [
+          'get',
+          'services,secrets,cronjobs,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers',
+          '-n',
+          '{ns}',
+          '-o',
+          'json',
+        ],
+        pick: (list: any) =>
+          list.items.map((item: any) => `${item.kind}/${item.metadata.name}: ${String(item.metadata.generation)}`),
+      },
+    ],
+  },
+  {
+    name: 'Service and CronJob defaults',
+    steps: [
+      apply(`apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: "{ns}"}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, name: http}]
+`),
+      {
+        kubectl: ['get', 'service', 'svc', '-n', '{ns}', '-o', 'json'],
+        pick: (svc: any) => {
+          const { clusterIP: _ip, clusterIPs: _ips, ...spec } = svc.spec;
+          return { spec, status: svc.status };
+        },
+      },
+      apply(`apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cron, namespace: "{ns}"}
+spec:
+  schedule: "0 0 1 1 *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: main, image: ${IMAGE}}]
+`),
+      { kubectl: ['get', 'cronjob', 'cron', '-n', '{ns}', '-o', 'json'], pick: (cron: any) => cron.spec },
+    ],
+  },
   // ---------------------------------------------------------------- patches
   {
     name: 'strategic merge patch list order',
@@ -338,6 +428,15 @@ export const SCENARIOS: Scenario[] = [
         '--field-manager=other',
         '--force-conflicts',
       ),
+      {
+        request: {
+          method: 'PATCH',
+          path: '/api/v1/namespaces/{ns}/configmaps/ssa',
+          contentType: 'application/apply-patch+yaml',
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa' }, data: { b: '1' } },
+        },
+        pick: statusParts,
+      },
       {
         kubectl: ['get', 'configmap', 'ssa', '-n', '{ns}', '-o', 'json', '--show-managed-fields'],
         pick: (cm: any) => ({ data: cm.data, managers: cm.metadata.managedFields }),

@@ -5,7 +5,7 @@ import { APPLY_PATCH, applyPatch } from '../patch.js';
 import { applyConfiguration } from './apply.js';
 import { decodeBody, decodePatched } from './decode.js';
 import { apiVersionOf } from '../resources.js';
-import { validateObject } from '../validation.js';
+import { invalidError, validateObject } from '../validation.js';
 import { isDryRun, requireObject, type RequestContext } from './context.js';
 import { admitPod, allocateClusterIp, applyDefaults, initialStatus } from './defaults.js';
 import { isPlainObject, readJsonBody, sendJson, wantsTable } from './http.js';
@@ -189,8 +189,11 @@ function applyObject(ctx: RequestContext, body: unknown): void {
   if (subresource !== undefined)
     throw new ApiError(415, 'UnsupportedMediaType', 'the sandbox applies configurations to whole objects only');
   const manager = ctx.query.get('fieldManager');
-  if (!manager)
-    throw new ApiError(400, 'BadRequest', 'PATCH, application/apply-patch+yaml requests must provide a field manager');
+  if (!manager) {
+    throw invalidError({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+      { type: 'Required', field: 'fieldManager', detail: 'is required for apply patch' },
+    ]);
+  }
   const config = bodyObject(ctx, body);
   if (config.metadata.name !== ctx.route.name) {
     throw new ApiError(
