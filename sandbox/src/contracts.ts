@@ -99,6 +99,8 @@ export function statusOf(error: ApiError): Status {
     reason: error.reason,
     code: error.code,
   };
+  // An unclassified error (reason "") has no reason member, as a real server's JSON omits empty fields.
+  if (error.reason === '') delete status.reason;
   // A real server leaves out an empty group (the core group), as its JSON omits empty fields.
   if (error.details !== undefined)
     status.details = Object.fromEntries(

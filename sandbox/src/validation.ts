@@ -68,7 +68,7 @@ export function invalidError(
   const messages = [...new Set(errors.map((error) => `${error.field}: ${errorBody(error)}`))];
   const summary = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${qualified} ${JSON.stringify(name)} is invalid: ${summary}`, {
-    name,
+    ...(name !== '' ? { name } : {}),
     ...(resource.group !== '' ? { group: resource.group } : {}),
     kind: resource.kind,
     causes: errors.map((error) => ({ reason: CAUSE[error.type], message: errorBody(error), field: error.field })),

@@ -1,7 +1,18 @@
 /** A line diff of two answers, printed when a scenario's answers differ. */
 
+/** The value with its object keys sorted: answers are compared regardless of member order, and shown so. */
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, member]) => [key, sorted(member)]),
+  );
+}
+
 function lines(value: unknown): string[] {
-  return (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
+  return (JSON.stringify(sorted(value), null, 2) ?? 'undefined').split('\n');
 }
 
 /**

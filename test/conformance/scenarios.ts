@@ -402,7 +402,8 @@ spec:
           body: { metadata: { annotations: { 'devmode.dev/state': '{"a":1}' } }, spec: { replicas: 0 } },
         },
         pick: (d: any) => ({
-          annotations: d.metadata?.annotations,
+          // The revision annotation is the deployment controller's, written whenever it gets to it.
+          state: d.metadata?.annotations?.['devmode.dev/state'],
           replicas: d.spec?.replicas,
           generation: d.metadata?.generation,
         }),

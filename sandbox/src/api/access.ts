@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, type Store } from '../contracts.js';
 import { resourceByKey } from '../resources.js';
 import { sendJson } from './http.js';
-import { ADMIN_USER, authorize } from './rbac.js';
+import { ADMIN_USER, authorize, rulesFor } from './rbac.js';
 
 export const ACCESS_REVIEWS = new Set([
   'selfsubjectaccessreviews',
@@ -54,11 +54,7 @@ export async function reviewAccess(
     ? subject === ADMIN_USER || store === undefined
       ? { allowed: true, reason: allowed }
       : evaluate(store, subject, spec)
-    : {
-        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-        incomplete: false,
-      };
+    : rulesReview(store, user, spec);
   sendJson(res, 201, {
     kind: REVIEW_KINDS[review],
     apiVersion: 'authorization.k8s.io/v1',
@@ -66,6 +62,53 @@ export async function reviewAccess(
     spec,
     status,
   });
+}
+
+/**
+ * What `kubectl auth can-i --list` shows: the rules every authenticated user has on a real server (the
+ * system:basic-user, system:discovery and system:public-info-viewer roles), the administrator's wildcard, and
+ * for the developer the rules stored RBAC objects grant in the namespace asked about.
+ */
+function rulesReview(store: Store | undefined, user: string, spec: unknown): Record<string, unknown> {
+  const namespace = (spec as { namespace?: unknown }).namespace;
+  const granted =
+    user === ADMIN_USER
+      ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]
+      : store === undefined
+        ? []
+        : rulesFor(store, user, typeof namespace === 'string' && namespace !== '' ? namespace : undefined);
+  return {
+    resourceRules: [
+      ...granted,
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+      {
+        verbs: ['create'],
+        apiGroups: ['authorization.k8s.io'],
+        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+      },
+    ],
+    nonResourceRules: [
+      ...(user === ADMIN_USER ? [{ verbs: ['*'], nonResourceURLs: ['*'] }] : []),
+      {
+        verbs: ['get'],
+        nonResourceURLs: [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/openapi',
+          '/openapi/*',
+          '/readyz',
+          '/version',
+          '/version/',
+        ],
+      },
+      { verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] },
+    ],
+    incomplete: false,
+  };
 }
 
 const REVIEW_KINDS: Record<string, string> = {

@@ -28,9 +28,7 @@ describe('server-side apply', () => {
     }
     expect(conflict).toBeInstanceOf(ApiError);
     expect((conflict as ApiError).code).toBe(409);
-    expect((conflict as ApiError).message).toBe(
-      'Apply failed with 1 conflict: conflict with "kubectl" using v1: .data.a',
-    );
+    expect((conflict as ApiError).message).toBe('Apply failed with 1 conflict: conflict with "kubectl": .data.a');
     const forced = applyConfiguration(live, config('2'), 'other', true);
     expect(forced.data).toEqual({ a: '2' });
     // The former owner's entry had nothing left and is gone.

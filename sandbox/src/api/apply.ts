@@ -89,7 +89,8 @@ export function applyConfiguration(
   manager: string,
   force: boolean,
 ): KubeObject {
-  const applied = fieldsOf(config, undefined);
+  const applied = fieldsOf(config, undefined, 'apply');
+  const appliedVersion = typeof config.apiVersion === 'string' ? config.apiVersion : (live?.apiVersion ?? '');
   const appliedLeaves = leaves(applied);
   const entries = structuredClone((live?.metadata.managedFields ?? []) as ManagedFieldsEntry[]);
   const conflicts: { manager: string; apiVersion: string; path: string[] }[] = [];
@@ -104,7 +105,10 @@ export function applyConfiguration(
     }
   }
   if (conflicts.length > 0 && !force) {
-    const described = conflicts.map((c) => `conflict with "${c.manager}" using ${c.apiVersion}: ${fieldPath(c.path)}`);
+    // The manager's API version is named only when it is not the applied one.
+    const withWhom = (c: (typeof conflicts)[number]): string =>
+      `conflict with "${c.manager}"${c.apiVersion !== appliedVersion ? ` using ${c.apiVersion}` : ''}`;
+    const described = conflicts.map((c) => `${withWhom(c)}: ${fieldPath(c.path)}`);
     throw new ApiError(
       409,
       'Conflict',
@@ -112,7 +116,7 @@ export function applyConfiguration(
       {
         causes: conflicts.map((c) => ({
           reason: 'FieldManagerConflict',
-          message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+          message: withWhom(c),
           field: fieldPath(c.path),
         })),
       },
@@ -130,7 +134,7 @@ export function applyConfiguration(
   kept.push({
     manager,
     operation: 'Apply',
-    apiVersion: typeof config.apiVersion === 'string' ? config.apiVersion : (live?.apiVersion ?? ''),
+    apiVersion: appliedVersion,
     time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     fieldsType: 'FieldsV1',
     fieldsV1: applied,

@@ -120,6 +120,9 @@ export function applyDefaults(resource: string, object: KubeObject): void {
       break;
     case 'namespaces':
       object.metadata.labels = { ...object.metadata.labels, 'kubernetes.io/metadata.name': object.metadata.name };
+      // The namespace controller's finalizer, which a real server adds to every new namespace.
+      object.spec ??= {};
+      object.spec.finalizers ??= ['kubernetes'];
       break;
   }
 }

@@ -5,6 +5,7 @@ import { APPLY_PATCH, applyPatch } from '../patch.js';
 import { applyConfiguration } from './apply.js';
 import { decodeBody, decodePatched } from './decode.js';
 import { apiVersionOf } from '../resources.js';
+import { parseSelectors } from '../selectors.js';
 import { invalidError, validateObject } from '../validation.js';
 import { isDryRun, requireObject, type RequestContext } from './context.js';
 import { admitPod, allocateClusterIp, applyDefaults, initialStatus } from './defaults.js';
@@ -74,6 +75,7 @@ export function listObjects(ctx: RequestContext): void {
   const fieldSelector = ctx.query.get('fieldSelector');
   if (labelSelector !== null) options.labelSelector = labelSelector;
   if (fieldSelector !== null) options.fieldSelector = fieldSelector;
+  parseSelectors(options, resource.key);
   const { items, resourceVersion } = ctx.api.store.list(resource.key, namespace, options);
   if (wantsTable(ctx.req)) {
     sendJson(
@@ -284,6 +286,7 @@ export async function deleteCollection(ctx: RequestContext): Promise<void> {
   const fieldSelector = ctx.query.get('fieldSelector');
   if (labelSelector !== null) selectors.labelSelector = labelSelector;
   if (fieldSelector !== null) selectors.fieldSelector = fieldSelector;
+  parseSelectors(selectors, resource.key);
   const items: KubeObject[] = [];
   for (const object of ctx.api.store.list(resource.key, namespace, selectors).items) {
     try {

@@ -148,7 +148,11 @@ describe('API server objects', () => {
     expect(created.status).toBe(201);
     const object = created.json() as unknown as KubeObject;
     expect(object.metadata.managedFields).toEqual([
-      expect.objectContaining({ manager: 'tester', operation: 'Update', fieldsV1: { 'f:data': { 'f:a': {} } } }),
+      expect.objectContaining({
+        manager: 'tester',
+        operation: 'Update',
+        fieldsV1: { 'f:data': { '.': {}, 'f:a': {} } },
+      }),
     ]);
     const updated = await call('PUT', '/api/v1/namespaces/default/configmaps/one', {
       body: { ...object, data: { a: '2' } },
