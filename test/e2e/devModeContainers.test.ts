@@ -175,6 +175,16 @@ describe('two containers of one pod in DevMode', () => {
     const workerPort = await freePort();
     const dir = twoContainerProject(workerPort);
 
+    // devConfig/get shows what the start will do to each container.
+    const effective = await client.request<{ container: string; devContainers?: unknown[] }>('devConfig/get', {
+      target,
+      localDir: dir,
+    });
+    expect(effective.container).toBe('web');
+    expect(effective.devContainers).toMatchObject([
+      { container: 'worker', config: { image: 'devmode/dev', workDir: '/srv/worker', sync: { localPath: 'worker' } } },
+    ]);
+
     const started = await client.request<Started>('devMode/start', { target, localDir: dir, workDoneToken: 'two' });
 
     // The answer lists both containers, the target first, each with its own workDir, folder, sync and forwards.
