@@ -62,6 +62,16 @@ const statusParts = (body: any): unknown => ({
   details: body?.details,
 });
 
+/** The events of a watch's answer (JSON lines) as `TYPE name`. */
+const watchEvents = (body: unknown): string[] =>
+  (typeof body === 'string' ? body : JSON.stringify(body))
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const event = JSON.parse(line);
+      return `${event.type} ${event.object?.metadata?.name}`;
+    });
+
 /** A Pod's spec without what only a node (or the sandbox's own node) fills in. */
 const podSpec = (pod: any): unknown => {
   const { nodeName: _nodeName, ...spec } = pod.spec ?? {};
@@ -442,6 +452,55 @@ spec:
       ),
     ],
   },
+  {
+    name: "a Deployment's ReplicaSet and garbage collection of dependents",
+    steps: [
+      apply(deploymentYaml({})),
+      {
+        wait: async (clients, ns) =>
+          (await clients.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 1,
+        what: 'the Deployment has its ReplicaSet',
+      },
+      {
+        kubectl: ['get', 'replicasets', '-n', '{ns}', '-o', 'json'],
+        // The ReplicaSet's name ends in a hash of the pod template that each implementation computes its own way.
+        pick: (list: any) =>
+          list.items.map((rs: any) => ({
+            owners: rs.metadata.ownerReferences.map((o: any) => ({ ...o, uid: 'owner' })),
+            annotations: rs.metadata.annotations,
+            labels: Object.keys(rs.metadata.labels ?? {}).sort(),
+            generation: rs.metadata.generation,
+            replicas: rs.spec.replicas,
+            selector: Object.keys(rs.spec.selector.matchLabels).sort(),
+            templateLabels: Object.keys(rs.spec.template.metadata.labels).sort(),
+          })),
+      },
+      {
+        client: async (clients, ns) => {
+          const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+          const owned = await clients.core.createNamespacedConfigMap({
+            namespace: ns,
+            body: {
+              metadata: {
+                name: 'owned',
+                ownerReferences: [
+                  { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deployment.metadata?.uid ?? '' },
+                ],
+              },
+            },
+          });
+          return owned.metadata?.ownerReferences?.length;
+        },
+      },
+      kubectl('delete', 'deployment', 'web', '-n', '{ns}'),
+      {
+        wait: async (clients, ns) =>
+          (await clients.core.listNamespacedConfigMap({ namespace: ns, fieldSelector: 'metadata.name=owned' })).items
+            .length === 0 && (await clients.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0,
+        what: 'the dependents are gone with their owner',
+      },
+    ],
+  },
   // ---------------------------------------------------------------- patches
   {
     name: 'strategic merge patch list order',
@@ -619,6 +678,31 @@ spec:
       },
       {
         request: { method: 'GET', path: '/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion=abc' },
+        pick: statusParts,
+      },
+    ],
+  },
+  {
+    name: 'watch without a resourceVersion, by label',
+    steps: [
+      kubectl('create', 'configmap', 'first', '-n', '{ns}'),
+      kubectl('label', 'configmap', 'first', 'app=web', '-n', '{ns}'),
+      {
+        request: { method: 'GET', path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1' },
+        pick: (body: any) => watchEvents(body).sort(),
+      },
+      {
+        request: {
+          method: 'GET',
+          path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&labelSelector=app%3Dweb',
+        },
+        pick: (body: any) => watchEvents(body),
+      },
+      {
+        request: {
+          method: 'GET',
+          path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&fieldSelector=data.a%3D1',
+        },
         pick: statusParts,
       },
     ],
