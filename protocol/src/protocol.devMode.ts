@@ -116,6 +116,36 @@ export interface StartDevModeParams extends WorkDoneProgressParams {
 }
 
 /**
+ * One container of a session in DevMode: where its files go, its sync and its port-forwards.
+ */
+export interface DevModeContainer {
+  /**
+   * The container's name.
+   */
+  container: string;
+
+  /**
+   * The directory in the container that its local folder is synced into and its dev command starts in.
+   */
+  workDir: string;
+
+  /**
+   * The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+   */
+  localDir?: string;
+
+  /**
+   * The state of its file sync; absent when it has none.
+   */
+  sync?: SyncStatus;
+
+  /**
+   * The port-forwards its dev config started.
+   */
+  portForwards: PortForward[];
+}
+
+/**
  * The result of `devMode/start`: a session that is running.
  */
 export interface StartDevModeResult {
@@ -140,9 +170,15 @@ export interface StartDevModeResult {
   portForwards: PortForward[];
 
   /**
-   * The state of the file sync after the first full sync; absent while the session has no file sync.
+   * The state of the target container's file sync after the first full sync; absent while it has no file sync.
    */
   sync?: SyncStatus;
+
+  /**
+   * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
+   * its own sync and port-forwards.
+   */
+  containers: DevModeContainer[];
 }
 
 /**
@@ -177,6 +213,7 @@ export interface StartDevModeResult {
  *     ],
  *     "sync": {
  *       "sessionId": "s-4f2a",
+ *       "container": "web",
  *       "state": "idle",
  *       "localDir": "/home/dev/src/web",
  *       "remoteDir": "/app",
@@ -185,7 +222,11 @@ export interface StartDevModeResult {
  *       "lastSyncAt": "2026-01-12T09:30:00.000Z",
  *       "errors": [],
  *       "conflicts": []
- *     }
+ *     },
+ *     "containers": [
+ *       {"container": "web", "workDir": "/app", "localDir": "/home/dev/src/web", "portForwards": [], "sync": {"sessionId": "s-4f2a", "container": "web", "state": "idle", "localDir": "/home/dev/src/web", "remoteDir": "/app", "mode": "send", "pendingFiles": 0, "errors": [], "conflicts": []}},
+ *       {"container": "worker", "workDir": "/home/devmode", "portForwards": []}
+ *     ]
  *   }
  * }
  */
@@ -363,6 +404,12 @@ export interface DevModeSession {
    * When DevMode was started, as an RFC 3339 timestamp.
    */
   startedAt?: string;
+
+  /**
+   * The containers in DevMode, the target container first; for sessions of this server with their sync and
+   * port-forwards. Absent while a session of this server is starting.
+   */
+  containers?: DevModeContainer[];
 }
 
 /**

@@ -76,6 +76,11 @@ export interface SyncStatus {
   sessionId: string;
 
   /**
+   * The container this sync writes into (sessions with several containers in DevMode have one sync each).
+   */
+  container?: string;
+
+  /**
    * Where the sync stands.
    */
   state: SyncState;
@@ -129,6 +134,11 @@ export interface SyncSessionParams {
    * The DevMode session.
    */
   sessionId: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -176,6 +186,11 @@ export interface FlushSyncParams {
    * How long to wait before failing with `Timeout`; 30000 when absent.
    */
   timeoutMs?: integer;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -236,6 +251,11 @@ export interface ResyncParams extends WorkDoneProgressParams {
    * The DevMode session.
    */
   sessionId: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -280,6 +300,11 @@ export interface ConflictContentParams {
    * The absolute local path of a file the session lists in its `conflicts`.
    */
   localPath: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -324,6 +349,11 @@ export interface DidChangeSyncStateParams {
    * The session.
    */
   sessionId: string;
+
+  /**
+   * The container whose sync changed state.
+   */
+  container?: string;
 
   /**
    * The new state.
