@@ -1,6 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { WorkDoneProgressParams } from './protocol.$.js';
-import type { DevConfig } from './protocol.devConfig.js';
+import type { DebugKind, DevConfig } from './protocol.devConfig.js';
 import type { PortForward } from './protocol.portForward.js';
 import type { SyncStatus } from './protocol.sync.js';
 
@@ -116,6 +116,41 @@ export interface StartDevModeParams extends WorkDoneProgressParams {
 }
 
 /**
+ * What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+ */
+export interface DebugAttachInfo {
+  /**
+   * The debugger the dev command was started with, which tells the client which protocol to speak.
+   */
+  kind: DebugKind;
+
+  /**
+   * The local address the debug port is forwarded on (127.0.0.1).
+   */
+  address: string;
+
+  /**
+   * The local port to attach to: the forward of the debug port.
+   */
+  localPort: integer;
+
+  /**
+   * The debug port in the container.
+   */
+  remotePort: integer;
+
+  /**
+   * The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+   */
+  remoteRoot: string;
+
+  /**
+   * The local folder synced into `remoteRoot`.
+   */
+  localRoot: string;
+}
+
+/**
  * The result of `devMode/start`: a session that is running.
  */
 export interface StartDevModeResult {
@@ -143,6 +178,11 @@ export interface StartDevModeResult {
    * The state of the file sync after the first full sync; absent while the session has no file sync.
    */
   sync?: SyncStatus;
+
+  /**
+   * How to attach a debugger; present when the dev config asks for `debug`.
+   */
+  debug?: DebugAttachInfo;
 }
 
 /**
@@ -185,6 +225,14 @@ export interface StartDevModeResult {
  *       "lastSyncAt": "2026-01-12T09:30:00.000Z",
  *       "errors": [],
  *       "conflicts": []
+ *     },
+ *     "debug": {
+ *       "kind": "node",
+ *       "address": "127.0.0.1",
+ *       "localPort": 9229,
+ *       "remotePort": 9229,
+ *       "remoteRoot": "/app",
+ *       "localRoot": "/home/dev/src/web"
  *     }
  *   }
  * }
@@ -363,6 +411,11 @@ export interface DevModeSession {
    * When DevMode was started, as an RFC 3339 timestamp.
    */
   startedAt?: string;
+
+  /**
+   * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+   */
+  debug?: DebugAttachInfo;
 }
 
 /**

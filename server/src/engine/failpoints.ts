@@ -11,7 +11,8 @@ export type FailpointName =
   | 'start:afterPodReady'
   | 'stop:afterRestore'
   | 'stop:afterHpa'
-  | 'stop:afterCleanup';
+  | 'stop:afterCleanup'
+  | 'onSync:duringRestart';
 
 export function failpoint(name: FailpointName): void {
   if (process.env.DEVMODE_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');

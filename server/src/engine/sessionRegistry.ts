@@ -9,7 +9,7 @@
  * when someone else restores the workload, the session stops its own parts and says so.
  */
 import { randomUUID } from 'node:crypto';
-import type { DevModeMode, DevModePhase, DevModeState, PortForward } from '@devmode/protocol';
+import type { DebugAttachInfo, DevModeMode, DevModePhase, DevModeState, PortForward } from '@devmode/protocol';
 import type { Clusters } from './clusters.js';
 import {
   sameWorkload,
@@ -22,13 +22,14 @@ import {
   type WorkloadTarget,
 } from './devMode.js';
 import type { DevModeRecord } from './devModePatch.js';
-import { execInPod } from '../kube/exec.js';
+import { execInPod, type RemoteProcess } from '../kube/exec.js';
 import type { KubeObject } from '../kube/objects.js';
 import { isPodStarted } from './podTargets.js';
 import type { PortForwards } from './portForward.js';
 import { sessionLabel } from './objects.js';
 import { runPhases, type PhaseStep } from './phases.js';
 import { SyncSession, type SyncSnapshot } from './sync/session.js';
+import { OnSyncRunner } from './onSync.js';
 import type { TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
@@ -43,6 +44,10 @@ export class DevSession {
   /** The port-forwards this session started (a client's own `portForward/start` forwards are not among them). */
   public forwards: PortForward[] = [];
   public sync: SyncSession | undefined;
+  /** Runs the dev config's onSync rules after each sync batch; undefined without rules. */
+  public onSync: OnSyncRunner | undefined;
+  /** How a debugger attaches, when the dev config asks for debug. */
+  public debug: DebugAttachInfo | undefined;
   /** Fires when the start must stop: the client cancelled it or sent `devMode/stop`. */
   public readonly cancel = new AbortController();
   /** True when the start was cancelled by a `devMode/stop` rather than by the client cancelling the request. */
@@ -63,6 +68,7 @@ export interface StartedDevSession {
   session: DevSession & { started: StartedWorkload };
   portForwards: PortForward[];
   sync?: SyncSnapshot & { sessionId: string };
+  debug?: DebugAttachInfo;
 }
 
 /** A workload in DevMode as `devMode/list` shows it: this server's sessions, then the cluster's other records. */
@@ -95,6 +101,23 @@ export class SessionRegistry {
   /** The sync of a session of this server. */
   public syncOf(sessionId: string): SyncSession | undefined {
     return this.sessions.get(sessionId)?.sync;
+  }
+
+  /** The onSync runs of a session of this server (for its log stream), also while it starts. */
+  public onSyncOf(sessionId: string): OnSyncRunner | undefined {
+    return this.sessions.get(sessionId)?.onSync;
+  }
+
+  /** The sync status of a session of this server, with the latest onSync runs. */
+  public syncStatusOf(sessionId: string): SyncSnapshot | undefined {
+    const session = this.sessions.get(sessionId);
+    return session?.sync === undefined ? undefined : this.syncStatus(session);
+  }
+
+  /** A session's sync status with the latest onSync runs. */
+  public syncStatus(session: DevSession): SyncSnapshot {
+    const status = (session.sync as SyncSession).status();
+    return session.onSync === undefined ? status : { ...status, onSyncRuns: session.onSync.runs() };
   }
 
   public async start(
@@ -199,7 +222,8 @@ export class SessionRegistry {
     return {
       session: session as DevSession & { started: StartedWorkload },
       portForwards: session.forwards,
-      ...(session.sync !== undefined ? { sync: { sessionId: session.sessionId, ...session.sync.status() } } : {}),
+      ...(session.sync !== undefined ? { sync: { sessionId: session.sessionId, ...this.syncStatus(session) } } : {}),
+      ...(session.debug !== undefined ? { debug: session.debug } : {}),
     };
   }
 
@@ -303,6 +327,7 @@ export class SessionRegistry {
     session.unwatchRecord = undefined;
     for (const forward of session.forwards) this.forwards.stop(forward.id);
     session.forwards = [];
+    session.onSync?.dispose();
     const sync = session.sync;
     session.sync = undefined;
     if (sync !== undefined) {
@@ -339,7 +364,12 @@ export class SessionRegistry {
 
   private async startForwards(session: DevSession, reporter: DevModeReporter): Promise<PortForward[]> {
     const started = session.started as StartedWorkload;
-    const specs = started.config.portForward;
+    const debug = started.config.debug;
+    // The debug port is forwarded like any other, unless the config already forwards it.
+    const specs =
+      debug === undefined || started.config.portForward.some((spec) => spec.remote === debug.port)
+        ? started.config.portForward
+        : [...started.config.portForward, { local: debug.port, remote: debug.port }];
     if (specs.length === 0) return [];
     reporter.progress(
       'portForward',
@@ -357,6 +387,21 @@ export class SessionRegistry {
         `Port-forward ${forward.address}:${forward.localPort} -> ${forward.remotePort} is active${moved}`,
       );
     }
+    const debugForward = forwards.find((forward) => forward.remotePort === debug?.port);
+    if (debug !== undefined && debugForward !== undefined) {
+      session.debug = {
+        kind: debug.kind,
+        address: debugForward.address,
+        localPort: debugForward.localPort,
+        remotePort: debug.port,
+        remoteRoot: started.config.workDir,
+        localRoot: session.localDir,
+      };
+      reporter.progress(
+        'portForward',
+        `Debugger (${debug.kind}) at ${debugForward.address}:${debugForward.localPort}, sources ${session.localDir} -> ${started.config.workDir}`,
+      );
+    }
     return forwards;
   }
 
@@ -367,17 +412,41 @@ export class SessionRegistry {
       `Synchronizing ${session.localDir} -> ${started.config.workDir} (${started.config.sync.mode})`,
       85,
     );
+    const execIn = async (pod: string, command: string[], stdin: boolean): Promise<RemoteProcess> => {
+      const cluster = await this.clusters.client(started.devWorkload.context);
+      const target = { namespace: started.target.namespace, pod, container: started.container };
+      return execInPod(cluster, target, command, { stdin });
+    };
+    const runner =
+      started.config.onSync.length === 0
+        ? undefined
+        : new OnSyncRunner({
+            rules: started.config.onSync,
+            container: started.container,
+            workDir: started.config.workDir,
+            target: async () => {
+              const pod = await this.devPod(session.sessionId, started);
+              return { pod, exec: (argv) => execIn(pod, argv, false) };
+            },
+            onChange: (onSyncRuns) => {
+              const status = session.sync?.status();
+              if (status === undefined) return;
+              this.syncs.announce(session.sessionId, {
+                state: status.state,
+                pendingFiles: status.pendingFiles,
+                ...(status.message !== undefined ? { message: status.message } : {}),
+                onSyncRuns,
+              });
+            },
+            log: this.log,
+          });
+    session.onSync = runner;
     const sync = new SyncSession({
       localDir: session.localDir,
       workDir: started.config.workDir,
       config: started.config.sync,
-      openRemote: async (command) => {
-        const cluster = await this.clusters.client(started.devWorkload.context);
-        const pod = await this.devPod(session.sessionId, started);
-        return execInPod(cluster, { namespace: started.target.namespace, pod, container: started.container }, command, {
-          stdin: true,
-        });
-      },
+      openRemote: async (command) => execIn(await this.devPod(session.sessionId, started), command, true),
+      ...(runner !== undefined ? { onBatch: (paths, rescanned) => runner.batchLanded(paths, rescanned) } : {}),
       onProgress: (progress) => {
         if (progress.operation !== 'initial') return;
         reporter.progress(

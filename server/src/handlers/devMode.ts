@@ -62,6 +62,7 @@ export async function startDevMode(
       container: started.session.started.container,
       portForwards: started.portForwards,
       ...(started.sync !== undefined ? { sync: started.sync } : {}),
+      ...(started.debug !== undefined ? { debug: started.debug } : {}),
     };
   } catch (error) {
     work.done('DevMode did not start');
@@ -128,6 +129,7 @@ export async function listDevModeSessions(
     mine: true,
     localDir: session.localDir,
     ...(session.started !== undefined ? { pod: session.started.pod, startedAt: session.started.startedAt } : {}),
+    ...(session.debug !== undefined ? { debug: session.debug } : {}),
   }));
   const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {

@@ -6,7 +6,7 @@ import {
   type ResyncResult,
 } from '@devmode/protocol';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { SyncSession, SyncSessions, SyncStateChange } from '../engine/sync/index.js';
+import type { SyncSession, SyncSessions, SyncSnapshot, SyncStateChange } from '../engine/sync/index.js';
 import { devModeError, invalidParams } from './errors.js';
 import { WorkDone } from './progress.js';
 import { optionalInteger, paramsObject, requiredString, type Params } from './validate.js';
@@ -14,6 +14,8 @@ import { optionalInteger, paramsObject, requiredString, type Params } from './va
 /** The sync of a DevMode session, as the session registry knows it. */
 export interface SyncLookup {
   syncOf(sessionId: string): SyncSession | undefined;
+  /** The sync's status with the session's latest onSync runs. */
+  syncStatusOf(sessionId: string): SyncSnapshot | undefined;
 }
 
 function sessionOf(p: Params, sessions: SyncLookup): SyncSession {
@@ -38,7 +40,8 @@ function cancelled(token: CancellationToken): Promise<never> {
 export function syncStatus(params: unknown, sessions: SyncLookup): GetSyncStatusResult {
   const p = paramsObject(params, false);
   const sessionId = requiredString(p, 'sessionId');
-  return { sessionId, ...sessionOf(p, sessions).status() };
+  sessionOf(p, sessions);
+  return { sessionId, ...(sessions.syncStatusOf(sessionId) as SyncSnapshot) };
 }
 
 export async function syncFlush(

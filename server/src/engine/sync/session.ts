@@ -359,8 +359,10 @@ export class SyncSession {
     this.setState('syncing');
     this.pollDelay = this.options.remotePollMs ?? 1000;
     try {
-      this.transferred += await this.replica.sendChanges(this.agent!, paths, rescans);
+      const landed = await this.replica.sendChanges(this.agent!, paths, rescans);
+      this.transferred += landed;
       this.lastSyncAt = new Date();
+      if (landed > 0) this.options.onBatch?.(paths, rescans);
     } catch (error) {
       // Nothing of a failed batch is lost: its paths are checked again once the channel is back.
       for (const path of paths) this.dirty.add(path);

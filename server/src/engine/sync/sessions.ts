@@ -22,6 +22,12 @@ export class SyncSessions {
     this.sessions.delete(sessionId);
   }
 
+  /** Tells the listeners about a change that does not come from the sync itself (an onSync run). */
+  public announce(sessionId: string, change: SyncStateChange): void {
+    if (!this.sessions.has(sessionId)) return;
+    for (const listener of this.listeners) listener(sessionId, change);
+  }
+
   public get(sessionId: string): SyncSession | undefined {
     return this.sessions.get(sessionId)?.session;
   }

@@ -1,6 +1,6 @@
 import type { UserEvents } from '../userEvents.js';
 /** The shapes a sync session is created with and reports through. */
-import type { SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
+import type { OnSyncRun, SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
 import type { SyncProcess } from './agent.js';
 import type { ProgressReport } from './replica.js';
 import type { SyncStateChange } from './stateReporter.js';
@@ -26,6 +26,8 @@ export interface SyncSnapshot {
   errors: SyncFileError[];
   conflicts: SyncConflict[];
   message?: string;
+  /** The latest run of each onSync rule (added by the session registry, which owns the runs). */
+  onSyncRuns?: OnSyncRun[];
 }
 
 export interface SyncSessionOptions {
@@ -37,6 +39,11 @@ export interface SyncSessionOptions {
   openRemote: (command: string[]) => Promise<SyncProcess>;
   onState?: (change: SyncStateChange) => void;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Called after a batch of local changes landed in the container: the changed paths (relative to the local
+   * folder) and the folders compared whole.
+   */
+  onBatch?: (paths: readonly string[], rescanned: readonly string[]) => void;
   log?: (line: string) => void;
   /** Where the person hears about background work (the resync after a dev pod restart). */
   events?: UserEvents;
