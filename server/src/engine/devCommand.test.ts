@@ -27,15 +27,10 @@ describe('devCommand', () => {
 
   it('wraps the command in the supervisor, as arguments, when a rule restarts it', () => {
     const { command } = devCommand({ command: ['node', 'app with space.js', '$HOME'], env: {}, onSync: [restart] });
-    expect(command).toEqual([
-      '/bin/sh',
-      '-c',
-      supervisorScript,
-      'devmode-supervisor',
-      'node',
-      'app with space.js',
-      '$HOME',
-    ]);
+    // Kubernetes expands $(NAME) and $$ in a container's command: the script's every $ is doubled to survive it.
+    expect(command[2]).toBe(supervisorScript.replaceAll('$', () => '$$'));
+    expect(command[2]?.replaceAll('$$', () => '$')).toBe(supervisorScript);
+    expect(command).toEqual(['/bin/sh', '-c', command[2], 'devmode-supervisor', 'node', 'app with space.js', '$HOME']);
   });
 
   it('starts each kind of debugger where it has a standard way', () => {

@@ -101,7 +101,18 @@ export interface DevCommand {
 export function devCommand(config: Pick<EffectiveDevConfig, 'command' | 'env' | 'onSync' | 'debug'>): DevCommand {
   const launched = config.debug === undefined ? { command: [...config.command], env: {} } : withDebugger(config);
   if (!needsSupervisor(config)) return launched;
-  return { command: ['/bin/sh', '-c', supervisorScript, supervisorName, ...launched.command], env: launched.env };
+  return {
+    command: ['/bin/sh', '-c', escapeReferences(supervisorScript), supervisorName, ...launched.command],
+    env: launched.env,
+  };
+}
+
+/**
+ * A container's command goes through Kubernetes' variable expansion: `$(NAME)` becomes the variable's value and
+ * `$$` becomes `$`. Doubling every `$` makes the script reach the shell exactly as written.
+ */
+export function escapeReferences(text: string): string {
+  return text.replaceAll('$', '$$$$');
 }
 
 /** The jdwp agent option that makes a JVM listen for a debugger without waiting for one. */

@@ -15,6 +15,7 @@ import type { OnSyncRule } from './devConfig.js';
 import { inWorkDir, restartCommand } from './devCommand.js';
 import { failpoint } from './failpoints.js';
 import { LineSplitter } from './logLines.js';
+import type { LandedBatch } from './sync/types.js';
 
 // The package is CommonJS; its `default` property is the factory whichever way it is loaded.
 const ignore = (ignoreModule as unknown as { default: () => Ignore }).default;
@@ -86,13 +87,17 @@ export class OnSyncRunner {
   }
 
   /**
-   * A batch landed in the container. `paths` are the changed paths relative to the local folder; `rescanned` the
-   * folders that were compared whole, which may hold any path and so trigger every rule.
+   * Changes landed in the container. A batch triggers the rules whose patterns match one of its paths (a folder
+   * compared whole may hold any path, so it triggers every rule). A full sync (the first one, or after a new pod)
+   * triggers the restart rules only: the dev command started before the files arrived.
    */
-  public batchLanded(paths: readonly string[], rescanned: readonly string[]): void {
+  public batchLanded(batch: LandedBatch): void {
     if (this.disposed) return;
     for (const state of this.rules) {
-      if (rescanned.length === 0 && !paths.some((path) => matches(state.matcher, path))) continue;
+      const triggered = batch.full
+        ? 'restart' in state.rule
+        : batch.rescanned.length > 0 || batch.paths.some((path) => matches(state.matcher, path));
+      if (!triggered) continue;
       if (state.active) {
         if (!state.pending && state.latest !== undefined) {
           state.pending = true;

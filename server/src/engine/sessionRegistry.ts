@@ -446,7 +446,7 @@ export class SessionRegistry {
       workDir: started.config.workDir,
       config: started.config.sync,
       openRemote: async (command) => execIn(await this.devPod(session.sessionId, started), command, true),
-      ...(runner !== undefined ? { onBatch: (paths, rescanned) => runner.batchLanded(paths, rescanned) } : {}),
+      ...(runner !== undefined ? { onBatch: (batch) => runner.batchLanded(batch) } : {}),
       onProgress: (progress) => {
         if (progress.operation !== 'initial') return;
         reporter.progress(

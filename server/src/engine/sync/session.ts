@@ -118,6 +118,7 @@ export class SyncSession {
       this.lastSyncAt = new Date();
       this.setState('idle');
       this.schedulePoll();
+      this.fullSyncLanded(counts);
       // The watcher reads the whole tree before it is ready, so it starts once the first sync no longer needs the
       // CPU; what changed meanwhile is found by one more scan when it is ready.
       const watcher = this.watcher;
@@ -362,7 +363,7 @@ export class SyncSession {
       const landed = await this.replica.sendChanges(this.agent!, paths, rescans);
       this.transferred += landed;
       this.lastSyncAt = new Date();
-      if (landed > 0) this.options.onBatch?.(paths, rescans);
+      if (landed > 0) this.options.onBatch?.({ paths, rescanned: rescans, full: false });
     } catch (error) {
       // Nothing of a failed batch is lost: its paths are checked again once the channel is back.
       for (const path of paths) this.dirty.add(path);
@@ -371,6 +372,15 @@ export class SyncSession {
     } finally {
       this.inFlight = 0;
     }
+  }
+
+  /**
+   * A full sync that changed the container is a batch of the whole folder: a dev command that started before the
+   * files arrived (a new pod) may restart now that they are there.
+   */
+  private fullSyncLanded(counts: TransferCounts): void {
+    if (counts.filesTransferred + counts.filesDeleted > 0)
+      this.options.onBatch?.({ paths: [], rescanned: [], full: true });
   }
 
   /** Resolves when nothing is pending any more; rejects when the sync disconnects, pauses or stops first. */
@@ -481,6 +491,7 @@ export class SyncSession {
           }),
         );
         work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+        this.fullSyncLanded(counts);
       } catch (error) {
         work?.done(`The resync failed: ${(error as Error).message}`);
         throw error;

@@ -30,6 +30,13 @@ export interface SyncSnapshot {
   onSyncRuns?: OnSyncRun[];
 }
 
+/** Changes that landed in the container. */
+export interface LandedBatch {
+  paths: readonly string[];
+  rescanned: readonly string[];
+  full: boolean;
+}
+
 export interface SyncSessionOptions {
   localDir: string;
   /** The absolute directory in the container. */
@@ -40,10 +47,11 @@ export interface SyncSessionOptions {
   onState?: (change: SyncStateChange) => void;
   onProgress?: (progress: SyncProgress) => void;
   /**
-   * Called after a batch of local changes landed in the container: the changed paths (relative to the local
-   * folder) and the folders compared whole.
+   * Called after changes landed in the container: a batch (the changed paths relative to the local folder, and the
+   * folders compared whole), or a full sync that changed the container (`full`: the first one, or the one after
+   * reconnecting to a new pod).
    */
-  onBatch?: (paths: readonly string[], rescanned: readonly string[]) => void;
+  onBatch?: (batch: LandedBatch) => void;
   log?: (line: string) => void;
   /** Where the person hears about background work (the resync after a dev pod restart). */
   events?: UserEvents;
