@@ -2,6 +2,8 @@
  * Crash safety: the server is killed with SIGKILL at every step of start and stop (through DEVMODE_FAILPOINT), and a
  * fresh server's devMode/reset must bring every original back exactly. Cancelling a start must roll it back too.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
@@ -123,6 +125,33 @@ describe('SIGKILL during devMode/stop, then devMode/reset', () => {
     },
     150_000,
   );
+});
+
+describe('SIGKILL during a restart on sync, then devMode/reset', () => {
+  test('Deployment killed while a saved file restarts the dev command is restored exactly', async () => {
+    const before = await originals('Deployment');
+    const target = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
+    const dir = projectDir('image: devmode/dev\nonSync: {match: "*.txt", restart: true}\n');
+    const doomed = await startClient({ ...sandbox.env, DEVMODE_FAILPOINT: 'onSync:duringRestart' });
+    const started = await doomed.request<{ sessionId: string }>('devMode/start', { target, localDir: dir });
+    // A save lands as a batch, whose restart run is where the server dies.
+    writeFileSync(join(dir, 'notes.txt'), 'saved\n');
+    const exited = await Promise.race([
+      doomed.server.exited.then(() => 'exited'),
+      new Promise((resolve) => setTimeout(resolve, 60_000, 'still running')),
+    ]);
+    if (exited !== 'exited') {
+      const status = await doomed.request('sync/status', { sessionId: started.sessionId }).catch(String);
+      doomed.server.child.kill('SIGKILL');
+      throw new Error(`the restart on sync never reached its failpoint: ${JSON.stringify(status)}`);
+    }
+    expect(doomed.server.child.signalCode).toBe('SIGKILL');
+    doomed.server.connection.dispose();
+    await client.request('devMode/reset', { target });
+    expect(await originals('Deployment')).toEqual(before);
+    const leftovers = await sandbox.kubectl(['get', 'pods', '-l', 'devmode.dev/session', '-o', 'name']);
+    expect(leftovers.stdout).toBe('');
+  }, 150_000);
 });
 
 describe('$/cancelRequest during devMode/start', () => {

@@ -63,6 +63,8 @@ interface RuleState {
   runs: number;
   latest: OnSyncRun | undefined;
   process: RemoteProcess | undefined;
+  /** What triggered the latest run (or the pending one). */
+  trigger: 'batch' | 'fullSync';
 }
 
 export class OnSyncRunner {
@@ -83,6 +85,7 @@ export class OnSyncRunner {
       runs: 0,
       latest: undefined,
       process: undefined,
+      trigger: 'batch',
     }));
   }
 
@@ -98,6 +101,7 @@ export class OnSyncRunner {
         ? 'restart' in state.rule
         : batch.rescanned.length > 0 || batch.paths.some((path) => matches(state.matcher, path));
       if (!triggered) continue;
+      state.trigger = batch.full ? 'fullSync' : 'batch';
       if (state.active) {
         if (!state.pending && state.latest !== undefined) {
           state.pending = true;
@@ -219,7 +223,7 @@ export class OnSyncRunner {
       );
       const process = await target.exec(argv === undefined ? restartCommand() : inWorkDir(this.options.workDir, argv));
       state.process = process;
-      if (action === 'restart') failpoint('onSync:duringRestart');
+      if (action === 'restart' && state.trigger === 'batch') failpoint('onSync:duringRestart');
       const { exitCode, errorOutput } = await this.pump(state, run, pod, process);
       // 127 is the shell's "command not found"; a runtime that cannot start sh at all says so in its message.
       const missing =
