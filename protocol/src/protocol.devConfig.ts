@@ -60,6 +60,13 @@ export interface DevSyncConfig {
    * True when the local `.gitignore` files also exclude paths; true when absent.
    */
   useGitignore?: boolean;
+
+  /**
+   * The local folder synced into this container, relative to the session's local folder (where `devmode.yaml`
+   * is) and inside it. The target container syncs the session's local folder when absent; another container in
+   * DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
+   */
+  localPath?: string;
 }
 
 /**
@@ -169,6 +176,13 @@ export interface DevDebugConfig {
  */
 export interface DevContainerConfig {
   /**
+   * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+   * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+   * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+   */
+  dev?: boolean;
+
+  /**
    * The dev image that replaces the container's image.
    */
   image?: string;
@@ -272,6 +286,12 @@ export interface EffectiveSyncConfig {
    * Whether `.gitignore` files exclude paths.
    */
   useGitignore: boolean;
+
+  /**
+   * The local folder synced into the container, relative to the session's local folder, when the config names
+   * one.
+   */
+  localPath?: string;
 }
 
 /**
@@ -381,6 +401,21 @@ export interface GetDevConfigParams {
 }
 
 /**
+ * The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+ */
+export interface ContainerDevConfig {
+  /**
+   * The container's name.
+   */
+  container: string;
+
+  /**
+   * Its effective dev config (its `containers.<name>` settings and the built-in defaults).
+   */
+  config: EffectiveDevConfig;
+}
+
+/**
  * The result of `devConfig/get`.
  */
 export interface GetDevConfigResult {
@@ -393,6 +428,12 @@ export interface GetDevConfigResult {
    * The effective dev config.
    */
   config: EffectiveDevConfig;
+
+  /**
+   * The other containers the config puts into DevMode with the target container, in the pod's order; absent when
+   * there are none.
+   */
+  devContainers?: ContainerDevConfig[];
 
   /**
    * Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).

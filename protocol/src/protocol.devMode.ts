@@ -151,6 +151,41 @@ export interface DebugAttachInfo {
 }
 
 /**
+ * One container of a session in DevMode: where its files go, its sync and its port-forwards.
+ */
+export interface DevModeContainer {
+  /**
+   * The container's name.
+   */
+  container: string;
+
+  /**
+   * The directory in the container that its local folder is synced into and its dev command starts in.
+   */
+  workDir: string;
+
+  /**
+   * The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+   */
+  localDir?: string;
+
+  /**
+   * The state of its file sync; absent when it has none.
+   */
+  sync?: SyncStatus;
+
+  /**
+   * The port-forwards its dev config started.
+   */
+  portForwards: PortForward[];
+
+  /**
+   * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+   */
+  debug?: DebugAttachInfo;
+}
+
+/**
  * The result of `devMode/start`: a session that is running.
  */
 export interface StartDevModeResult {
@@ -175,14 +210,21 @@ export interface StartDevModeResult {
   portForwards: PortForward[];
 
   /**
-   * The state of the file sync after the first full sync; absent while the session has no file sync.
+   * The state of the target container's file sync after the first full sync; absent while it has no file sync.
    */
   sync?: SyncStatus;
 
   /**
-   * How to attach a debugger; present when the dev config asks for `debug`.
+   * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+   * for `debug`; absent when none does.
    */
   debug?: DebugAttachInfo;
+
+  /**
+   * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
+   * its own sync and port-forwards.
+   */
+  containers: DevModeContainer[];
 }
 
 /**
@@ -217,6 +259,7 @@ export interface StartDevModeResult {
  *     ],
  *     "sync": {
  *       "sessionId": "s-4f2a",
+ *       "container": "web",
  *       "state": "idle",
  *       "localDir": "/home/dev/src/web",
  *       "remoteDir": "/app",
@@ -233,7 +276,11 @@ export interface StartDevModeResult {
  *       "remotePort": 9229,
  *       "remoteRoot": "/app",
  *       "localRoot": "/home/dev/src/web"
- *     }
+ *     },
+ *     "containers": [
+ *       {"container": "web", "workDir": "/app", "localDir": "/home/dev/src/web", "portForwards": [], "sync": {"sessionId": "s-4f2a", "container": "web", "state": "idle", "localDir": "/home/dev/src/web", "remoteDir": "/app", "mode": "send", "pendingFiles": 0, "errors": [], "conflicts": []}},
+ *       {"container": "worker", "workDir": "/home/devmode", "portForwards": []}
+ *     ]
  *   }
  * }
  */
@@ -416,6 +463,12 @@ export interface DevModeSession {
    * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
    */
   debug?: DebugAttachInfo;
+
+  /**
+   * The containers in DevMode, the target container first; for sessions of this server with their sync and
+   * port-forwards. Absent while a session of this server is starting.
+   */
+  containers?: DevModeContainer[];
 }
 
 /**

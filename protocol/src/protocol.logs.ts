@@ -15,6 +15,11 @@ export interface OnSyncLogsTarget {
    * The log source: `onSync` for the runs of the session's `onSync` rules.
    */
   source: 'onSync';
+
+  /**
+   * The container in DevMode whose rules ran; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**

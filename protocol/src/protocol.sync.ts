@@ -157,6 +157,11 @@ export interface SyncStatus {
   sessionId: string;
 
   /**
+   * The container this sync writes into (sessions with several containers in DevMode have one sync each).
+   */
+  container?: string;
+
+  /**
    * Where the sync stands.
    */
   state: SyncState;
@@ -215,6 +220,11 @@ export interface SyncSessionParams {
    * The DevMode session.
    */
   sessionId: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -262,6 +272,11 @@ export interface FlushSyncParams {
    * How long to wait before failing with `Timeout`; 30000 when absent.
    */
   timeoutMs?: integer;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -322,6 +337,11 @@ export interface ResyncParams extends WorkDoneProgressParams {
    * The DevMode session.
    */
   sessionId: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -366,6 +386,11 @@ export interface ConflictContentParams {
    * The absolute local path of a file the session lists in its `conflicts`.
    */
   localPath: string;
+
+  /**
+   * The container in DevMode whose sync is meant; the session's target container when absent.
+   */
+  container?: string;
 }
 
 /**
@@ -410,6 +435,11 @@ export interface DidChangeSyncStateParams {
    * The session.
    */
   sessionId: string;
+
+  /**
+   * The container whose sync changed state.
+   */
+  container?: string;
 
   /**
    * The new state.

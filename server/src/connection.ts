@@ -136,7 +136,7 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
       append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
       end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
     },
-    (sessionId) => sessions.onSyncOf(sessionId),
+    (sessionId, container) => sessions.onSyncOf(sessionId, container),
   );
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */

@@ -3,7 +3,8 @@
  *
  * This object is both what `devConfig/schema` publishes to editors and what `parseDevConfig` enforces (through the
  * validator in jsonSchema.ts), so the two cannot drift apart. Top-level keys are defaults for the target container;
- * `containers.<name>` holds the same keys for one container and overrides them.
+ * `containers.<name>` holds the same keys for one container and overrides them, and `containers.<name>.dev` puts
+ * one more container into DevMode.
  */
 import type { JsonSchema } from './jsonSchema.js';
 
@@ -291,6 +292,16 @@ const containerProperties: Record<string, JsonSchema> = {
         description: 'Whether .gitignore files also exclude paths.',
         default: true,
       },
+      localPath: {
+        type: 'string',
+        minLength: 1,
+        maxLength: limits.path,
+        // A relative path inside the local folder: no leading "/", no NUL byte.
+        pattern: '^[^/\\u0000][^\\u0000]*$',
+        description:
+          'The local folder synced into this container, relative to the folder of devmode.yaml and inside it; ' +
+          'that folder itself for the target container when absent, nothing for another container in DevMode.',
+      },
     },
   },
   persistentDirs: {
@@ -381,7 +392,16 @@ export const devConfigSchema: JsonSchema = {
         type: 'object',
         description: 'The settings of one container.',
         additionalProperties: false,
-        properties: containerProperties,
+        properties: {
+          dev: {
+            type: 'boolean',
+            description:
+              'True puts this container into DevMode too, in the same start as the target container, with the ' +
+              'settings under this key alone (the top-level keys are the target container defaults).',
+            default: false,
+          },
+          ...containerProperties,
+        },
       },
     },
   },

@@ -73,10 +73,12 @@ interface OpenStream {
 }
 
 /** The onSync runs of a DevMode session of this server, as a log source. */
-export type OnSyncSource = (sessionId: string) => OnSyncRunner | undefined;
+export type OnSyncSource = (sessionId: string, container: string | undefined) => OnSyncRunner | undefined;
 
 export interface OpenOnSyncLogsOptions {
   sessionId: string;
+  /** The container in DevMode whose rules ran; the target container when absent. */
+  container?: string;
   follow?: boolean;
   tailLines?: number;
   timestamps?: boolean;
@@ -97,13 +99,14 @@ export class LogStreams {
    * followed, each new line until the session ends.
    */
   public openOnSync(options: OpenOnSyncLogsOptions): { streamId: string; pods: string[] } {
-    const runner = this.onSyncSource(options.sessionId);
+    const runner = this.onSyncSource(options.sessionId, options.container);
     if (runner === undefined) {
+      const which = options.container === undefined ? '' : ` in container ${options.container}`;
       throw new EngineError(
         'UnknownId',
-        `No DevMode session of this server with id ${options.sessionId} has onSync rules`,
+        `No DevMode session of this server with id ${options.sessionId} has onSync rules${which}`,
         {
-          field: 'target.sessionId',
+          field: options.container === undefined ? 'target.sessionId' : 'target.container',
           hint: 'devMode/list shows the sessions; onSync in the dev config gives a session its runs.',
         },
       );

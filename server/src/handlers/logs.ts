@@ -76,6 +76,10 @@ function openOnSyncLogs(input: Params, logs: LogStreams): OpenLogsResult {
   if (typeof sessionId !== 'string' || sessionId === '') {
     throw invalidParams('target.sessionId', 'must name the DevMode session whose onSync runs to stream');
   }
+  const container = target.container;
+  if (container !== undefined && (typeof container !== 'string' || container === '')) {
+    throw invalidParams('target.container', 'must be the name of a container of the session');
+  }
   for (const field of ['container', 'allContainers', 'sinceSeconds', 'previous', 'podRunningTimeoutSeconds']) {
     if (input[field] !== undefined) throw invalidParams(field, 'does not apply to an onSync stream');
   }
@@ -84,6 +88,7 @@ function openOnSyncLogs(input: Params, logs: LogStreams): OpenLogsResult {
   const timestamps = optionalBoolean(input, 'timestamps');
   return logs.openOnSync({
     sessionId,
+    ...(container !== undefined ? { container } : {}),
     ...(follow !== undefined ? { follow } : {}),
     ...(tailLines !== undefined ? { tailLines } : {}),
     ...(timestamps !== undefined ? { timestamps } : {}),

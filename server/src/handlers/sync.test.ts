@@ -38,10 +38,7 @@ describe('sync handlers', () => {
     const context = localContainer();
     contexts.push(context);
     const sessions = new SyncSessions();
-    const lookup = {
-      syncOf: (sessionId: string) => sessions.get(sessionId),
-      syncStatusOf: (sessionId: string) => sessions.get(sessionId)?.status(),
-    };
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
     const { connection, sent } = recordingConnection();
     forwardSyncStates(sessions, connection);
     sessions.add('s-1', context.session);
@@ -81,10 +78,7 @@ describe('sync handlers', () => {
 
   test('an unknown session and a missing id are named errors', async () => {
     const sessions = new SyncSessions();
-    const lookup = {
-      syncOf: (sessionId: string) => sessions.get(sessionId),
-      syncStatusOf: (sessionId: string) => sessions.get(sessionId)?.status(),
-    };
+    const lookup = { syncOf: (sessionId: string) => sessions.get(sessionId) };
     const thrown = (call: () => unknown): unknown => {
       try {
         call();

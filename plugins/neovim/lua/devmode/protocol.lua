@@ -41,12 +41,18 @@
 ---@class devmode.ConflictContentParams
 ---@field sessionId string The DevMode session.
 ---@field localPath string The absolute local path of a file the session lists in its `conflicts`.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/conflictContent`.
 ---@class devmode.ConflictContentResult
 ---@field remotePath string The file's absolute path in the container.
 ---@field contentBase64 string The container's version of the file, base64-encoded (it may not be text).
 ---@field truncated boolean True when the file is larger than 8 MiB and only its first 8 MiB are given.
+
+--- The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+---@class devmode.ContainerDevConfig
+---@field container string The container's name.
+---@field config devmode.EffectiveDevConfig Its effective dev config (its `containers.<name>` settings and the built-in defaults).
 
 --- The params of `window/workDoneProgress/create`.
 ---@class devmode.CreateWorkDoneProgressParams
@@ -70,6 +76,7 @@
 --- The dev config of one container, as written in the dev config file, the workload annotation or the
 --- `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
 ---@class devmode.DevContainerConfig
+---@field dev? boolean Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target container, with its own settings from `containers.<name>` (the top-level defaults are the target container's alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
 ---@field image? string The dev image that replaces the container's image.
 ---@field workDir? string The directory in the container that the local folder is synced into.
 ---@field shell? string The shell a terminal runs, e.g. `/bin/bash`.
@@ -94,6 +101,15 @@
 ---@field name string The variable's name.
 ---@field value string The variable's value.
 
+--- One container of a session in DevMode: where its files go, its sync and its port-forwards.
+---@class devmode.DevModeContainer
+---@field container string The container's name.
+---@field workDir string The directory in the container that its local folder is synced into and its dev command starts in.
+---@field localDir? string The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+---@field sync? devmode.SyncStatus The state of its file sync; absent when it has none.
+---@field portForwards devmode.PortForward[] The port-forwards its dev config started.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger to its dev command, when its dev config asks for `debug`.
+
 --- The data carried by every devmode error, so that an editor can show the person something to act on.
 ---@class devmode.DevModeErrorData
 ---@field hint? string A sentence that tells the person what to do about the error, when there is something to do.
@@ -115,6 +131,7 @@
 ---@field pod? string The name of the dev pod, when it exists.
 ---@field startedAt? string When DevMode was started, as an RFC 3339 timestamp.
 ---@field debug? devmode.DebugAttachInfo How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+---@field containers? devmode.DevModeContainer[] The containers in DevMode, the target container first; for sessions of this server with their sync and port-forwards. Absent while a session of this server is starting.
 
 --- A change to the pod template beyond the fields above, applied after them.
 ---@class devmode.DevPatch
@@ -143,6 +160,7 @@
 ---@field ignore? string[] Gitignore-style patterns of local paths never to sync.
 ---@field include? string[] Gitignore-style patterns of paths to sync even when `ignore` or `.gitignore` excludes them.
 ---@field useGitignore? boolean True when the local `.gitignore` files also exclude paths; true when absent.
+---@field localPath? string The local folder synced into this container, relative to the session's local folder (where `devmode.yaml` is) and inside it. The target container syncs the session's local folder when absent; another container in DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
 
 --- The params of `logs/didAppend`.
 ---@class devmode.DidAppendLogsParams
@@ -170,6 +188,7 @@
 --- The params of `sync/didChangeState`.
 ---@class devmode.DidChangeSyncStateParams
 ---@field sessionId string The session.
+---@field container? string The container whose sync changed state.
 ---@field state devmode.SyncState The new state.
 ---@field pendingFiles integer How many changed files wait to be transferred.
 ---@field message? string Why the sync is `disconnected` or in `error`.
@@ -220,11 +239,13 @@
 ---@field ignore string[] Patterns of local paths never synced.
 ---@field include string[] Patterns of paths synced even when ignored.
 ---@field useGitignore boolean Whether `.gitignore` files exclude paths.
+---@field localPath? string The local folder synced into the container, relative to the session's local folder, when the config names one.
 
 --- The params of `sync/flush`.
 ---@class devmode.FlushSyncParams
 ---@field sessionId string The DevMode session.
 ---@field timeoutMs? integer How long to wait before failing with `Timeout`; 30000 when absent.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/flush`.
 ---@class devmode.FlushSyncResult
@@ -239,6 +260,7 @@
 ---@class devmode.GetDevConfigResult
 ---@field container string The container the config applies to (the target's container or the first container).
 ---@field config devmode.EffectiveDevConfig The effective dev config.
+---@field devContainers? devmode.ContainerDevConfig[] The other containers the config puts into DevMode with the target container, in the pod's order; absent when there are none.
 ---@field sources table<string, devmode.DevConfigSource> Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
 ---@field file? string The dev config file that was read, when one exists.
 
@@ -326,6 +348,7 @@
 ---@class devmode.OnSyncLogsTarget
 ---@field sessionId string The DevMode session.
 ---@field source 'onSync' The log source: `onSync` for the runs of the session's `onSync` rules.
+---@field container? string The container in DevMode whose rules ran; the session's target container when absent.
 
 --- One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
 --- Exactly one of `exec` and `restart` is given.
@@ -432,6 +455,7 @@
 --- The params of `sync/resync`.
 ---@class devmode.ResyncParams : devmode.WorkDoneProgressParams
 ---@field sessionId string The DevMode session.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/resync`.
 ---@class devmode.ResyncResult
@@ -476,8 +500,9 @@
 ---@field pod string The name of the dev pod.
 ---@field container string The name of the dev container in that pod.
 ---@field portForwards devmode.PortForward[] The port-forwards the dev config asked for, as they stand once the session is running.
----@field sync? devmode.SyncStatus The state of the file sync after the first full sync; absent while the session has no file sync.
----@field debug? devmode.DebugAttachInfo How to attach a debugger; present when the dev config asks for `debug`.
+---@field sync? devmode.SyncStatus The state of the target container's file sync after the first full sync; absent while it has no file sync.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger: to the target container's dev command, or the first container whose dev config asks for `debug`; absent when none does.
+---@field containers devmode.DevModeContainer[] Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with its own sync and port-forwards.
 
 --- The params of `portForward/start`.
 ---@class devmode.StartPortForwardParams
@@ -527,10 +552,12 @@
 --- Names the session a sync request is about.
 ---@class devmode.SyncSessionParams
 ---@field sessionId string The DevMode session.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The state of one session's file sync.
 ---@class devmode.SyncStatus
 ---@field sessionId string The session.
+---@field container? string The container this sync writes into (sessions with several containers in DevMode have one sync each).
 ---@field state devmode.SyncState Where the sync stands.
 ---@field localDir string The local folder.
 ---@field remoteDir string The directory in the container.

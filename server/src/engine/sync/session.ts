@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { SyncMode, SyncState } from '@devmode/protocol';
+import type { OnSyncRun, SyncMode, SyncState } from '@devmode/protocol';
 import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
 import { EngineError } from '../engineError.js';
@@ -66,6 +66,8 @@ export class SyncSession {
   private watchLimit: string | undefined;
   /** Files sent, deleted or brought back since the session started. */
   private transferred = 0;
+  /** The latest run of each onSync rule, shown with the status; undefined when the session has no rules. */
+  private onSyncRuns: OnSyncRun[] | undefined;
 
   public constructor(private readonly options: SyncSessionOptions) {
     this.localDir = options.localDir.replace(/\/+$/, '') || '/';
@@ -288,7 +290,17 @@ export class SyncSession {
       errors: [...this.replica.issues.errors.values()],
       conflicts: [...this.replica.issues.conflicts.values()],
       ...(this.message !== undefined ? { message: this.message } : {}),
+      ...(this.onSyncRuns !== undefined ? { onSyncRuns: this.onSyncRuns } : {}),
     };
+  }
+
+  /**
+   * The latest runs of the onSync rules that follow this sync's batches (run by their owner, onSync.ts): shown
+   * with the status from now on, and announced to the state listeners unless `announce` is false.
+   */
+  public noteOnSyncRuns(runs: OnSyncRun[], announce = true): void {
+    this.onSyncRuns = runs;
+    if (announce && !this.stopped) this.reporter.announce({ onSyncRuns: runs });
   }
 
   private get pendingFiles(): number {

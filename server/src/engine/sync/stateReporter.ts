@@ -58,6 +58,19 @@ export class StateReporter {
     this.emit();
   }
 
+  /** Tells every listener the current state with `extra`, whether or not the state changed (an onSync run did). */
+  public announce(extra: Partial<SyncStateChange>): void {
+    const { state, message, pendingFiles } = this.current();
+    const change: SyncStateChange = { state, pendingFiles, ...(message !== undefined ? { message } : {}), ...extra };
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log(`sync state listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
   public dispose(): void {
     clearTimeout(this.syncingNotice);
     this.syncingNotice = undefined;

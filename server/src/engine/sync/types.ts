@@ -26,7 +26,7 @@ export interface SyncSnapshot {
   errors: SyncFileError[];
   conflicts: SyncConflict[];
   message?: string;
-  /** The latest run of each onSync rule (added by the session registry, which owns the runs). */
+  /** The latest run of each onSync rule, for a sync that has onSync rules. */
   onSyncRuns?: OnSyncRun[];
 }
 

@@ -423,6 +423,10 @@ data class ConflictContentParams(
      * The absolute local path of a file the session lists in its `conflicts`.
      */
     val localPath: String,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -441,6 +445,20 @@ data class ConflictContentResult(
      * True when the file is larger than 8 MiB and only its first 8 MiB are given.
      */
     val truncated: Boolean,
+)
+
+/**
+ * The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+ */
+data class ContainerDevConfig(
+    /**
+     * The container's name.
+     */
+    val container: String,
+    /**
+     * Its effective dev config (its `containers.<name>` settings and the built-in defaults).
+     */
+    val config: EffectiveDevConfig,
 )
 
 /**
@@ -489,6 +507,12 @@ data class DebugAttachInfo(
  * and `containers.<name>` overrides them for one container.
  */
 data class DevConfig(
+    /**
+     * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+     * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+     * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+     */
+    val dev: Boolean? = null,
     /**
      * The dev image that replaces the container's image.
      */
@@ -555,6 +579,12 @@ data class DevConfig(
  * `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
  */
 data class DevContainerConfig(
+    /**
+     * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+     * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+     * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+     */
+    val dev: Boolean? = null,
     /**
      * The dev image that replaces the container's image.
      */
@@ -641,6 +671,36 @@ data class DevEnvVar(
 )
 
 /**
+ * One container of a session in DevMode: where its files go, its sync and its port-forwards.
+ */
+data class DevModeContainer(
+    /**
+     * The container's name.
+     */
+    val container: String,
+    /**
+     * The directory in the container that its local folder is synced into and its dev command starts in.
+     */
+    val workDir: String,
+    /**
+     * The port-forwards its dev config started.
+     */
+    val portForwards: List<PortForward>,
+    /**
+     * The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+     */
+    val localDir: String? = null,
+    /**
+     * The state of its file sync; absent when it has none.
+     */
+    val sync: SyncStatus? = null,
+    /**
+     * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+     */
+    val debug: DebugAttachInfo? = null,
+)
+
+/**
  * The data carried by every devmode error, so that an editor can show the person something to act on.
  */
 data class DevModeErrorData(
@@ -711,6 +771,11 @@ data class DevModeSession(
      * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
      */
     val debug: DebugAttachInfo? = null,
+    /**
+     * The containers in DevMode, the target container first; for sessions of this server with their sync and
+     * port-forwards. Absent while a session of this server is starting.
+     */
+    val containers: List<DevModeContainer>? = null,
 )
 
 /**
@@ -793,6 +858,12 @@ data class DevSyncConfig(
      * True when the local `.gitignore` files also exclude paths; true when absent.
      */
     val useGitignore: Boolean? = null,
+    /**
+     * The local folder synced into this container, relative to the session's local folder (where `devmode.yaml`
+     * is) and inside it. The target container syncs the session's local folder when absent; another container in
+     * DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
+     */
+    val localPath: String? = null,
 )
 
 /**
@@ -887,6 +958,10 @@ data class DidChangeSyncStateParams(
      * How many changed files wait to be transferred.
      */
     val pendingFiles: Int,
+    /**
+     * The container whose sync changed state.
+     */
+    val container: String? = null,
     /**
      * Why the sync is `disconnected` or in `error`.
      */
@@ -1044,6 +1119,11 @@ data class EffectiveSyncConfig(
      * Whether `.gitignore` files exclude paths.
      */
     val useGitignore: Boolean,
+    /**
+     * The local folder synced into the container, relative to the session's local folder, when the config names
+     * one.
+     */
+    val localPath: String? = null,
 )
 
 /**
@@ -1058,6 +1138,10 @@ data class FlushSyncParams(
      * How long to wait before failing with `Timeout`; 30000 when absent.
      */
     val timeoutMs: Int? = null,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1100,6 +1184,11 @@ data class GetDevConfigResult(
      * Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
      */
     val sources: Map<String, DevConfigSource>,
+    /**
+     * The other containers the config puts into DevMode with the target container, in the pod's order; absent when
+     * there are none.
+     */
+    val devContainers: List<ContainerDevConfig>? = null,
     /**
      * The dev config file that was read, when one exists.
      */
@@ -1349,6 +1438,10 @@ data class OnSyncLogsTarget(
      * The log source: `onSync` for the runs of the session's `onSync` rules.
      */
     val source: String,
+    /**
+     * The container in DevMode whose rules ran; the session's target container when absent.
+     */
+    val container: String? = null,
 ) : LogsTarget
 
 /**
@@ -1708,6 +1801,10 @@ data class ResyncParams(
      * for the request (or creates its own token when the client supports `window/workDoneProgress/create`).
      */
     val workDoneToken: ProgressToken? = null,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1842,11 +1939,17 @@ data class StartDevModeResult(
      */
     val portForwards: List<PortForward>,
     /**
-     * The state of the file sync after the first full sync; absent while the session has no file sync.
+     * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
+     * its own sync and port-forwards.
+     */
+    val containers: List<DevModeContainer>,
+    /**
+     * The state of the target container's file sync after the first full sync; absent while it has no file sync.
      */
     val sync: SyncStatus? = null,
     /**
-     * How to attach a debugger; present when the dev config asks for `debug`.
+     * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+     * for `debug`; absent when none does.
      */
     val debug: DebugAttachInfo? = null,
 )
@@ -2003,6 +2106,10 @@ data class SyncSessionParams(
      * The DevMode session.
      */
     val sessionId: String,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -2041,6 +2148,10 @@ data class SyncStatus(
      * Files changed on both sides.
      */
     val conflicts: List<SyncConflict>,
+    /**
+     * The container this sync writes into (sessions with several containers in DevMode have one sync each).
+     */
+    val container: String? = null,
     /**
      * When the last transfer finished, as an RFC 3339 timestamp.
      */
