@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { SyncMode, SyncState } from '@devmode/protocol';
+import type { OnSyncRun, SyncMode, SyncState } from '@devmode/protocol';
 import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
 import { EngineError } from '../engineError.js';
@@ -66,6 +66,8 @@ export class SyncSession {
   private watchLimit: string | undefined;
   /** Files sent, deleted or brought back since the session started. */
   private transferred = 0;
+  /** The latest run of each onSync rule, shown with the status; undefined when the session has no rules. */
+  private onSyncRuns: OnSyncRun[] | undefined;
 
   public constructor(private readonly options: SyncSessionOptions) {
     this.localDir = options.localDir.replace(/\/+$/, '') || '/';
@@ -118,6 +120,7 @@ export class SyncSession {
       this.lastSyncAt = new Date();
       this.setState('idle');
       this.schedulePoll();
+      this.fullSyncLanded(counts);
       // The watcher reads the whole tree before it is ready, so it starts once the first sync no longer needs the
       // CPU; what changed meanwhile is found by one more scan when it is ready.
       const watcher = this.watcher;
@@ -287,7 +290,17 @@ export class SyncSession {
       errors: [...this.replica.issues.errors.values()],
       conflicts: [...this.replica.issues.conflicts.values()],
       ...(this.message !== undefined ? { message: this.message } : {}),
+      ...(this.onSyncRuns !== undefined ? { onSyncRuns: this.onSyncRuns } : {}),
     };
+  }
+
+  /**
+   * The latest runs of the onSync rules that follow this sync's batches (run by their owner, onSync.ts): shown
+   * with the status from now on, and announced to the state listeners unless `announce` is false.
+   */
+  public noteOnSyncRuns(runs: OnSyncRun[], announce = true): void {
+    this.onSyncRuns = runs;
+    if (announce && !this.stopped) this.reporter.announce({ onSyncRuns: runs });
   }
 
   private get pendingFiles(): number {
@@ -359,8 +372,10 @@ export class SyncSession {
     this.setState('syncing');
     this.pollDelay = this.options.remotePollMs ?? 1000;
     try {
-      this.transferred += await this.replica.sendChanges(this.agent!, paths, rescans);
+      const landed = await this.replica.sendChanges(this.agent!, paths, rescans);
+      this.transferred += landed;
       this.lastSyncAt = new Date();
+      if (landed > 0) this.options.onBatch?.({ paths, rescanned: rescans, full: false });
     } catch (error) {
       // Nothing of a failed batch is lost: its paths are checked again once the channel is back.
       for (const path of paths) this.dirty.add(path);
@@ -369,6 +384,15 @@ export class SyncSession {
     } finally {
       this.inFlight = 0;
     }
+  }
+
+  /**
+   * A full sync that changed the container is a batch of the whole folder: a dev command that started before the
+   * files arrived (a new pod) may restart now that they are there.
+   */
+  private fullSyncLanded(counts: TransferCounts): void {
+    if (counts.filesTransferred + counts.filesDeleted > 0)
+      this.options.onBatch?.({ paths: [], rescanned: [], full: true });
   }
 
   /** Resolves when nothing is pending any more; rejects when the sync disconnects, pauses or stops first. */
@@ -484,6 +508,7 @@ export class SyncSession {
         work?.done(
           `${counts.filesTransferred} files copied (${describeBytes(counts)}), ${counts.filesDeleted} deleted`,
         );
+        this.fullSyncLanded(counts);
       } catch (error) {
         work?.done(`The resync failed: ${(error as Error).message}`);
         throw error;
