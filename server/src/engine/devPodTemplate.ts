@@ -17,6 +17,9 @@ import {
 } from './objects.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patches.js';
 
+/** The pod annotation that names the container `kubectl exec` and `kubectl logs` use when none is given. */
+const defaultContainerAnnotation = 'kubectl.kubernetes.io/default-container';
+
 /** The emptyDir (or PVC) volume mounted at workDir in the dev container. */
 export const workDirVolumeName = 'devmode-workdir';
 
@@ -138,7 +141,11 @@ export function rewritePodTemplate(input: RewriteInput): PodTemplate {
     rewriteContainer(spec, name, other.config, other.persistentDirs, addedWorkDirVolumeName(name));
   }
 
-  ensureObjectAt(template, 'metadata', 'annotations')[sessionLabel] = input.sessionId;
+  const annotations = ensureObjectAt(template, 'metadata', 'annotations');
+  annotations[sessionLabel] = input.sessionId;
+  // With several containers in DevMode, a terminal or log stream that names none (ours, kubectl's) reaches the
+  // target container, as it does when the target is the only one.
+  if (added.length > 0) annotations[defaultContainerAnnotation] = input.container;
   ensureObjectAt(template, 'metadata', 'labels')[sessionLabel] = input.sessionId;
   return applyDevPatches(template, [...input.config.patches, ...added.flatMap((other) => other.config.patches)]);
 }

@@ -37,7 +37,7 @@ import { sessionLabel } from './objects.js';
 import { runPhases, type PhaseStep } from './phases.js';
 import { SyncSession, type SyncSnapshot } from './sync/session.js';
 import { OnSyncRunner } from './onSync.js';
-import type { TransferCounts } from './sync/replica.js';
+import { describeBytes, type TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
 import { silentUserEvents, type UserEvents } from './userEvents.js';
@@ -571,5 +571,5 @@ function formatBytes(bytes: number): string {
 
 function describeCounts(counts: TransferCounts): string {
   if (counts.filesTransferred === 0 && counts.filesDeleted === 0) return 'the container was already in step';
-  return `${counts.filesTransferred} file(s) sent, ${counts.filesDeleted} removed`;
+  return `${counts.filesTransferred} file(s) sent (${describeBytes(counts)}), ${counts.filesDeleted} removed`;
 }

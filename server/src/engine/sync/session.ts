@@ -14,7 +14,7 @@ import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors
 import { IgnoreRules } from './ignore.js';
 import { WATCH_LIMIT_CODE } from './issues.js';
 import { parentRel, type RelPath } from './paths.js';
-import { Replica, type ProgressReport, type TransferCounts } from './replica.js';
+import { describeBytes, Replica, type ProgressReport, type TransferCounts } from './replica.js';
 import { StateReporter, type SyncStateChange } from './stateReporter.js';
 import type { SyncProgress, SyncSessionOptions, SyncSnapshot } from './types.js';
 import { FolderWatcher, WatchLimitError } from './watcher.js';
@@ -445,11 +445,14 @@ export class SyncSession {
     const process = await this.options.openRemote(syncAgentCommand(this.workDir));
     const agent = await SyncAgent.start(process, this.workDir, {
       onStderr: (text) => this.log(`sync agent: ${text.trimEnd()}`),
+      compress: this.options.compress,
     });
     if (this.stopped) {
       agent.close();
       throw new SyncDisconnectedError('The sync was stopped');
     }
+    // Listing measures the round trip that compression depends on; without listing it is measured on its own.
+    if (!agent.canList && agent.decompressor !== undefined) await agent.ping();
     this.agent = agent;
     void agent.ended.then(() => {
       if (this.agent === agent && !this.stopped)
@@ -502,7 +505,9 @@ export class SyncSession {
             onProgress: (p) => work?.report(`${p.files} of ${p.totalFiles} files`, percentOf(p.bytes, p.totalBytes)),
           }),
         );
-        work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+        work?.done(
+          `${counts.filesTransferred} files copied (${describeBytes(counts)}), ${counts.filesDeleted} deleted`,
+        );
         this.fullSyncLanded(counts);
       } catch (error) {
         work?.done(`The resync failed: ${(error as Error).message}`);

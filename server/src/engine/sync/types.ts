@@ -1,7 +1,7 @@
 import type { UserEvents } from '../userEvents.js';
 /** The shapes a sync session is created with and reports through. */
 import type { OnSyncRun, SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
-import type { SyncProcess } from './agent.js';
+import type { Compression, SyncProcess } from './agent.js';
 import type { ProgressReport } from './replica.js';
 import type { SyncStateChange } from './stateReporter.js';
 
@@ -63,4 +63,9 @@ export interface SyncSessionOptions {
   remotePollMs?: number;
   /** The first delay before reconnecting, doubled up to 5 s, in ms (250). */
   reconnectMs?: number;
+  /**
+   * Whether large archives are compressed when the container can decompress them: `auto` (the default) when the
+   * container is at least 10 ms away; true always, false never (for tests and benchmarks).
+   */
+  compress?: Compression;
 }
