@@ -110,8 +110,15 @@ export class MemoryStore implements Store {
     return { items, resourceVersion: String(this.rv) };
   }
 
-  /** With `dryRun`, everything is checked and filled in but nothing is stored or announced. */
-  public create(resource: string, input: KubeObject, options?: { dryRun?: boolean }): KubeObject {
+  /**
+   * With `dryRun`, everything is checked and filled in but nothing is stored or announced. `prepare` completes
+   * the object once it has its uid (a Job's generated selector names it).
+   */
+  public create(
+    resource: string,
+    input: KubeObject,
+    options?: { dryRun?: boolean; prepare?: (object: KubeObject) => void },
+  ): KubeObject {
     const view = VIEWS[resource];
     if (view !== undefined) return view.toView(this.create(view.stored, view.fromView(input), options));
     const info = this.info(resource);
@@ -143,6 +150,7 @@ export class MemoryStore implements Store {
     }
     metadata.uid = randomUUID();
     metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    options?.prepare?.(object);
     if (info.generation) metadata.generation = 1;
     else delete metadata.generation;
     delete metadata.deletionTimestamp;

@@ -33,6 +33,8 @@ export interface FieldError {
   type: FieldErrorType;
   field: string;
   value?: unknown;
+  /** The value already printed as Go prints it (a struct). */
+  rawValue?: string;
   detail?: string;
 }
 
@@ -53,7 +55,7 @@ function goValue(value: unknown): string {
 function errorBody(error: FieldError): string {
   let text = TYPE_TEXT[error.type];
   if (error.type === 'Invalid' || error.type === 'Duplicate' || error.type === 'NotSupported')
-    text += `: ${goValue(error.value)}`;
+    text += `: ${error.rawValue ?? goValue(error.value)}`;
   if (error.detail !== undefined && error.detail !== '') text += `: ${error.detail}`;
   return text;
 }
@@ -232,10 +234,77 @@ function podUpdateErrors(next: KubeObject, existing: KubeObject): FieldError[] {
   ];
 }
 
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const QUALIFIED_NAME_TEXT =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_VALUE_TEXT =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/** The messages of `IsQualifiedName`: a label or annotation key, `[prefix/]name`. */
+function qualifiedNameMessages(key: string): string[] {
+  const parts = key.split('/');
+  if (parts.length > 2)
+    return [
+      `a qualified name ${QUALIFIED_NAME_TEXT} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
+  const messages: string[] = [];
+  const name = parts.length === 2 ? (parts[1] ?? '') : key;
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? '';
+    if (prefix === '') messages.push('prefix part must be non-empty');
+    else if (!DNS1123_SUBDOMAIN.test(prefix)) messages.push(`prefix part ${SUBDOMAIN_TEXT}`);
+  }
+  if (name === '') messages.push('name part must be non-empty');
+  else if (name.length > 63) messages.push('name part must be no more than 63 characters');
+  if (name !== '' && !QUALIFIED_NAME.test(name)) messages.push(`name part ${QUALIFIED_NAME_TEXT}`);
+  return messages;
+}
+
+/** Label keys and values, annotation keys (`ValidateObjectMeta`). */
+function metadataErrors(object: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  const labels = object.metadata.labels ?? {};
+  for (const [key, value] of Object.entries(labels)) {
+    for (const message of qualifiedNameMessages(key))
+      errors.push({ type: 'Invalid', field: 'metadata.labels', value: key, detail: message });
+    if (typeof value === 'string' && value.length > 63)
+      errors.push({ type: 'Invalid', field: 'metadata.labels', value, detail: 'must be no more than 63 characters' });
+    if (typeof value === 'string' && !LABEL_VALUE.test(value))
+      errors.push({ type: 'Invalid', field: 'metadata.labels', value, detail: LABEL_VALUE_TEXT });
+  }
+  for (const key of Object.keys(object.metadata.annotations ?? {})) {
+    for (const message of qualifiedNameMessages(key.toLowerCase()))
+      errors.push({ type: 'Invalid', field: 'metadata.annotations', value: key, detail: message });
+  }
+  return errors;
+}
+
+/** A LabelSelector as Go's `%#v` prints it in an immutability error. */
+function goLabelSelector(selector: Loose): string {
+  const labels = selector?.matchLabels;
+  const matchLabels = labels && Object.keys(labels).length > 0 ? goValue(labels) : 'map[string]string(nil)';
+  const expressions = (selector?.matchExpressions ?? []) as Loose[];
+  const matchExpressions =
+    expressions.length === 0
+      ? '[]v1.LabelSelectorRequirement(nil)'
+      : `[]v1.LabelSelectorRequirement{${expressions
+          .map(
+            (e) =>
+              `v1.LabelSelectorRequirement{Key:${JSON.stringify(e.key)}, Operator:${JSON.stringify(e.operator)}, Values:${
+                Array.isArray(e.values)
+                  ? `[]string{${(e.values as string[]).map((v) => JSON.stringify(v)).join(', ')}}`
+                  : '[]string(nil)'
+              }}`,
+          )
+          .join(', ')}}`;
+  return `v1.LabelSelector{MatchLabels:${matchLabels}, MatchExpressions:${matchExpressions}}`;
+}
+
 /** Validates a create (`existing` undefined) or an update of `object`; throws 422 Invalid as a real server does. */
 export function validateObject(resource: ResourceInfo, object: KubeObject, existing?: KubeObject): void {
   const spec: Loose = object.spec;
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = metadataErrors(object);
   switch (resource.key) {
     case 'pods':
       errors.push(...podSpecErrors(spec, 'spec'));
@@ -250,6 +319,16 @@ export function validateObject(resource: ResourceInfo, object: KubeObject, exist
     case 'jobs.batch':
       errors.push(...templateErrors(spec, resource.key));
       break;
+  }
+  // In apps/v1 a workload's selector is fixed at creation.
+  const before: Loose = existing?.spec?.selector;
+  if (existing !== undefined && resource.group === 'apps' && !isDeepStrictEqual(spec?.selector, before)) {
+    errors.push({
+      type: 'Invalid',
+      field: 'spec.selector',
+      rawValue: goLabelSelector(spec?.selector),
+      detail: 'field is immutable',
+    });
   }
   if (errors.length > 0) throw invalidError(resource, object.metadata.name, errors);
 }

@@ -62,6 +62,16 @@ const statusParts = (body: any): unknown => ({
   details: body?.details,
 });
 
+/** The events of a watch's answer (JSON lines) as `TYPE name`. */
+const watchEvents = (body: unknown): string[] =>
+  (typeof body === 'string' ? body : JSON.stringify(body))
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const event = JSON.parse(line);
+      return `${event.type} ${event.object?.metadata?.name}`;
+    });
+
 /** A Pod's spec without what only a node (or the sandbox's own node) fills in. */
 const podSpec = (pod: any): unknown => {
   const { nodeName: _nodeName, ...spec } = pod.spec ?? {};
@@ -330,6 +340,167 @@ spec:
       { kubectl: ['get', 'cronjob', 'cron', '-n', '{ns}', '-o', 'json'], pick: (cron: any) => cron.spec },
     ],
   },
+  {
+    name: 'StatefulSet, DaemonSet and Job defaults',
+    steps: [
+      apply(`apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: "{ns}"}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: main, image: ${IMAGE}}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: "{ns}"}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: main, image: ${IMAGE}}]
+`),
+      { kubectl: ['get', 'statefulset', 'db', '-n', '{ns}', '-o', 'json'], pick: (o: any) => o.spec },
+      { kubectl: ['get', 'daemonset', 'agent', '-n', '{ns}', '-o', 'json'], pick: (o: any) => o.spec },
+      apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: "{ns}"}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: ${IMAGE}}]
+`),
+      {
+        kubectl: ['get', 'job', 'once', '-n', '{ns}', '-o', 'json'],
+        // The selector and labels carry the Job's own uid, normalised; the rest of the spec is compared.
+        pick: (o: any) => ({ labels: o.metadata.labels, spec: o.spec }),
+      },
+    ],
+  },
+  {
+    name: 'label validation and a missing service account',
+    steps: [
+      kubectl('create', 'configmap', 'labelled', '-n', '{ns}'),
+      kubectl('label', 'configmap', 'labelled', 'tier=bad value!', '-n', '{ns}'),
+      kubectl('label', 'configmap', 'labelled', 'bad key!=x', '-n', '{ns}'),
+      apply(podYaml('lost', '  serviceAccountName: nobody\n')),
+    ],
+  },
+  {
+    name: 'unknown fields warned about, dry runs and preconditions',
+    steps: [
+      create(
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: warned\n  namespace: {ns}\n  extra: 1\ndata:\n  a: "1"\n`,
+        '--validate=warn',
+      ),
+      {
+        kubectl: ['get', 'configmap', 'warned', '-n', '{ns}', '-o', 'json'],
+        pick: (cm: any) => cm.metadata.extra ?? 'dropped',
+      },
+      apply(deploymentYaml({}), '--dry-run=server'),
+      kubectl('get', 'deployments', '-n', '{ns}', '-o', 'name'),
+      {
+        request: {
+          method: 'PATCH',
+          path: '/api/v1/namespaces/{ns}/configmaps/warned',
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { resourceVersion: '1' }, data: { a: '2' } },
+        },
+        pick: statusParts,
+      },
+    ],
+  },
+  {
+    name: 'list pages, tables and the scale subresource',
+    steps: [
+      kubectl('create', 'configmap', 'a', '-n', '{ns}'),
+      kubectl('create', 'configmap', 'b', '-n', '{ns}'),
+      {
+        request: { method: 'GET', path: '/api/v1/namespaces/{ns}/configmaps?limit=2' },
+        pick: (list: any) => ({
+          names: list.items?.map((item: any) => item.metadata.name),
+          continues: typeof list.metadata?.continue === 'string' && list.metadata.continue !== '',
+          remainingItemCount: list.metadata?.remainingItemCount,
+        }),
+      },
+      kubectl('get', 'configmaps,serviceaccounts', '-n', '{ns}'),
+      apply(deploymentYaml({ replicas: '2' })),
+      kubectl('scale', 'deployment', 'web', '--replicas=0', '-n', '{ns}'),
+      {
+        request: { method: 'GET', path: '/apis/apps/v1/namespaces/{ns}/deployments/web/scale' },
+        pick: (scale: any) => ({
+          kind: scale.kind,
+          apiVersion: scale.apiVersion,
+          spec: scale.spec,
+          name: scale.metadata?.name,
+        }),
+      },
+      kubectl(
+        'patch',
+        'deployment',
+        'web',
+        '-n',
+        '{ns}',
+        '--type=merge',
+        '-p',
+        '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}',
+      ),
+    ],
+  },
+  {
+    name: "a Deployment's ReplicaSet and garbage collection of dependents",
+    steps: [
+      apply(deploymentYaml({})),
+      {
+        wait: async (clients, ns) =>
+          (await clients.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 1,
+        what: 'the Deployment has its ReplicaSet',
+      },
+      {
+        kubectl: ['get', 'replicasets', '-n', '{ns}', '-o', 'json'],
+        // The ReplicaSet's name ends in a hash of the pod template that each implementation computes its own way.
+        pick: (list: any) =>
+          list.items.map((rs: any) => ({
+            owners: rs.metadata.ownerReferences.map((o: any) => ({ ...o, uid: 'owner' })),
+            annotations: rs.metadata.annotations,
+            labels: Object.keys(rs.metadata.labels ?? {}).sort(),
+            generation: rs.metadata.generation,
+            replicas: rs.spec.replicas,
+            selector: Object.keys(rs.spec.selector.matchLabels).sort(),
+            templateLabels: Object.keys(rs.spec.template.metadata.labels).sort(),
+          })),
+      },
+      {
+        client: async (clients, ns) => {
+          const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+          const owned = await clients.core.createNamespacedConfigMap({
+            namespace: ns,
+            body: {
+              metadata: {
+                name: 'owned',
+                ownerReferences: [
+                  { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deployment.metadata?.uid ?? '' },
+                ],
+              },
+            },
+          });
+          return owned.metadata?.ownerReferences?.length;
+        },
+      },
+      kubectl('delete', 'deployment', 'web', '-n', '{ns}'),
+      {
+        wait: async (clients, ns) =>
+          (await clients.core.listNamespacedConfigMap({ namespace: ns, fieldSelector: 'metadata.name=owned' })).items
+            .length === 0 && (await clients.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0,
+        what: 'the dependents are gone with their owner',
+      },
+    ],
+  },
   // ---------------------------------------------------------------- patches
   {
     name: 'strategic merge patch list order',
@@ -507,6 +678,31 @@ spec:
       },
       {
         request: { method: 'GET', path: '/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion=abc' },
+        pick: statusParts,
+      },
+    ],
+  },
+  {
+    name: 'watch without a resourceVersion, by label',
+    steps: [
+      kubectl('create', 'configmap', 'first', '-n', '{ns}'),
+      kubectl('label', 'configmap', 'first', 'app=web', '-n', '{ns}'),
+      {
+        request: { method: 'GET', path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1' },
+        pick: (body: any) => watchEvents(body).sort(),
+      },
+      {
+        request: {
+          method: 'GET',
+          path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&labelSelector=app%3Dweb',
+        },
+        pick: (body: any) => watchEvents(body),
+      },
+      {
+        request: {
+          method: 'GET',
+          path: '/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&fieldSelector=data.a%3D1',
+        },
         pick: statusParts,
       },
     ],

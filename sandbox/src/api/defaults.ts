@@ -72,6 +72,7 @@ export function applyDefaults(resource: string, object: KubeObject): void {
         spec.podManagementPolicy ??= 'OrderedReady';
         spec.revisionHistoryLimit ??= 10;
         spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+        spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
       }
       templateDefaults(spec);
       break;
@@ -84,8 +85,10 @@ export function applyDefaults(resource: string, object: KubeObject): void {
       break;
     case 'jobs.batch':
       if (spec) {
+        if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
         spec.parallelism ??= 1;
         spec.backoffLimit ??= 6;
+        if (spec.podFailurePolicy === undefined) spec.podReplacementPolicy ??= 'TerminatingOrFailed';
         spec.completionMode ??= 'NonIndexed';
         spec.suspend ??= false;
         if (spec.template?.spec) spec.template.spec.restartPolicy ??= 'Never';
@@ -233,4 +236,27 @@ function mountToken(spec: Loose): void {
   ];
   for (const container of needing)
     container.volumeMounts = [...(container.volumeMounts ?? []), { name, readOnly: true, mountPath: TOKEN_MOUNT_PATH }];
+}
+
+/**
+ * The selector a real server generates for a new Job (unless `manualSelector`): the Job's uid, as a label of
+ * its pod template and of the Job itself when it has none of its own.
+ */
+export function selectJobPods(job: KubeObject): void {
+  const spec: Loose = job.spec;
+  if (spec === null || typeof spec !== 'object' || spec.manualSelector === true) return;
+  const uid = job.metadata.uid ?? '';
+  spec.manualSelector = false;
+  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  spec.template ??= {};
+  spec.template.metadata ??= {};
+  spec.template.metadata.labels = {
+    ...spec.template.metadata.labels,
+    'batch.kubernetes.io/controller-uid': uid,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+    'controller-uid': uid,
+    'job-name': job.metadata.name,
+  };
+  if (job.metadata.labels === undefined || Object.keys(job.metadata.labels).length === 0)
+    job.metadata.labels = { ...(spec.template.metadata.labels as Record<string, string>) };
 }

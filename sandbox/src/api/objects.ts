@@ -8,7 +8,7 @@ import { apiVersionOf } from '../resources.js';
 import { parseSelectors } from '../selectors.js';
 import { invalidError, validateObject } from '../validation.js';
 import { isDryRun, requireObject, type RequestContext } from './context.js';
-import { admitPod, allocateClusterIp, applyDefaults, initialStatus } from './defaults.js';
+import { admitPod, allocateClusterIp, applyDefaults, initialStatus, selectJobPods } from './defaults.js';
 import { isPlainObject, readJsonBody, sendJson, wantsTable } from './http.js';
 import { fieldsOf, managerOf, recordManagedFields } from './managedFields.js';
 import { includeObjectParam, toTable } from './table.js';
@@ -68,6 +68,46 @@ export function getObject(ctx: RequestContext): void {
   sendJson(ctx.res, 200, object);
 }
 
+/**
+ * One page of a list: `limit` items from after the `continue` token's key, and the token of the next page with
+ * the count of the items left, as a real server pages (kubectl asks for 500 at a time).
+ */
+function page(
+  ctx: RequestContext,
+  items: KubeObject[],
+  selective: boolean,
+): { items: KubeObject[]; continue?: string; remainingItemCount?: number } {
+  const keyOf = (object: KubeObject): string => `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  const token = ctx.query.get('continue');
+  let from = 0;
+  if (token !== null && token !== '') {
+    let start: unknown;
+    try {
+      start = (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown }).start;
+    } catch {
+      start = undefined;
+    }
+    if (typeof start !== 'string')
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+      );
+    from = items.findIndex((item) => keyOf(item) > start);
+    if (from < 0) from = items.length;
+  }
+  const limit = Number(ctx.query.get('limit') ?? 0);
+  if (!Number.isInteger(limit) || limit <= 0 || from + limit >= items.length) return { items: items.slice(from) };
+  const shown = items.slice(from, from + limit);
+  const last = shown[shown.length - 1] as KubeObject;
+  const next = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: keyOf(last) })).toString('base64url');
+  return {
+    items: shown,
+    continue: next,
+    ...(selective ? {} : { remainingItemCount: items.length - from - limit }),
+  };
+}
+
 export function listObjects(ctx: RequestContext): void {
   const { resource, namespace } = ctx.route;
   const options: { labelSelector?: string; fieldSelector?: string } = {};
@@ -76,7 +116,9 @@ export function listObjects(ctx: RequestContext): void {
   if (labelSelector !== null) options.labelSelector = labelSelector;
   if (fieldSelector !== null) options.fieldSelector = fieldSelector;
   parseSelectors(options, resource.key);
-  const { items, resourceVersion } = ctx.api.store.list(resource.key, namespace, options);
+  const listed = ctx.api.store.list(resource.key, namespace, options);
+  const resourceVersion = listed.resourceVersion;
+  const { items, ...pageMeta } = page(ctx, listed.items, Boolean(labelSelector) || Boolean(fieldSelector));
   if (wantsTable(ctx.req)) {
     sendJson(
       ctx.res,
@@ -88,7 +130,7 @@ export function listObjects(ctx: RequestContext): void {
   sendJson(ctx.res, 200, {
     kind: listKind(resource.kind),
     apiVersion: apiVersionOf(resource),
-    metadata: { resourceVersion },
+    metadata: { resourceVersion, ...pageMeta },
     items,
   });
 }
@@ -111,7 +153,8 @@ export async function createObject(ctx: RequestContext): Promise<void> {
   if (resource.key === 'services') allocateClusterIp(ctx.api.store, object);
   delete object.metadata.deletionTimestamp;
   recordManagedFields(object, undefined, managerOf(ctx.req, ctx.query), fieldsOf(object, undefined));
-  sendJson(ctx.res, 201, ctx.api.store.create(resource.key, object, { dryRun }));
+  const prepare = resource.key === 'jobs.batch' ? selectJobPods : undefined;
+  sendJson(ctx.res, 201, ctx.api.store.create(resource.key, object, { dryRun, ...(prepare ? { prepare } : {}) }));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DevPatch, EffectiveDevConfig } from './devConfig.js';
+import { devCommand } from './devCommand.js';
 import {
   cloneJson,
   ensureObjectAt,
@@ -160,10 +161,11 @@ function rewriteContainer(
   const dev = objectList(spec.containers).find((container) => container.name === name);
   if (dev === undefined) throw new DevModePlanError('ContainerNotFound', `no container "${name}"`);
   if (config.image !== undefined) dev.image = config.image;
-  dev.command = [...config.command];
+  const launch = devCommand(config);
+  dev.command = launch.command;
   delete dev.args;
   dev.workingDir = config.workDir;
-  mergeEnv(dev, config.env);
+  mergeEnv(dev, { ...config.env, ...launch.env });
   if (config.resources !== undefined) dev.resources = cloneJson(config.resources);
 
   const workDir = normalizeDir(config.workDir);
