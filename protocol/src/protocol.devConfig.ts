@@ -60,6 +60,13 @@ export interface DevSyncConfig {
    * True when the local `.gitignore` files also exclude paths; true when absent.
    */
   useGitignore?: boolean;
+
+  /**
+   * The local folder synced into this container, relative to the session's local folder (where `devmode.yaml`
+   * is) and inside it. The target container syncs the session's local folder when absent; another container in
+   * DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
+   */
+  localPath?: string;
 }
 
 /**
@@ -120,10 +127,61 @@ export interface DevEnvVar {
 }
 
 /**
+ * One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+ * Exactly one of `exec` and `restart` is given.
+ */
+export interface OnSyncRule {
+  /**
+   * Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or
+   * `web/**`; every batch triggers it when absent.
+   */
+  match?: string | string[];
+
+  /**
+   * A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open`
+   * with an `onSync` target).
+   */
+  exec?: string[];
+
+  /**
+   * True to restart the dev command in place (the pod and the synced files stay).
+   */
+  restart?: boolean;
+}
+
+/**
+ * The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+ * or `custom` (the dev command already starts one).
+ */
+export type DebugKind = 'node' | 'python' | 'java' | 'go' | 'custom';
+
+/**
+ * Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+ */
+export interface DevDebugConfig {
+  /**
+   * The port the debugger listens on in the container.
+   */
+  port: integer;
+
+  /**
+   * The debugger; how the dev command is changed to start it.
+   */
+  kind: DebugKind;
+}
+
+/**
  * The dev config of one container, as written in the dev config file, the workload annotation or the
  * `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
  */
 export interface DevContainerConfig {
+  /**
+   * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+   * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+   * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+   */
+  dev?: boolean;
+
   /**
    * The dev image that replaces the container's image.
    */
@@ -181,6 +239,16 @@ export interface DevContainerConfig {
    * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
    */
   startTimeoutSeconds?: integer;
+
+  /**
+   * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+   */
+  onSync?: OnSyncRule | OnSyncRule[];
+
+  /**
+   * Remote debugging of the dev command.
+   */
+  debug?: DevDebugConfig;
 }
 
 /**
@@ -218,6 +286,12 @@ export interface EffectiveSyncConfig {
    * Whether `.gitignore` files exclude paths.
    */
   useGitignore: boolean;
+
+  /**
+   * The local folder synced into the container, relative to the session's local folder, when the config names
+   * one.
+   */
+  localPath?: string;
 }
 
 /**
@@ -293,6 +367,16 @@ export interface EffectiveDevConfig {
    * How long `devMode/start` waits for the dev pod.
    */
   startTimeoutSeconds: integer;
+
+  /**
+   * The rules of `onSync`, in order; empty when nothing runs after a sync.
+   */
+  onSync: OnSyncRule[];
+
+  /**
+   * Remote debugging; absent when the dev command runs without a debugger.
+   */
+  debug?: DevDebugConfig;
 }
 
 /**
@@ -317,6 +401,21 @@ export interface GetDevConfigParams {
 }
 
 /**
+ * The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+ */
+export interface ContainerDevConfig {
+  /**
+   * The container's name.
+   */
+  container: string;
+
+  /**
+   * Its effective dev config (its `containers.<name>` settings and the built-in defaults).
+   */
+  config: EffectiveDevConfig;
+}
+
+/**
  * The result of `devConfig/get`.
  */
 export interface GetDevConfigResult {
@@ -329,6 +428,12 @@ export interface GetDevConfigResult {
    * The effective dev config.
    */
   config: EffectiveDevConfig;
+
+  /**
+   * The other containers the config puts into DevMode with the target container, in the pod's order; absent when
+   * there are none.
+   */
+  devContainers?: ContainerDevConfig[];
 
   /**
    * Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
@@ -362,7 +467,9 @@ export interface GetDevConfigResult {
  *       "sync": {"mode": "send", "ignore": ["node_modules"], "include": [], "useGitignore": true},
  *       "persistentDirs": [],
  *       "patches": [],
- *       "startTimeoutSeconds": 300
+ *       "startTimeoutSeconds": 300,
+ *       "onSync": [{"match": "*.js", "restart": true}],
+ *       "debug": {"port": 9229, "kind": "node"}
  *     },
  *     "sources": {"image": "file", "workDir": "file", "shell": "default", "command": "default", "env.DEBUG": "file", "portForward": "annotation", "sync.mode": "default"},
  *     "file": "/home/dev/src/web/devmode.yaml"

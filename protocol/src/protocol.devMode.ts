@@ -1,6 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { WorkDoneProgressParams } from './protocol.$.js';
-import type { DevConfig } from './protocol.devConfig.js';
+import type { DebugKind, DevConfig } from './protocol.devConfig.js';
 import type { PortForward } from './protocol.portForward.js';
 import type { SyncStatus } from './protocol.sync.js';
 
@@ -116,6 +116,76 @@ export interface StartDevModeParams extends WorkDoneProgressParams {
 }
 
 /**
+ * What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+ */
+export interface DebugAttachInfo {
+  /**
+   * The debugger the dev command was started with, which tells the client which protocol to speak.
+   */
+  kind: DebugKind;
+
+  /**
+   * The local address the debug port is forwarded on (127.0.0.1).
+   */
+  address: string;
+
+  /**
+   * The local port to attach to: the forward of the debug port.
+   */
+  localPort: integer;
+
+  /**
+   * The debug port in the container.
+   */
+  remotePort: integer;
+
+  /**
+   * The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+   */
+  remoteRoot: string;
+
+  /**
+   * The local folder synced into `remoteRoot`.
+   */
+  localRoot: string;
+}
+
+/**
+ * One container of a session in DevMode: where its files go, its sync and its port-forwards.
+ */
+export interface DevModeContainer {
+  /**
+   * The container's name.
+   */
+  container: string;
+
+  /**
+   * The directory in the container that its local folder is synced into and its dev command starts in.
+   */
+  workDir: string;
+
+  /**
+   * The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+   */
+  localDir?: string;
+
+  /**
+   * The state of its file sync; absent when it has none.
+   */
+  sync?: SyncStatus;
+
+  /**
+   * The port-forwards its dev config started.
+   */
+  portForwards: PortForward[];
+
+  /**
+   * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+   */
+  debug?: DebugAttachInfo;
+}
+
+/**
  * The result of `devMode/start`: a session that is running.
  */
 export interface StartDevModeResult {
@@ -140,9 +210,21 @@ export interface StartDevModeResult {
   portForwards: PortForward[];
 
   /**
-   * The state of the file sync after the first full sync; absent while the session has no file sync.
+   * The state of the target container's file sync after the first full sync; absent while it has no file sync.
    */
   sync?: SyncStatus;
+
+  /**
+   * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+   * for `debug`; absent when none does.
+   */
+  debug?: DebugAttachInfo;
+
+  /**
+   * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
+   * its own sync and port-forwards.
+   */
+  containers: DevModeContainer[];
 }
 
 /**
@@ -180,6 +262,7 @@ export interface StartDevModeResult {
  *     ],
  *     "sync": {
  *       "sessionId": "s-4f2a",
+ *       "container": "web",
  *       "state": "idle",
  *       "localDir": "/home/dev/src/web",
  *       "remoteDir": "/app",
@@ -188,7 +271,19 @@ export interface StartDevModeResult {
  *       "lastSyncAt": "2026-01-12T09:30:00.000Z",
  *       "errors": [],
  *       "conflicts": []
- *     }
+ *     },
+ *     "debug": {
+ *       "kind": "node",
+ *       "address": "127.0.0.1",
+ *       "localPort": 9229,
+ *       "remotePort": 9229,
+ *       "remoteRoot": "/app",
+ *       "localRoot": "/home/dev/src/web"
+ *     },
+ *     "containers": [
+ *       {"container": "web", "workDir": "/app", "localDir": "/home/dev/src/web", "portForwards": [], "sync": {"sessionId": "s-4f2a", "container": "web", "state": "idle", "localDir": "/home/dev/src/web", "remoteDir": "/app", "mode": "send", "pendingFiles": 0, "errors": [], "conflicts": []}},
+ *       {"container": "worker", "workDir": "/home/devmode", "portForwards": []}
+ *     ]
  *   }
  * }
  */
@@ -385,6 +480,17 @@ export interface DevModeSession {
    * When DevMode was started, as an RFC 3339 timestamp.
    */
   startedAt?: string;
+
+  /**
+   * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+   */
+  debug?: DebugAttachInfo;
+
+  /**
+   * The containers in DevMode, the target container first; for sessions of this server with their sync and
+   * port-forwards. Absent while a session of this server is starting.
+   */
+  containers?: DevModeContainer[];
 }
 
 /**

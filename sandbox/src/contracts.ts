@@ -57,6 +57,8 @@ export interface ResourceInfo {
   categories: string[];
   verbs: string[];
   subresources: string[];
+  /** Whether objects carry `metadata.generation` (workloads do; Pods, ConfigMaps and Secrets do not). */
+  generation: boolean;
 }
 
 /**
@@ -97,7 +99,13 @@ export function statusOf(error: ApiError): Status {
     reason: error.reason,
     code: error.code,
   };
-  if (error.details !== undefined) status.details = error.details;
+  // An unclassified error (reason "") has no reason member, as a real server's JSON omits empty fields.
+  if (error.reason === '') delete status.reason;
+  // A real server leaves out an empty group (the core group), as its JSON omits empty fields.
+  if (error.details !== undefined)
+    status.details = Object.fromEntries(
+      Object.entries(error.details).filter(([key, value]) => !(key === 'group' && value === '')),
+    );
   return status;
 }
 

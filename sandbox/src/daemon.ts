@@ -196,7 +196,7 @@ export async function runSandbox(options: RunSandboxOptions): Promise<RunningSan
   const nodeName = nodeNameOf();
   const kubelet = new Kubelet({ store, stateDir, nodeName });
   await kubelet.start();
-  const controllers = startControllers(store, { nodeName });
+  const controllers = startControllers(store, { nodeName, caCert: credentials.caCert });
   const api = new ApiServer({ store, credentials, runtime: kubelet });
   let port: number;
   try {

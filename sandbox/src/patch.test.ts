@@ -97,13 +97,37 @@ describe('strategic merge patch', () => {
       },
     }) as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
     const containers = result.spec.template.spec.containers;
-    expect(containers.map((c) => c.name)).toEqual(['main', 'sidecar', 'extra']);
+    // As a real server orders them: the patch's items first where the original list gives no order between them.
+    expect(containers.map((c) => c.name)).toEqual(['main', 'extra', 'sidecar']);
     expect(containers[0]!.command).toEqual(['run']);
-    expect(containers[0]!.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }, { containerPort: 9090 }]);
+    expect(containers[0]!.ports).toEqual([{ containerPort: 9090 }, { containerPort: 8080, protocol: 'TCP' }]);
 
     const service = { spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 443 }] } };
     const patched = applyStrategicMergePatch(service, { spec: { ports: [{ port: 80, targetPort: 9090 }] } });
     expect(patched).toEqual({ spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 443 }] } });
+  });
+
+  it('orders merged lists as a real server does and refuses an item without its merge key', () => {
+    const env = (names: string[]): { name: string }[] => names.map((name) => ({ name }));
+    const merged = (original: string[], patch: string[]): string[] =>
+      (
+        applyStrategicMergePatch({ spec: { env: env(original) } }, { spec: { env: env(patch) } }) as {
+          spec: { env: { name: string }[] };
+        }
+      ).spec.env.map((e) => e.name);
+    expect(merged(['A', 'B'], ['C', 'A'])).toEqual(['C', 'A', 'B']);
+    expect(merged(['A', 'B', 'C'], ['C', 'A'])).toEqual(['B', 'C', 'A']);
+    expect(merged(['A', 'B', 'C'], ['B'])).toEqual(['A', 'B', 'C']);
+    let refused: unknown;
+    try {
+      applyStrategicMergePatch({ spec: { containers: [] } }, { spec: { containers: [{ image: 'x:1' }] } });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({
+      code: 500,
+      message: 'map: map[image:x:1] does not contain declared merge key: name',
+    });
   });
 
   it('honours null, $patch replace and delete on maps and lists, and tolerates the other directives', () => {

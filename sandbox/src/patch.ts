@@ -150,8 +150,9 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
         }
         break;
       case 'test':
+        // A real server answers a failed test with its generic Invalid status: no field, no details.
         if (!jsonEqual(getAt(doc, op.path), value))
-          throw invalid(`test operation failed: "${op.path}" does not hold the value`);
+          throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
         break;
       case 'move':
       case 'copy': {
@@ -265,7 +266,11 @@ function mergeObject(original: JsonObject, patch: JsonObject, path: readonly str
     if (key.startsWith(SET_ORDER) && Array.isArray(value)) {
       const field = key.slice(SET_ORDER.length);
       const list = result[field];
-      if (Array.isArray(list)) result[field] = reorder(list, value, mergeKeyOf(field, [...path, field]));
+      const before = original[field];
+      if (Array.isArray(list)) {
+        const mergeKey = mergeKeyOf(field, [...path, field]);
+        result[field] = normaliseOrder(list, value, Array.isArray(before) ? before : [], mergeKey);
+      }
     }
   }
   if (Array.isArray(patch.$retainKeys)) {
@@ -273,6 +278,16 @@ function mergeObject(original: JsonObject, patch: JsonObject, path: readonly str
     for (const key of Object.keys(result)) if (!retained.has(key)) delete result[key];
   }
   return result;
+}
+
+/** A value as Go's `%v` prints it: `map[image:x:1 name:main]`, `[a b]`. */
+function goPrint(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(goPrint).join(' ')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `map[${keys.map((key) => `${key}:${goPrint(value[key] ?? null)}`).join(' ')}]`;
+  }
+  return value === null ? '<nil>' : String(value);
 }
 
 function mergeList(original: Json[], patch: Json[], mergeKey: string, path: readonly string[]): Json[] {
@@ -284,8 +299,8 @@ function mergeList(original: Json[], patch: Json[], mergeKey: string, path: read
   const result = structuredClone(original);
   for (const item of patch) {
     if (!isObject(item) || !Object.hasOwn(item, mergeKey)) {
-      result.push(mergeValue(undefined, item, '', path));
-      continue;
+      // A real server fails the whole patch, with the error its merge code returns (an unclassified 500).
+      throw new ApiError(500, '', `map: ${goPrint(item)} does not contain declared merge key: ${mergeKey}`);
     }
     const key = item[mergeKey] ?? null;
     const index = result.findIndex((existing) => isObject(existing) && jsonEqual(existing[mergeKey] ?? null, key));
@@ -296,20 +311,47 @@ function mergeList(original: Json[], patch: Json[], mergeKey: string, path: read
     if (index >= 0) result[index] = mergeObject(result[index] as JsonObject, item, path);
     else result.push(mergeObject({}, item, path));
   }
-  return result;
+  const inPatch = patch.filter((item) => !(isObject(item) && item.$patch === 'delete'));
+  return normaliseOrder(result, inPatch, original, mergeKey);
 }
 
-/** Orders a list as `$setElementOrder` asks; items it does not name keep their relative order, after those it does. */
-function reorder(list: Json[], order: Json[], mergeKey: string | undefined): Json[] {
+/**
+ * Orders a merged list as a real server does: the items the patch names in the patch's order, the others in
+ * their original order, the two interleaved by their positions in the original list where both have one (so an
+ * item only the patch has comes before the original items that follow it).
+ */
+function normaliseOrder(merged: Json[], patchOrder: Json[], original: Json[], mergeKey: string | undefined): Json[] {
   const keyOf = (item: Json): Json => (mergeKey !== undefined && isObject(item) ? (item[mergeKey] ?? null) : item);
-  const remaining = [...list];
-  const ordered: Json[] = [];
-  for (const entry of order) {
-    const wanted = keyOf(entry);
-    const index = remaining.findIndex((item) => jsonEqual(keyOf(item), wanted));
-    if (index >= 0) ordered.push(...remaining.splice(index, 1));
+  const indexIn = (list: Json[], item: Json): number => list.findIndex((other) => jsonEqual(keyOf(other), keyOf(item)));
+  const named = merged.filter((item) => indexIn(patchOrder, item) >= 0);
+  named.sort((a, b) => indexIn(patchOrder, a) - indexIn(patchOrder, b));
+  const serverOnly = merged.filter((item) => indexIn(patchOrder, item) < 0);
+  serverOnly.sort((a, b) => indexIn(original, a) - indexIn(original, b));
+  const result: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    const left = serverOnly[i];
+    const right = named[j];
+    if (right === undefined) {
+      if (left !== undefined) result.push(left);
+      i++;
+    } else if (left === undefined) {
+      result.push(right);
+      j++;
+    } else {
+      const leftIndex = indexIn(original, left);
+      const rightIndex = indexIn(original, right);
+      if (leftIndex >= 0 && rightIndex >= 0 && leftIndex < rightIndex) {
+        result.push(left);
+        i++;
+      } else {
+        result.push(right);
+        j++;
+      }
+    }
   }
-  return [...ordered, ...remaining];
+  return result;
 }
 
 /** Strategic merge patch for the built-in kinds. The target is not modified; the patched copy is returned. */

@@ -15,6 +15,10 @@ interface ResourceSpec {
   shortNames?: string[];
   categories?: string[];
   subresources?: string[];
+  /** Objects carry `metadata.generation`, bumped on every spec change. */
+  generation?: boolean;
+  /** Verbs other than the full set: review kinds only take `create`, component statuses only read. */
+  verbs?: string[];
 }
 
 function define(spec: ResourceSpec): ResourceInfo {
@@ -29,8 +33,9 @@ function define(spec: ResourceSpec): ResourceInfo {
     namespaced: spec.namespaced ?? true,
     shortNames: spec.shortNames ?? [],
     categories: spec.categories ?? [],
-    verbs: ALL_VERBS,
+    verbs: spec.verbs ?? ALL_VERBS,
     subresources: spec.subresources ?? [],
+    generation: spec.generation ?? false,
   };
 }
 
@@ -59,6 +64,7 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'apps',
     kind: 'Deployment',
+    generation: true,
     plural: 'deployments',
     shortNames: ['deploy'],
     categories: ['all'],
@@ -67,6 +73,7 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'apps',
     kind: 'ReplicaSet',
+    generation: true,
     plural: 'replicasets',
     shortNames: ['rs'],
     categories: ['all'],
@@ -75,6 +82,7 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'apps',
     kind: 'StatefulSet',
+    generation: true,
     plural: 'statefulsets',
     shortNames: ['sts'],
     categories: ['all'],
@@ -83,15 +91,24 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'apps',
     kind: 'DaemonSet',
+    generation: true,
     plural: 'daemonsets',
     shortNames: ['ds'],
     categories: ['all'],
     subresources: ['status'],
   }),
-  define({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: ['status'] }),
+  define({
+    group: 'batch',
+    kind: 'Job',
+    plural: 'jobs',
+    generation: true,
+    categories: ['all'],
+    subresources: ['status'],
+  }),
   define({
     group: 'batch',
     kind: 'CronJob',
+    generation: true,
     plural: 'cronjobs',
     shortNames: ['cj'],
     categories: ['all'],
@@ -120,12 +137,25 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'networking.k8s.io',
     kind: 'Ingress',
+    generation: true,
     plural: 'ingresses',
     shortNames: ['ing'],
     subresources: ['status'],
   }),
-  define({ group: 'networking.k8s.io', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false }),
-  define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
+  define({
+    group: 'networking.k8s.io',
+    kind: 'IngressClass',
+    generation: true,
+    plural: 'ingressclasses',
+    namespaced: false,
+  }),
+  define({
+    group: 'networking.k8s.io',
+    kind: 'NetworkPolicy',
+    generation: true,
+    plural: 'networkpolicies',
+    shortNames: ['netpol'],
+  }),
   define({ group: 'rbac.authorization.k8s.io', kind: 'Role', plural: 'roles' }),
   define({ group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', plural: 'rolebindings' }),
   define({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
@@ -138,6 +168,7 @@ export const RESOURCES: ResourceInfo[] = [
   define({
     group: 'policy',
     kind: 'PodDisruptionBudget',
+    generation: true,
     plural: 'poddisruptionbudgets',
     shortNames: ['pdb'],
     subresources: ['status'],
@@ -157,6 +188,139 @@ export const RESOURCES: ResourceInfo[] = [
     plural: 'priorityclasses',
     namespaced: false,
     shortNames: ['pc'],
+  }),
+  // Served as a real cluster serves them so that tools which list them (kubectl, dashboards, rollout history)
+  // get an answer; nothing acts on them.
+  define({ kind: 'PodTemplate', plural: 'podtemplates' }),
+  define({
+    kind: 'ReplicationController',
+    plural: 'replicationcontrollers',
+    shortNames: ['rc'],
+    categories: ['all'],
+    subresources: ['scale', 'status'],
+    generation: true,
+  }),
+  define({ kind: 'Binding', plural: 'bindings', verbs: ['create'] }),
+  define({
+    kind: 'ComponentStatus',
+    plural: 'componentstatuses',
+    namespaced: false,
+    shortNames: ['cs'],
+    verbs: ['get', 'list'],
+  }),
+  define({ group: 'apps', kind: 'ControllerRevision', plural: 'controllerrevisions' }),
+  define({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
+  define({
+    group: 'apiextensions.k8s.io',
+    kind: 'CustomResourceDefinition',
+    plural: 'customresourcedefinitions',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    subresources: ['status'],
+    generation: true,
+  }),
+  define({
+    group: 'apiregistration.k8s.io',
+    kind: 'APIService',
+    plural: 'apiservices',
+    namespaced: false,
+    categories: ['api-extensions'],
+    subresources: ['status'],
+  }),
+  ...(
+    [
+      ['MutatingWebhookConfiguration', 'mutatingwebhookconfigurations'],
+      ['ValidatingAdmissionPolicy', 'validatingadmissionpolicies'],
+      ['ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings'],
+      ['ValidatingWebhookConfiguration', 'validatingwebhookconfigurations'],
+    ] as const
+  ).map(([kind, plural]) =>
+    define({
+      group: 'admissionregistration.k8s.io',
+      kind,
+      plural,
+      namespaced: false,
+      categories: ['api-extensions'],
+      generation: true,
+      ...(kind === 'ValidatingAdmissionPolicy' ? { subresources: ['status'] } : {}),
+    }),
+  ),
+  define({
+    group: 'authentication.k8s.io',
+    kind: 'SelfSubjectReview',
+    plural: 'selfsubjectreviews',
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  define({
+    group: 'authentication.k8s.io',
+    kind: 'TokenReview',
+    plural: 'tokenreviews',
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  define({
+    group: 'authorization.k8s.io',
+    kind: 'LocalSubjectAccessReview',
+    plural: 'localsubjectaccessreviews',
+    verbs: ['create'],
+  }),
+  define({
+    group: 'authorization.k8s.io',
+    kind: 'SelfSubjectAccessReview',
+    plural: 'selfsubjectaccessreviews',
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  define({
+    group: 'authorization.k8s.io',
+    kind: 'SelfSubjectRulesReview',
+    plural: 'selfsubjectrulesreviews',
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  define({
+    group: 'authorization.k8s.io',
+    kind: 'SubjectAccessReview',
+    plural: 'subjectaccessreviews',
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  define({
+    group: 'certificates.k8s.io',
+    kind: 'CertificateSigningRequest',
+    plural: 'certificatesigningrequests',
+    namespaced: false,
+    shortNames: ['csr'],
+    subresources: ['approval', 'status'],
+  }),
+  define({
+    group: 'flowcontrol.apiserver.k8s.io',
+    kind: 'FlowSchema',
+    plural: 'flowschemas',
+    namespaced: false,
+    subresources: ['status'],
+    generation: true,
+  }),
+  define({
+    group: 'flowcontrol.apiserver.k8s.io',
+    kind: 'PriorityLevelConfiguration',
+    plural: 'prioritylevelconfigurations',
+    namespaced: false,
+    subresources: ['status'],
+    generation: true,
+  }),
+  define({ group: 'node.k8s.io', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false }),
+  define({ group: 'storage.k8s.io', kind: 'CSIDriver', plural: 'csidrivers', namespaced: false }),
+  define({ group: 'storage.k8s.io', kind: 'CSINode', plural: 'csinodes', namespaced: false }),
+  define({ group: 'storage.k8s.io', kind: 'CSIStorageCapacity', plural: 'csistoragecapacities' }),
+  define({
+    group: 'storage.k8s.io',
+    kind: 'VolumeAttachment',
+    plural: 'volumeattachments',
+    namespaced: false,
+    subresources: ['status'],
   }),
 ];
 

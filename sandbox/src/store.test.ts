@@ -46,7 +46,8 @@ describe('MemoryStore writes', () => {
     expect(created.apiVersion).toBe('v1');
     expect(created.kind).toBe('Pod');
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.metadata.generation).toBe(1);
+    // Pods, like ConfigMaps and Secrets, have no generation on a real server; workloads do.
+    expect(created.metadata.generation).toBeUndefined();
     expect(created.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(Number(created.metadata.resourceVersion)).toBeGreaterThan(1);
   });
@@ -79,19 +80,29 @@ describe('MemoryStore writes', () => {
 
   it('bumps generation on spec changes only and keeps status on plain updates', () => {
     const store = newStore();
-    const created = store.create('pods', pod('web'));
-    const withStatus = store.update('pods', { ...created, status: { phase: 'Running' } }, { subresource: 'status' });
-    expect(withStatus.status).toEqual({ phase: 'Running' });
+    const created = store.create('replicasets.apps', { ...pod('web'), apiVersion: 'apps/v1', kind: 'ReplicaSet' });
+    expect(created.metadata.generation).toBe(1);
+    const withStatus = store.update(
+      'replicasets.apps',
+      { ...created, status: { replicas: 1 } },
+      { subresource: 'status' },
+    );
+    expect(withStatus.status).toEqual({ replicas: 1 });
     expect(withStatus.metadata.generation).toBe(1);
-    const relabelled = store.update('pods', {
+    const relabelled = store.update('replicasets.apps', {
       ...withStatus,
       metadata: { ...withStatus.metadata, labels: { a: 'b' } },
       status: {},
     });
     expect(relabelled.metadata.generation).toBe(1);
-    expect(relabelled.status).toEqual({ phase: 'Running' });
-    const changed = store.update('pods', { ...relabelled, spec: { containers: [{ name: 'main', image: 'alpine' }] } });
+    expect(relabelled.status).toEqual({ replicas: 1 });
+    const changed = store.update('replicasets.apps', {
+      ...relabelled,
+      spec: { containers: [{ name: 'main', image: 'alpine' }] },
+    });
     expect(changed.metadata.generation).toBe(2);
+    const podChanged = store.update('pods', { ...store.create('pods', pod('p')), spec: { containers: [] } });
+    expect(podChanged.metadata.generation).toBeUndefined();
   });
 
   it('answers 409 to a stale resourceVersion and ignores no-op writes', () => {
@@ -127,8 +138,8 @@ describe('MemoryStore writes', () => {
     expect(store.get('pods', 'default', 'dry')).toBeUndefined();
     const real = store.create('pods', pod('real'));
     const changed = store.update('pods', { ...real, spec: { containers: [] } }, { dryRun: true });
-    expect(changed.metadata.generation).toBe(2);
-    expect(store.get('pods', 'default', 'real')?.metadata.generation).toBe(1);
+    expect(changed.spec).toEqual({ containers: [] });
+    expect(store.get('pods', 'default', 'real')?.spec).toEqual(real.spec);
     expect(events).toEqual(['ADDED']);
     expect(Number(store.currentResourceVersion())).toBe(Number(before) + 1);
   });
@@ -244,5 +255,39 @@ describe('MemoryStore snapshots', () => {
     const next = restored.create('pods', pod('api'));
     expect(Number(next.metadata.resourceVersion)).toBe(snapshot.resourceVersion + 1);
     expect(apiError(() => restored.watch('pods', undefined, '1', () => undefined)).code).toBe(410);
+  });
+});
+
+describe('events.k8s.io Events', () => {
+  it('are the core Events seen through the other version, in reads, writes and watches', () => {
+    const store = newStore();
+    const seen: string[] = [];
+    store.watch('events.events.k8s.io', 'default', undefined, (e) => seen.push(`${e.type} ${String(e.object.note)}`));
+    store.create('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1', namespace: 'default' },
+      involvedObject: { kind: 'Pod', name: 'web' },
+      message: 'started',
+      reason: 'Started',
+      count: 2,
+    });
+    expect(store.get('events.events.k8s.io', 'default', 'e1')).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      regarding: { kind: 'Pod', name: 'web' },
+      note: 'started',
+      reason: 'Started',
+      deprecatedCount: 2,
+      eventTime: null,
+    });
+    store.create('events.events.k8s.io', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'e2', namespace: 'default' },
+      note: 'from the new API',
+      reason: 'Noted',
+    });
+    expect(store.get('events', 'default', 'e2')).toMatchObject({ message: 'from the new API', reason: 'Noted' });
+    expect(seen).toEqual(['ADDED started', 'ADDED from the new API']);
   });
 });

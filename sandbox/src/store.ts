@@ -14,6 +14,8 @@ import {
 } from './contracts.js';
 import { apiVersionOf, ResourceIndex } from './resources.js';
 import { parseSelectors } from './selectors.js';
+import { validateName } from './validation.js';
+import { VIEWS } from './eventViews.js';
 
 export interface MemoryStoreOptions {
   /** How many past events are kept for watch resume; older resourceVersions get 410 Gone. */
@@ -39,7 +41,6 @@ interface Watcher {
   listener: (event: WatchEvent) => void;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function objectKey(namespace: string | undefined, name: string): string {
@@ -76,6 +77,11 @@ export class MemoryStore implements Store {
   }
 
   public get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const view = VIEWS[resource];
+    if (view !== undefined) {
+      const stored = this.get(view.stored, namespace, name);
+      return stored === undefined ? undefined : view.toView(stored);
+    }
     const info = this.info(resource);
     const found = this.table(resource).get(objectKey(info.namespaced ? namespace : undefined, name));
     return found === undefined ? undefined : structuredClone(found);
@@ -86,6 +92,11 @@ export class MemoryStore implements Store {
     namespace: string | undefined,
     options?: ListOptions,
   ): { items: KubeObject[]; resourceVersion: string } {
+    const view = VIEWS[resource];
+    if (view !== undefined) {
+      const stored = this.list(view.stored, namespace, options);
+      return { ...stored, items: stored.items.map((item) => view.toView(item)) };
+    }
     const info = this.info(resource);
     const matches = parseSelectors(options);
     const items: KubeObject[] = [];
@@ -99,15 +110,24 @@ export class MemoryStore implements Store {
     return { items, resourceVersion: String(this.rv) };
   }
 
-  /** With `dryRun`, everything is checked and filled in but nothing is stored or announced. */
-  public create(resource: string, input: KubeObject, options?: { dryRun?: boolean }): KubeObject {
+  /**
+   * With `dryRun`, everything is checked and filled in but nothing is stored or announced. `prepare` completes
+   * the object once it has its uid (a Job's generated selector names it).
+   */
+  public create(
+    resource: string,
+    input: KubeObject,
+    options?: { dryRun?: boolean; prepare?: (object: KubeObject) => void },
+  ): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.create(view.stored, view.fromView(input), options));
     const info = this.info(resource);
     const object = structuredClone(input);
     object.apiVersion = apiVersionOf(info);
     object.kind = info.kind;
     const metadata = (object.metadata ??= { name: '' });
     if (!metadata.name && metadata.generateName) metadata.name = this.generatedName(resource, metadata);
-    this.validateName(info, metadata.name);
+    validateName(info, metadata.name);
     if (info.namespaced) {
       if (!metadata.namespace) throw new ApiError(400, 'BadRequest', 'the namespace of the object is required');
       this.checkNamespaceWritable(metadata.namespace);
@@ -130,7 +150,9 @@ export class MemoryStore implements Store {
     }
     metadata.uid = randomUUID();
     metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    metadata.generation = 1;
+    options?.prepare?.(object);
+    if (info.generation) metadata.generation = 1;
+    else delete metadata.generation;
     delete metadata.deletionTimestamp;
     if (options?.dryRun === true) {
       delete metadata.resourceVersion;
@@ -147,6 +169,8 @@ export class MemoryStore implements Store {
     input: KubeObject,
     options?: { subresource?: 'status'; dryRun?: boolean },
   ): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.update(view.stored, view.fromView(input), options));
     const info = this.info(resource);
     const namespace = info.namespaced ? input.metadata?.namespace : undefined;
     const name = input.metadata?.name ?? '';
@@ -176,13 +200,15 @@ export class MemoryStore implements Store {
       next.metadata.uid = kept.uid;
       next.metadata.namespace = kept.namespace;
       next.metadata.creationTimestamp = kept.creationTimestamp;
-      next.metadata.generation = kept.generation;
+      if (info.generation) next.metadata.generation = kept.generation;
+      else delete next.metadata.generation;
       // Once set, a deletion timestamp stays; it can only be moved (a shorter grace period), never cleared.
       if (kept.deletionTimestamp !== undefined && next.metadata.deletionTimestamp === undefined) {
         next.metadata.deletionTimestamp = kept.deletionTimestamp;
         next.metadata.deletionGracePeriodSeconds = kept.deletionGracePeriodSeconds;
       }
-      if (!isDeepStrictEqual(specPart(next), specPart(existing))) next.metadata.generation = (kept.generation ?? 0) + 1;
+      if (info.generation && !isDeepStrictEqual(specPart(next), specPart(existing)))
+        next.metadata.generation = (kept.generation ?? 0) + 1;
     }
     next.apiVersion = existing.apiVersion;
     next.kind = existing.kind;
@@ -200,6 +226,8 @@ export class MemoryStore implements Store {
   }
 
   public delete(resource: string, namespace: string | undefined, name: string): KubeObject {
+    const view = VIEWS[resource];
+    if (view !== undefined) return view.toView(this.delete(view.stored, namespace, name));
     const info = this.info(resource);
     const table = this.table(resource);
     const key = objectKey(info.namespaced ? namespace : undefined, name);
@@ -217,6 +245,11 @@ export class MemoryStore implements Store {
     fromResourceVersion: string | undefined,
     listener: (event: WatchEvent) => void,
   ): () => void {
+    const view = VIEWS[resource];
+    if (view !== undefined)
+      return this.watch(view.stored, namespace, fromResourceVersion, (event) =>
+        listener({ type: event.type, object: view.toView(event.object) }),
+      );
     const info = this.info(resource);
     const watcher: Watcher = { resource, namespace: info.namespaced ? namespace : undefined, listener };
     if (fromResourceVersion !== undefined && fromResourceVersion !== '' && fromResourceVersion !== '0') {
@@ -288,23 +321,6 @@ export class MemoryStore implements Store {
   private notFound(info: ResourceInfo, name: string): ApiError {
     const what = info.group ? `${info.plural}.${info.group}` : info.plural;
     return new ApiError(404, 'NotFound', `${what} "${name}" not found`, { name, group: info.group, kind: info.plural });
-  }
-
-  private validateName(info: ResourceInfo, name: string): void {
-    if (!name) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
-      );
-    }
-    if (name.length > 253 || !NAME.test(name)) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `${info.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      );
-    }
   }
 
   private checkNamespaceWritable(namespace: string): void {

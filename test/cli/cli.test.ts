@@ -12,7 +12,9 @@ let sandbox: TestSandbox;
 beforeAll(async () => {
   sandbox = await startTestSandbox();
   await apply(sandbox, 'deployment.yaml');
+  await apply(sandbox, 'two-containers.yaml');
   await rolledOut(sandbox, 'deployment/ratings');
+  await rolledOut(sandbox, 'deployment/shop');
 }, 120_000);
 
 afterAll(async () => {
@@ -166,6 +168,40 @@ describe('CLI against the sandbox', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+
+  test('start shows each container in DevMode; exec and logs -c reach each one; Ctrl-C restores all', async () => {
+    const before = await snapshot(sandbox, 'deployment', 'shop');
+    const dir = project(
+      'image: devmode/dev\nworkDir: /srv/web\ncontainers:\n  worker:\n    dev: true\n    image: devmode/dev\n' +
+        '    workDir: /srv/worker\n    command: [sh, -c, "echo worker dev log; exec sleep 3600"]\n',
+    );
+    const child = spawn(cli.command, [...cli.args, 'start', 'deploy/shop', '--dir', dir], {
+      env: sandbox.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes('press Ctrl-C')) resolve();
+      }),
+    );
+    const pod = /DevMode is running: pod (\S+), containers web, worker\n/.exec(stdout)?.[1];
+    expect(pod, stdout).toBeDefined();
+    expect(stdout).toContain(`  web: ${dir} -> /srv/web (send)\n`);
+    expect(stdout).toContain('  worker: /srv/worker, no file sync\n');
+    expect(stdout).toContain(`devmode exec ${pod ?? ''} -n default -c worker -- sh`);
+
+    const inWorker = await devmode(['exec', pod ?? '', '-c', 'worker', '--', 'sh', '-c', 'echo in $(pwd)']);
+    expect(inWorker.stdout.replace(/\r/g, '')).toContain('in /srv/worker');
+    const logs = await devmode(['logs', pod ?? '', '-c', 'worker']);
+    expect(logs.stdout).toContain('worker dev log');
+
+    child.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+    expect(await snapshot(sandbox, 'deployment', 'shop')).toBe(before);
   });
 
   test('reset restores a workload left in DevMode by a killed CLI', async () => {

@@ -1,7 +1,10 @@
 /**
  * Crash safety: the server is killed with SIGKILL at every step of start and stop (through DEVMODE_FAILPOINT), and a
- * fresh server's devMode/reset must bring every original back exactly. Cancelling a start must roll it back too.
+ * fresh server's devMode/reset must bring every original back exactly, also when several containers of the pod are
+ * in DevMode. Cancelling a start must roll it back too.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
@@ -17,7 +20,9 @@ beforeAll(async () => {
   await apply(sandbox, 'deployment.yaml');
   await apply(sandbox, 'daemonset.yaml');
   await apply(sandbox, 'pod.yaml');
+  await apply(sandbox, 'two-containers.yaml');
   await rolledOut(sandbox, 'deployment/ratings');
+  await rolledOut(sandbox, 'deployment/shop');
 }, 120_000);
 
 afterAll(async () => {
@@ -25,12 +30,30 @@ afterAll(async () => {
   await sandbox?.stop();
 }, 60_000);
 
-type Kind = 'Deployment' | 'DaemonSet' | 'Pod';
-const resources: Record<Kind, { resource: string; name: string; extra?: [string, string] }> = {
-  Deployment: { resource: 'deployment', name: 'ratings', extra: ['hpa', 'ratings'] },
-  DaemonSet: { resource: 'daemonset', name: 'agent' },
-  Pod: { resource: 'pod', name: 'scratch' },
+/** A workload kind, or `Containers`: the Deployment `shop` with two of its three containers in DevMode. */
+type Kind = 'Deployment' | 'DaemonSet' | 'Pod' | 'Containers';
+const resources: Record<Kind, { resource: string; name: string; kind: string; extra?: [string, string] }> = {
+  Deployment: { resource: 'deployment', name: 'ratings', kind: 'Deployment', extra: ['hpa', 'ratings'] },
+  DaemonSet: { resource: 'daemonset', name: 'agent', kind: 'DaemonSet' },
+  Pod: { resource: 'pod', name: 'scratch', kind: 'Pod' },
+  Containers: { resource: 'deployment', name: 'shop', kind: 'Deployment' },
 };
+
+function targetOf(kind: Kind) {
+  return { namespace: 'default', kind: resources[kind].kind, name: resources[kind].name };
+}
+
+/** The local folder of a start: the dev image for the target; for `Containers` the worker too, with its folder. */
+function projectFor(kind: Kind): string {
+  if (kind !== 'Containers') return projectDir('image: devmode/dev\n');
+  const dir = projectDir(
+    'image: devmode/dev\nsync: {ignore: [worker]}\ncontainers:\n  worker:\n    dev: true\n    image: devmode/dev\n' +
+      '    workDir: /srv/worker\n    sync: {localPath: worker}\n',
+  );
+  mkdirSync(join(dir, 'worker'));
+  writeFileSync(join(dir, 'worker', 'job.txt'), 'job\n');
+  return dir;
+}
 
 async function originals(kind: Kind): Promise<string[]> {
   const { resource, name, extra } = resources[kind];
@@ -64,7 +87,7 @@ async function crashAt(failpoint: string, method: string, params: unknown): Prom
 }
 
 async function resetAndCompare(kind: Kind, before: string[]): Promise<void> {
-  const target = { namespace: 'default', kind, name: resources[kind].name };
+  const target = targetOf(kind);
   await client.request('devMode/reset', { target });
   if (kind === 'Pod') await waitUntil(async () => (await sandbox.kubectl(['get', 'pod', 'scratch'])).code === 0);
   expect(await originals(kind)).toEqual(before);
@@ -83,6 +106,9 @@ const startPoints: [Kind, string][] = [
   ['Pod', 'start:afterRecord'],
   ['Pod', 'start:afterApply'],
   ['Pod', 'start:afterPodReady'],
+  ['Containers', 'start:afterRecord'],
+  ['Containers', 'start:afterApply'],
+  ['Containers', 'start:afterPodReady'],
 ];
 
 describe('SIGKILL during devMode/start, then devMode/reset', () => {
@@ -90,8 +116,8 @@ describe('SIGKILL during devMode/start, then devMode/reset', () => {
     '%s killed at %s is restored exactly',
     async (kind, failpoint) => {
       const before = await originals(kind);
-      const target = { namespace: 'default', kind, name: resources[kind].name };
-      await crashAt(failpoint, 'devMode/start', { target, localDir: projectDir('image: devmode/dev\n') });
+      const target = targetOf(kind);
+      await crashAt(failpoint, 'devMode/start', { target, localDir: projectFor(kind) });
       await resetAndCompare(kind, before);
     },
     150_000,
@@ -104,6 +130,7 @@ const stopPoints: [Kind, string][] = [
   ['DaemonSet', 'stop:afterRestore'],
   ['DaemonSet', 'stop:afterCleanup'],
   ['Pod', 'stop:afterRestore'],
+  ['Containers', 'stop:afterRestore'],
 ];
 
 describe('SIGKILL during devMode/stop, then devMode/reset', () => {
@@ -111,8 +138,8 @@ describe('SIGKILL during devMode/stop, then devMode/reset', () => {
     '%s killed at %s is restored exactly',
     async (kind, failpoint) => {
       const before = await originals(kind);
-      const target = { namespace: 'default', kind, name: resources[kind].name };
-      await client.request('devMode/start', { target, localDir: projectDir('image: devmode/dev\n') });
+      const target = targetOf(kind);
+      await client.request('devMode/start', { target, localDir: projectFor(kind) });
       // The doomed server did not start the session: it takes it over from the live one.
       await crashAt(failpoint, 'devMode/stop', { target, takeOver: true });
       // The killed stop may have finished restoring before it died; reset then has nothing left to do.
@@ -123,6 +150,33 @@ describe('SIGKILL during devMode/stop, then devMode/reset', () => {
     },
     150_000,
   );
+});
+
+describe('SIGKILL during a restart on sync, then devMode/reset', () => {
+  test('Deployment killed while a saved file restarts the dev command is restored exactly', async () => {
+    const before = await originals('Deployment');
+    const target = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
+    const dir = projectDir('image: devmode/dev\nonSync: {match: "*.txt", restart: true}\n');
+    const doomed = await startClient({ ...sandbox.env, DEVMODE_FAILPOINT: 'onSync:duringRestart' });
+    const started = await doomed.request<{ sessionId: string }>('devMode/start', { target, localDir: dir });
+    // A save lands as a batch, whose restart run is where the server dies.
+    writeFileSync(join(dir, 'notes.txt'), 'saved\n');
+    const exited = await Promise.race([
+      doomed.server.exited.then(() => 'exited'),
+      new Promise((resolve) => setTimeout(resolve, 60_000, 'still running')),
+    ]);
+    if (exited !== 'exited') {
+      const status = await doomed.request('sync/status', { sessionId: started.sessionId }).catch(String);
+      doomed.server.child.kill('SIGKILL');
+      throw new Error(`the restart on sync never reached its failpoint: ${JSON.stringify(status)}`);
+    }
+    expect(doomed.server.child.signalCode).toBe('SIGKILL');
+    doomed.server.connection.dispose();
+    await client.request('devMode/reset', { target });
+    expect(await originals('Deployment')).toEqual(before);
+    const leftovers = await sandbox.kubectl(['get', 'pods', '-l', 'devmode.dev/session', '-o', 'name']);
+    expect(leftovers.stdout).toBe('');
+  }, 150_000);
 });
 
 describe('$/cancelRequest during devMode/start', () => {

@@ -3,7 +3,8 @@
  * them on every write keeps them stable, so a defaulted field never looks like a spec change.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment */
-import type { KubeObject, Store } from '../contracts.js';
+import { randomInt } from 'node:crypto';
+import { ApiError, type KubeObject, type Store } from '../contracts.js';
 
 type Loose = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,7 +28,18 @@ function podSpecDefaults(spec: Loose): void {
   }
 }
 
+/**
+ * A template's metadata is a struct, not a pointer, in the API server: it always comes back, with a zero
+ * `creationTimestamp` written as null.
+ */
+function templateMetadata(template: Loose): void {
+  if (template === null || typeof template !== 'object') return;
+  template.metadata ??= {};
+  template.metadata.creationTimestamp = null;
+}
+
 function templateDefaults(spec: Loose): void {
+  templateMetadata(spec?.template);
   podSpecDefaults(spec?.template?.spec);
 }
 
@@ -37,6 +49,7 @@ export function applyDefaults(resource: string, object: KubeObject): void {
   switch (resource) {
     case 'pods':
       podSpecDefaults(spec);
+      if (spec) spec.enableServiceLinks ??= true;
       break;
     case 'deployments.apps':
       if (spec) {
@@ -59,6 +72,7 @@ export function applyDefaults(resource: string, object: KubeObject): void {
         spec.podManagementPolicy ??= 'OrderedReady';
         spec.revisionHistoryLimit ??= 10;
         spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+        spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
       }
       templateDefaults(spec);
       break;
@@ -71,8 +85,10 @@ export function applyDefaults(resource: string, object: KubeObject): void {
       break;
     case 'jobs.batch':
       if (spec) {
+        if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
         spec.parallelism ??= 1;
         spec.backoffLimit ??= 6;
+        if (spec.podFailurePolicy === undefined) spec.podReplacementPolicy ??= 'TerminatingOrFailed';
         spec.completionMode ??= 'NonIndexed';
         spec.suspend ??= false;
         if (spec.template?.spec) spec.template.spec.restartPolicy ??= 'Never';
@@ -85,6 +101,7 @@ export function applyDefaults(resource: string, object: KubeObject): void {
         spec.concurrencyPolicy ??= 'Allow';
         spec.successfulJobsHistoryLimit ??= 3;
         spec.failedJobsHistoryLimit ??= 1;
+        templateMetadata(spec.jobTemplate);
         templateDefaults(spec.jobTemplate?.spec);
       }
       break;
@@ -106,6 +123,9 @@ export function applyDefaults(resource: string, object: KubeObject): void {
       break;
     case 'namespaces':
       object.metadata.labels = { ...object.metadata.labels, 'kubernetes.io/metadata.name': object.metadata.name };
+      // The namespace controller's finalizer, which a real server adds to every new namespace.
+      object.spec ??= {};
+      object.spec.finalizers ??= ['kubernetes'];
       break;
   }
 }
@@ -146,4 +166,97 @@ export function allocateClusterIp(store: Store, service: KubeObject): void {
       return;
     }
   }
+}
+
+const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/**
+ * What a real API server's admission plugins add to a new Pod: its service account (ServiceAccount), the
+ * projected `kube-api-access-*` token volume mounted in every container (unless automounting is off), the
+ * priority (Priority) and the two 300 s NoExecute tolerations (DefaultTolerationSeconds).
+ */
+export function admitPod(store: Store, pod: KubeObject): void {
+  const spec: Loose = pod.spec;
+  if (spec === null || typeof spec !== 'object') return;
+  const namespace = pod.metadata.namespace ?? 'default';
+  const accountName = String(spec.serviceAccountName || spec.serviceAccount || 'default');
+  spec.serviceAccountName = accountName;
+  spec.serviceAccount = accountName;
+  const account = store.get('serviceaccounts', namespace, accountName);
+  // The `default` account is created with its namespace; a pod racing that creation is let through.
+  if (account === undefined && accountName !== 'default') {
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `pods "${pod.metadata.name || pod.metadata.generateName || ''}" is forbidden: error looking up service account ${namespace}/${accountName}: serviceaccount "${accountName}" not found`,
+      { name: pod.metadata.name, kind: 'pods' },
+    );
+  }
+  const automount = spec.automountServiceAccountToken ?? (account as Loose)?.automountServiceAccountToken ?? true;
+  if (automount !== false) mountToken(spec);
+  spec.priority ??= 0;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  const tolerations: Loose[] = (spec.tolerations ??= []);
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    const tolerated = tolerations.some(
+      (t) =>
+        (t.key === key || (t.key === undefined && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'),
+    );
+    if (!tolerated) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+}
+
+function mountToken(spec: Loose): void {
+  const containers: Loose[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  const needing = containers.filter(
+    (c) => !((c.volumeMounts ?? []) as Loose[]).some((m) => m.mountPath === TOKEN_MOUNT_PATH),
+  );
+  if (needing.length === 0) return;
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)];
+  const name = `kube-api-access-${suffix}`;
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    {
+      name,
+      projected: {
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
+        ],
+        defaultMode: 420,
+      },
+    },
+  ];
+  for (const container of needing)
+    container.volumeMounts = [...(container.volumeMounts ?? []), { name, readOnly: true, mountPath: TOKEN_MOUNT_PATH }];
+}
+
+/**
+ * The selector a real server generates for a new Job (unless `manualSelector`): the Job's uid, as a label of
+ * its pod template and of the Job itself when it has none of its own.
+ */
+export function selectJobPods(job: KubeObject): void {
+  const spec: Loose = job.spec;
+  if (spec === null || typeof spec !== 'object' || spec.manualSelector === true) return;
+  const uid = job.metadata.uid ?? '';
+  spec.manualSelector = false;
+  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  spec.template ??= {};
+  spec.template.metadata ??= {};
+  spec.template.metadata.labels = {
+    ...spec.template.metadata.labels,
+    'batch.kubernetes.io/controller-uid': uid,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+    'controller-uid': uid,
+    'job-name': job.metadata.name,
+  };
+  if (job.metadata.labels === undefined || Object.keys(job.metadata.labels).length === 0)
+    job.metadata.labels = { ...(spec.template.metadata.labels as Record<string, string>) };
 }

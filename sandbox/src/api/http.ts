@@ -1,6 +1,7 @@
 /** Small HTTP helpers shared by the API handlers: JSON bodies, `metav1.Status` errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, statusOf, toApiError, type Status } from '../contracts.js';
+import { parseApplyBody } from './apply.js';
 import { decodeProtobufObject } from './protobuf.js';
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
@@ -43,6 +44,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
   const body = Buffer.concat(chunks);
   if (contentType === PROTOBUF) return body.length === 0 ? undefined : decodeProtobufObject(body);
+  // Server-side apply configurations are YAML by name; kubectl writes them as JSON, which the sandbox reads.
+  if (contentType === 'application/apply-patch+yaml') return parseApplyBody(body.toString('utf8'));
   if (contentType !== '' && !contentType.endsWith('json')) {
     throw new ApiError(
       415,

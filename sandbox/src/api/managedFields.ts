@@ -45,13 +45,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The FieldsV1 set of a value: every leaf field it sets. */
-function fieldSet(value: unknown, field: string): Record<string, unknown> {
+/** String maps: an update that sets one also owns the map itself, written `.` in FieldsV1. */
+const MAP_FIELDS = new Set(['labels', 'annotations', 'data', 'binaryData', 'stringData', 'nodeSelector']);
+
+/** The FieldsV1 set of a value: every leaf field it sets (and, for an update, the string maps themselves). */
+function fieldSet(value: unknown, field: string, update: boolean): Record<string, unknown> {
   if (isObject(value)) {
-    const set: Record<string, unknown> = {};
+    const set: Record<string, unknown> = update && MAP_FIELDS.has(field) ? { '.': {} } : {};
     for (const [key, child] of Object.entries(value)) {
       if (key.startsWith('$')) continue;
-      set[`f:${key}`] = fieldSet(child, key);
+      set[`f:${key}`] = fieldSet(child, key, update);
     }
     return set;
   }
@@ -60,29 +63,38 @@ function fieldSet(value: unknown, field: string): Record<string, unknown> {
     const set: Record<string, unknown> = {};
     for (const item of value) {
       if (!isObject(item) || item[key] === undefined || item.$patch === 'delete') continue;
-      set[`k:${JSON.stringify({ [key]: item[key] })}`] = { '.': {}, ...fieldSet(item, '') };
+      set[`k:${JSON.stringify({ [key]: item[key] })}`] = { '.': {}, ...fieldSet(item, '', update) };
     }
     return set;
   }
   return {};
 }
 
-/** The fields a request body sets, leaving out what the server owns (identity metadata, and status or not). */
-export function fieldsOf(body: unknown, subresource: string | undefined): Record<string, unknown> {
+/**
+ * The fields a request body sets, leaving out what the server owns (identity metadata, and status or not), for an
+ * update (the default) or an apply.
+ */
+export function fieldsOf(
+  body: unknown,
+  subresource: string | undefined,
+  operation: 'update' | 'apply' = 'update',
+): Record<string, unknown> {
+  const update = operation === 'update';
   if (!isObject(body)) return {};
-  if (subresource === 'status') return isObject(body.status) ? { 'f:status': fieldSet(body.status, 'status') } : {};
+  if (subresource === 'status')
+    return isObject(body.status) ? { 'f:status': fieldSet(body.status, 'status', update) } : {};
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === 'apiVersion' || key === 'kind' || key === 'status' || key.startsWith('$')) continue;
     if (key === 'metadata' && isObject(value)) {
       const metadata: Record<string, unknown> = {};
       for (const [metaKey, metaValue] of Object.entries(value)) {
-        if (!SERVER_METADATA.has(metaKey)) metadata[`f:${metaKey}`] = fieldSet(metaValue, metaKey);
+        if (!SERVER_METADATA.has(metaKey)) metadata[`f:${metaKey}`] = fieldSet(metaValue, metaKey, update);
       }
       if (Object.keys(metadata).length > 0) fields['f:metadata'] = metadata;
       continue;
     }
-    fields[`f:${key}`] = fieldSet(value, key);
+    fields[`f:${key}`] = fieldSet(value, key, update);
   }
   return fields;
 }

@@ -61,7 +61,8 @@ export function authorize(store: Store, user: string, request: RequestAttributes
   );
 }
 
-function rulesFor(store: Store, user: string, namespace: string | undefined): PolicyRule[] {
+/** The rules stored RBAC objects grant `user` in `namespace` (cluster-wide ones included). */
+export function rulesFor(store: Store, user: string, namespace: string | undefined): PolicyRule[] {
   const rules: PolicyRule[] = [];
   const bindings = [
     ...store.list('clusterrolebindings.rbac.authorization.k8s.io', undefined).items,

@@ -9,7 +9,7 @@ interface Scale {
   kind: 'Scale';
   apiVersion: 'autoscaling/v1';
   metadata: Record<string, unknown>;
-  spec: { replicas: number };
+  spec: { replicas?: number };
   status: { replicas: number; selector?: string };
 }
 
@@ -43,7 +43,8 @@ export function toScale(object: KubeObject): Scale {
       resourceVersion: object.metadata.resourceVersion,
       creationTimestamp: object.metadata.creationTimestamp,
     },
-    spec: { replicas: Number(spec.replicas ?? 0) },
+    // Zero is left out of the spec, as the API server's JSON omits an empty field.
+    spec: Number(spec.replicas ?? 0) === 0 ? {} : { replicas: Number(spec.replicas) },
     status: { replicas: Number(status.replicas ?? 0) },
   };
   const selector = selectorString(spec.selector);

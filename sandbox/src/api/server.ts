@@ -12,7 +12,7 @@ import { Deleter } from '../deletion.js';
 import { GarbageCollector } from '../garbageCollector.js';
 import type { MemoryStore } from '../store.js';
 import { handleStreamUpgrade } from '../streams/index.js';
-import { ACCESS_REVIEWS, reviewAccess } from './access.js';
+import { ACCESS_REVIEWS, reviewAccess, reviewSelf } from './access.js';
 import { ADMIN_USER, authorize, DEVELOPER_USER, verbOf } from './rbac.js';
 import type { ApiContext, RequestContext } from './context.js';
 import type { Credentials } from './credentials.js';
@@ -166,16 +166,27 @@ export class ApiServer {
       sendJson(res, 200, list);
       return;
     }
-    const review = segments[0] ?? '';
-    if (group === 'authorization.k8s.io' && version === 'v1' && segments.length === 1 && ACCESS_REVIEWS.has(review)) {
-      if (method !== 'POST') throw methodNotAllowed();
-      await reviewAccess(req, res, review, user, this.api.store);
-      return;
-    }
     const route = parseResourcePath(resources, group, version, segments);
     const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const verb = verbOf(method, route.name, watching, route.subresource);
+    if (route.subresource === undefined && !route.resource.verbs.includes(verb)) throw methodNotAllowed();
+    if (route.resource.group === 'authorization.k8s.io' && ACCESS_REVIEWS.has(route.resource.plural)) {
+      await reviewAccess(req, res, route.resource.plural, user, this.api.store);
+      return;
+    }
+    if (route.resource.key === 'selfsubjectreviews.authentication.k8s.io') {
+      reviewSelf(res, user);
+      return;
+    }
+    if (!route.resource.verbs.includes('get')) {
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        `the sandbox does not answer ${route.resource.kind} requests (see the README's Sandbox limits)`,
+      );
+    }
     authorize(this.api.store, user, {
-      verb: verbOf(method, route.name, watching, route.subresource),
+      verb,
       resource: route.resource,
       ...(route.subresource !== undefined ? { subresource: route.subresource } : {}),
       ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),

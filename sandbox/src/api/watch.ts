@@ -25,10 +25,15 @@ export function watchObjects(ctx: RequestContext): void {
     .join(',');
   const labelSelector = query.get('labelSelector') ?? undefined;
   const selective = fieldSelector !== '' || (labelSelector !== undefined && labelSelector !== '');
-  const matches = parseSelectors({ labelSelector, fieldSelector });
+  const matches = parseSelectors({ labelSelector, fieldSelector }, ctx.route.resource.key);
   const fromVersion = query.get('resourceVersion') ?? '';
   if (fromVersion !== '' && !/^\d+$/.test(fromVersion)) {
-    throw new ApiError(400, 'BadRequest', `invalid resource version: "${fromVersion}"`);
+    // A real server parses it only when it reaches its storage layer, so the error is an unclassified 500.
+    throw new ApiError(
+      500,
+      '',
+      `resourceVersion: Invalid value: ${JSON.stringify(fromVersion)}: strconv.ParseUint: parsing ${JSON.stringify(fromVersion)}: invalid syntax`,
+    );
   }
   const timeoutParam = Number(query.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS);
   const timeoutSeconds = Number.isFinite(timeoutParam) && timeoutParam > 0 ? timeoutParam : DEFAULT_TIMEOUT_SECONDS;

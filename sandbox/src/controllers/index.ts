@@ -8,6 +8,7 @@ import { startDaemonSetController } from './daemonset.js';
 import { startDeploymentController } from './deployment.js';
 import { EventRecorder } from './events.js';
 import { startJobController } from './job.js';
+import { startNamespaceController } from './namespace.js';
 import { startNodeController, startVolumeBinder } from './node.js';
 import type { ControllerContext } from './queue.js';
 import { startReplicaSetController } from './replicaset.js';
@@ -18,6 +19,8 @@ export { EventRecorder } from './events.js';
 export interface ControllerOptions {
   nodeName: string;
   cronJob?: CronJobOptions;
+  /** The cluster's CA certificate (PEM), published in every namespace as the `kube-root-ca.crt` ConfigMap. */
+  caCert?: string;
 }
 
 export function startControllers(store: Store, options: ControllerOptions): { stop(): void } {
@@ -46,6 +49,7 @@ export function startControllers(store: Store, options: ControllerOptions): { st
     startDaemonSetController(ctx),
     startJobController(ctx),
     startCronJobController(ctx, options.cronJob),
+    ...(options.caCert !== undefined ? [startNamespaceController(ctx, options.caCert)] : []),
   ];
   return {
     stop: () => {

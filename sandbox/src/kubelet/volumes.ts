@@ -106,6 +106,9 @@ export function prepareVolumes(store: Store, pod: KubeObject, podDir: string, st
         }
       }
       result.set(name, path);
+    } else if (volume.projected) {
+      writeProjected(store, namespace, dir, volume.projected);
+      result.set(name, dir);
     } else {
       // emptyDir, and any volume type the sandbox does not model, is an empty directory owned by the pod.
       mkdirSync(dir, { recursive: true });
@@ -113,6 +116,34 @@ export function prepareVolumes(store: Store, pod: KubeObject, podDir: string, st
     }
   }
   return result;
+}
+
+/**
+ * A projected volume (the `kube-api-access-*` volume every pod gets): its config map, secret and namespace
+ * files. No service account token is written: the sandbox gives pods no credentials for its API server.
+ */
+function writeProjected(store: Store, namespace: string, dir: string, projected: Loose): void {
+  const mode = (projected.defaultMode as number | undefined) ?? 0o644;
+  const files: Record<string, Buffer> = {};
+  for (const source of (projected.sources ?? []) as Loose[]) {
+    const ref = source.configMap ?? source.secret;
+    if (ref !== undefined) {
+      const secret = source.secret !== undefined;
+      const object = store.get(secret ? 'secrets' : 'configmaps', namespace, String(ref.name));
+      const data = object ? objectData(object, secret) : {};
+      const items = (ref.items ?? Object.keys(data).map((key) => ({ key, path: key }))) as KeyToPath[];
+      for (const item of items) if (data[item.key] !== undefined) files[item.path] = data[item.key] as Buffer;
+    }
+    for (const item of (source.downwardAPI?.items ?? []) as Loose[]) {
+      if (item.fieldRef?.fieldPath === 'metadata.namespace') files[String(item.path)] = Buffer.from(namespace);
+    }
+  }
+  writeFiles(
+    dir,
+    files,
+    Object.keys(files).map((path) => ({ key: path, path })),
+    mode,
+  );
 }
 
 interface VolumeMount {
@@ -146,11 +177,11 @@ export function containerMounts(
   return mounts;
 }
 
-/** Volumes a container may only read: config maps and secrets, as on a real node. */
+/** Volumes a container may only read: config maps, secrets and projected volumes, as on a real node. */
 export function readOnlyVolumeNames(pod: KubeObject): Set<string> {
   const names = new Set<string>();
   for (const volume of (pod.spec?.volumes ?? []) as Record<string, unknown>[]) {
-    if (volume.configMap || volume.secret) names.add(String(volume.name));
+    if (volume.configMap || volume.secret || volume.projected) names.add(String(volume.name));
   }
   return names;
 }

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { DevModePhase, WorkDoneProgressValue } from '@devmode/protocol';
+import type { DevModeContainer, DevModePhase, StartDevModeResult, WorkDoneProgressValue } from '@devmode/protocol';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { DevConfigError, loadDevConfigFile } from '../engine/devConfig.js';
 import { devConfigSchema } from '../engine/devConfigSchema.js';
@@ -170,18 +170,22 @@ async function startCommand({ args, out }: Context): Promise<number> {
         );
       }
     });
-    const started = await rpc.sendRequest<{ sessionId: string; pod: string; container: string }>('devMode/start', {
+    const started = await rpc.sendRequest<StartDevModeResult>('devMode/start', {
       target,
       localDir: resolve(flag(args, 'dir') ?? '.'),
       mode: args.flags.get('duplicate') === true ? 'duplicate' : 'replace',
       workDoneToken: 'cli-start',
       ...(timeout !== undefined ? { timeoutSeconds: Number(timeout) } : {}),
     });
-    out.success(`DevMode is running: pod ${started.pod}, container ${started.container}`, started);
-    out.event(
-      'hint',
-      `  open a shell: devmode exec ${started.pod} -n ${target.namespace} -c ${started.container} -- sh\n  press Ctrl-C to end`,
-    );
+    const names = started.containers.map((entry) => entry.container);
+    out.success(`DevMode is running: pod ${started.pod}, container${names.length > 1 ? 's' : ''} ${names.join(', ')}`, {
+      ...started,
+    });
+    if (started.containers.length > 1) {
+      for (const entry of started.containers) out.event('container', `  ${describeContainer(entry)}`, { ...entry });
+    }
+    const shells = names.map((name) => `devmode exec ${started.pod} -n ${target.namespace} -c ${name} -- sh`);
+    out.event('hint', `  open a shell: ${shells.join('\n            or: ')}\n  press Ctrl-C to end`);
     out.result(started);
     const end = await waitForInterrupt();
     const stop = end === 'terminate' || (await askToEnd(target.kind, target.name));
@@ -199,6 +203,18 @@ async function startCommand({ args, out }: Context): Promise<number> {
     out.success(`${target.kind} ${target.name} restored${podsNotReadyNote(stopped)}`);
     return 0;
   });
+}
+
+/** One container of a session on one line: where its files go from and its port-forwards. */
+function describeContainer(entry: DevModeContainer): string {
+  const files =
+    entry.localDir !== undefined
+      ? `${entry.localDir} -> ${entry.workDir} (${entry.sync?.mode ?? 'send'})`
+      : `${entry.workDir}, no file sync`;
+  const forwards = entry.portForwards.map(
+    (forward) => `${forward.address}:${forward.localPort} -> ${forward.remotePort}`,
+  );
+  return `${entry.container}: ${files}${forwards.length > 0 ? `, forwarding ${forwards.join(', ')}` : ''}`;
 }
 
 /** Waits for Ctrl-C (SIGINT) or SIGTERM, keeping the process alive meanwhile. */

@@ -48,6 +48,8 @@ type EnvValue = string | number | boolean;
 
 /** The settings of one container as written in a source (validated, defaults not filled in). */
 export interface RawContainerConfig {
+  /** Under `containers.<name>` only: that container goes into DevMode too (devContainers.ts). */
+  dev?: boolean;
   image?: string;
   workDir?: string;
   shell?: string;
@@ -55,10 +57,29 @@ export interface RawContainerConfig {
   env?: Record<string, EnvValue> | { name: string; value: EnvValue }[];
   resources?: { limits?: Record<string, Quantity>; requests?: Record<string, Quantity> };
   portForward?: (string | number)[];
-  sync?: { mode?: 'send' | 'both'; ignore?: string[]; include?: string[]; useGitignore?: boolean };
+  sync?: { mode?: 'send' | 'both'; ignore?: string[]; include?: string[]; useGitignore?: boolean; localPath?: string };
   persistentDirs?: { path: string; capacity?: string; storageClass?: string }[];
   patches?: DevPatch[];
   startTimeoutSeconds?: number;
+  onSync?: RawOnSyncRule | RawOnSyncRule[];
+  debug?: DebugConfig;
+}
+
+/** One `onSync` rule as written: `match` may be one pattern or a list. */
+export interface RawOnSyncRule {
+  match?: string | string[];
+  exec?: string[];
+  restart?: true;
+}
+
+/** One `onSync` rule with its patterns as a list (empty: every batch) and exactly one action. */
+export type OnSyncRule = { match: string[] } & ({ exec: string[] } | { restart: true });
+
+export type DebugKind = 'node' | 'python' | 'java' | 'go' | 'custom';
+
+export interface DebugConfig {
+  port: number;
+  kind: DebugKind;
 }
 
 /** A whole source as written: container defaults at the top level plus per-container overrides. */
@@ -91,10 +112,14 @@ export interface EffectiveDevConfig {
   /** The dev container's resources; undefined keeps the container's own. */
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
   portForward: PortForwardSpec[];
-  sync: { mode: 'send' | 'both'; ignore: string[]; include: string[]; useGitignore: boolean };
+  sync: { mode: 'send' | 'both'; ignore: string[]; include: string[]; useGitignore: boolean; localPath?: string };
   persistentDirs: PersistentDir[];
   patches: DevPatch[];
   startTimeoutSeconds: number;
+  /** What runs after each sync batch lands, in order; empty when nothing does. */
+  onSync: OnSyncRule[];
+  /** Remote debugging of the dev command; undefined without. */
+  debug?: DebugConfig;
 }
 
 /**
@@ -387,6 +412,31 @@ function toDevConfigError(error: SchemaError, source: DevConfigSource, line: num
   });
 }
 
+/**
+ * A DevConfigError about a field found after validation (a rule across containers, a folder that is missing),
+ * with the line of the field when its source is a file.
+ */
+export function devConfigFieldError(source: DevConfigSource, path: SchemaPath, problem: string): DevConfigError {
+  let line: number | undefined;
+  if (source.file !== undefined) {
+    try {
+      const lineCounter = new LineCounter();
+      const document = parseDocument(readBounded(source.file), { lineCounter, uniqueKeys: true, merge: true });
+      const offset = locate(document, { path, keyword: 'rule', message: problem, atKey: true });
+      line = offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    } catch {
+      // The file changed since it was read: the field alone still says where the fault is.
+    }
+  }
+  return new DevConfigError({
+    file: source.file,
+    line,
+    field: formatFieldPath(path),
+    sourceKind: source.kind,
+    problem,
+  });
+}
+
 /** `containers.api.patches[0].type` from a path. */
 export function formatFieldPath(path: SchemaPath): string {
   return path
@@ -436,12 +486,19 @@ export interface EffectiveDevConfigInput {
   annotationConfig?: RawDevConfig;
   fileConfig?: RawDevConfig;
   requestConfig?: RawDevConfig;
+  /**
+   * True for a container that `containers.<name>.dev` adds to DevMode: it takes its `containers.<name>` settings
+   * alone, since the top-level keys are the target container's.
+   */
+  ownSettingsOnly?: boolean;
 }
 
 export interface EffectiveDevConfigResult {
   config: EffectiveDevConfig;
   /** The source of every field, by dotted path (`image`, `sync.mode`, `env.DEBUG`, `resources.limits`). */
   sources: Record<string, DevConfigOrigin>;
+  /** Where in its source each field that a source set was written (`containers.api.sync.mode`), by dotted path. */
+  writtenAt: Record<string, SchemaPath>;
 }
 
 const wholeFields = [
@@ -453,8 +510,10 @@ const wholeFields = [
   'persistentDirs',
   'patches',
   'startTimeoutSeconds',
+  'onSync',
+  'debug',
 ] as const;
-const syncFields = ['mode', 'ignore', 'include', 'useGitignore'] as const;
+const syncFields = ['mode', 'ignore', 'include', 'useGitignore', 'localPath'] as const;
 const resourceFields = ['limits', 'requests'] as const;
 
 /** Merges the sources of one container's config by the precedence rules at the top of this file. */
@@ -468,15 +527,19 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
     persistentDirs: [],
     patches: [],
     startTimeoutSeconds: defaultStartTimeoutSeconds,
+    onSync: [],
+    debug: undefined,
     'sync.mode': 'send',
     'sync.ignore': [],
     'sync.include': [],
     'sync.useGitignore': true,
+    'sync.localPath': undefined,
     'resources.limits': undefined,
     'resources.requests': undefined,
   };
   const sources: Record<string, DevConfigOrigin> = {};
   for (const field of Object.keys(values)) sources[field] = 'default';
+  const writtenAt: Record<string, SchemaPath> = {};
   const env: Record<string, string> = {};
 
   const layers: [DevConfigSourceKind, RawDevConfig | undefined][] = [
@@ -485,12 +548,17 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
     ['request', input.requestConfig],
   ];
   for (const [kind, config] of layers) {
-    for (const layer of [config, config?.containers?.[input.container]]) {
+    const scoped: [SchemaPath, RawContainerConfig | undefined][] = [
+      [['containers', input.container], config?.containers?.[input.container]],
+    ];
+    if (input.ownSettingsOnly !== true) scoped.unshift([[], config]);
+    for (const [prefix, layer] of scoped) {
       if (layer === undefined) continue;
       const set = (field: string, value: unknown): void => {
         if (value === undefined) return;
         values[field] = value;
         sources[field] = kind;
+        writtenAt[field] = [...prefix, ...field.split('.')];
       };
       for (const field of wholeFields) set(field, layer[field]);
       for (const field of syncFields) set(`sync.${field}`, layer.sync?.[field]);
@@ -498,6 +566,7 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
       for (const [name, value] of envEntries(layer.env)) {
         env[name] = String(value);
         sources[`env.${name}`] = kind;
+        writtenAt[`env.${name}`] = [...prefix, 'env'];
       }
     }
   }
@@ -522,6 +591,7 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
       ignore: [...(values['sync.ignore'] as string[])],
       include: [...(values['sync.include'] as string[])],
       useGitignore: values['sync.useGitignore'] as boolean,
+      ...(values['sync.localPath'] !== undefined && { localPath: values['sync.localPath'] as string }),
     },
     persistentDirs: dirs.map((dir) => ({
       path: dir.path,
@@ -530,11 +600,22 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
     })),
     patches: structuredClone(values.patches as DevPatch[]),
     startTimeoutSeconds: values.startTimeoutSeconds as number,
+    onSync: onSyncRules(values.onSync as RawContainerConfig['onSync']),
+    ...(values.debug !== undefined && { debug: { ...(values.debug as DebugConfig) } }),
   };
   if (config.image === undefined) delete config.image;
   if (config.shell === undefined) delete config.shell;
   if (config.resources === undefined) delete config.resources;
-  return { config, sources };
+  return { config, sources, writtenAt };
+}
+
+/** The rules of `onSync` as a list, each with its patterns as a list. */
+function onSyncRules(onSync: RawContainerConfig['onSync']): OnSyncRule[] {
+  if (onSync === undefined) return [];
+  return (Array.isArray(onSync) ? onSync : [onSync]).map((rule) => {
+    const match = rule.match === undefined ? [] : Array.isArray(rule.match) ? [...rule.match] : [rule.match];
+    return rule.exec !== undefined ? { match, exec: [...rule.exec] } : { match, restart: true };
+  });
 }
 
 function envEntries(env: RawContainerConfig['env']): [string, EnvValue][] {

@@ -3,7 +3,8 @@
  *
  * This object is both what `devConfig/schema` publishes to editors and what `parseDevConfig` enforces (through the
  * validator in jsonSchema.ts), so the two cannot drift apart. Top-level keys are defaults for the target container;
- * `containers.<name>` holds the same keys for one container and overrides them.
+ * `containers.<name>` holds the same keys for one container and overrides them, and `containers.<name>.dev` puts
+ * one more container into DevMode.
  */
 import type { JsonSchema } from './jsonSchema.js';
 
@@ -31,6 +32,8 @@ export const devConfigLimits = {
   persistentDirs: 64,
   patches: 256,
   containers: 64,
+  onSyncRules: 64,
+  onSyncPatterns: 256,
 } as const;
 
 const limits = devConfigLimits;
@@ -138,6 +141,40 @@ const patch: JsonSchema = {
         patch: patchOperations,
       },
     },
+  ],
+};
+
+const onSyncPattern: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: limits.syncPattern,
+  description: 'A gitignore-style pattern of paths relative to the local folder, e.g. *.go or web/**.',
+};
+
+const onSyncRule: JsonSchema = {
+  type: 'object',
+  description: 'What runs after a sync batch that changed a matching path: exec (a command) or restart: true.',
+  additionalProperties: false,
+  properties: {
+    match: {
+      description: 'The paths that trigger the rule; every batch when absent.',
+      oneOf: [onSyncPattern, { type: 'array', minItems: 1, maxItems: limits.onSyncPatterns, items: onSyncPattern }],
+    },
+    exec: {
+      type: 'array',
+      minItems: 1,
+      maxItems: limits.commandArguments,
+      items: { type: 'string', maxLength: limits.argument, description: 'One argument.' },
+      description: 'A command run in workDir as an argv array; its output is the onSync log stream.',
+    },
+    restart: {
+      enum: [true],
+      description: 'Restart the dev command in place, keeping the pod and the synced files (needs sh in the image).',
+    },
+  },
+  oneOf: [
+    { required: ['exec'], description: 'Runs a command.' },
+    { required: ['restart'], description: 'Restarts the dev command.' },
   ],
 };
 
@@ -255,6 +292,16 @@ const containerProperties: Record<string, JsonSchema> = {
         description: 'Whether .gitignore files also exclude paths.',
         default: true,
       },
+      localPath: {
+        type: 'string',
+        minLength: 1,
+        maxLength: limits.path,
+        // A relative path inside the local folder: no leading "/", no NUL byte.
+        pattern: '^[^/\\u0000][^\\u0000]*$',
+        description:
+          'The local folder synced into this container, relative to the folder of devmode.yaml and inside it; ' +
+          'that folder itself for the target container when absent, nothing for another container in DevMode.',
+      },
     },
   },
   persistentDirs: {
@@ -296,6 +343,27 @@ const containerProperties: Record<string, JsonSchema> = {
     description: 'How long start waits for the dev pod to run before rolling back.',
     default: 300,
   },
+  onSync: {
+    description:
+      'What runs after each sync batch lands: one rule, or a list of rules each with its own match. Batches that ' +
+      'land while a rule runs are coalesced into one more run.',
+    oneOf: [onSyncRule, { type: 'array', minItems: 1, maxItems: limits.onSyncRules, items: onSyncRule }],
+  },
+  debug: {
+    type: 'object',
+    description: 'Start the dev command with a debugger listening on port, and forward that port.',
+    additionalProperties: false,
+    required: ['port', 'kind'],
+    properties: {
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The debug port in the container.' },
+      kind: {
+        enum: ['node', 'python', 'java', 'go', 'custom'],
+        description:
+          'node: --inspect; python: debugpy; java: JDWP through JAVA_TOOL_OPTIONS; go: dlv exec; custom: the ' +
+          'command as given (it starts its own debugger on port).',
+      },
+    },
+  },
 };
 
 /** The published JSON Schema of the dev config. */
@@ -324,7 +392,16 @@ export const devConfigSchema: JsonSchema = {
         type: 'object',
         description: 'The settings of one container.',
         additionalProperties: false,
-        properties: containerProperties,
+        properties: {
+          dev: {
+            type: 'boolean',
+            description:
+              'True puts this container into DevMode too, in the same start as the target container, with the ' +
+              'settings under this key alone (the top-level keys are the target container defaults).',
+            default: false,
+          },
+          ...containerProperties,
+        },
       },
     },
   },

@@ -14,18 +14,18 @@ import type { Clusters } from './clusters.js';
 import {
   annotationDevConfig,
   DevConfigError,
-  effectiveDevConfig,
   loadDevConfigFile,
   validateDevConfig,
   type EffectiveDevConfig,
-  type RawDevConfig,
 } from './devConfig.js';
+import { devContainerSet, type DevConfigSources, type DevContainer, type DevContainerSet } from './devContainers.js';
 import {
   DevModePlanError,
   foreignChanges,
   generatedDeploymentName,
   planDevMode,
   planRestore,
+  podContainerNames,
   readRecord,
   type DevModeKind,
   type DevModeMode,
@@ -79,6 +79,8 @@ export interface StartedWorkload {
   observedAt?: string;
   container: string;
   config: EffectiveDevConfig;
+  /** Every container in DevMode, the target container first, each with its config and its local sync folder. */
+  devContainers: DevContainer[];
   startedAt: string;
 }
 
@@ -135,6 +137,7 @@ export class DevModeEngine {
     let cluster: ClusterClient | undefined;
     let workload: KubeObject | undefined;
     let config: EffectiveDevConfig | undefined;
+    let containers: DevContainerSet | undefined;
     let plan: ReturnType<DevModeEngine['plan']> | undefined;
     let restored = false;
     const rollback = async (): Promise<void> => {
@@ -167,8 +170,9 @@ export class DevModeEngine {
               },
             );
           }
-          config = this.loadConfig(request, workload);
-          plan = this.plan(workload, target, config, request.mode, sessionId);
+          containers = this.loadConfig(request, workload);
+          config = containers.target.config;
+          plan = this.plan(workload, target, containers, request.mode, sessionId);
         },
       },
       {
@@ -190,7 +194,7 @@ export class DevModeEngine {
               if (current === undefined) throw notFound(target, need(cluster));
               const other = this.recordOf(current);
               if (other !== undefined) throw alreadyInDevMode(target, other);
-              plan = this.plan(current, target, need(config), request.mode, sessionId);
+              plan = this.plan(current, target, need(containers), request.mode, sessionId);
               return current;
             },
             (current) => this.recordOriginal(objects, current, need(plan).recordPatch?.patch ?? {}),
@@ -219,6 +223,12 @@ export class DevModeEngine {
             `Replacing the image of container ${current.container} with ${current.record.devContainer.image}`,
             20,
           );
+          for (const added of current.record.addedContainers ?? []) {
+            reporter.progress(
+              'replaceImage',
+              `Replacing the image of container ${added.container} with ${added.image}`,
+            );
+          }
           if (current.parkPatch !== undefined) {
             await objects.patch(current.parkPatch.target, current.parkPatch.patch, current.parkPatch.type);
             failpoint('start:afterPark');
@@ -235,7 +245,7 @@ export class DevModeEngine {
             await this.createOrReplace(objects, current.devObject);
           } else {
             await this.updateWithRetry(objects, workloadRef(target), (live) => {
-              const replanned = this.plan(withoutRecord(live), target, need(config), request.mode, sessionId);
+              const replanned = this.plan(withoutRecord(live), target, need(containers), request.mode, sessionId);
               return replanned.devObject;
             });
           }
@@ -257,6 +267,7 @@ export class DevModeEngine {
             selector: selectorOf(current.devObject),
             sessionId,
             container: current.container,
+            addedContainers: (current.record.addedContainers ?? []).map((added) => added.container),
             timeoutMs: (request.timeoutSeconds ?? effective.startTimeoutSeconds) * 1000,
             signal: start.signal,
             onStatus: (message) => reporter.progress('waitPod', message),
@@ -275,6 +286,7 @@ export class DevModeEngine {
             ...(pod.metadata.resourceVersion !== undefined ? { observedAt: pod.metadata.resourceVersion } : {}),
             container: current.container,
             config: effective,
+            devContainers: [need(containers).target, ...need(containers).added],
             startedAt: current.record.startedAt,
           };
           reporter.progress(
@@ -504,40 +516,61 @@ export class DevModeEngine {
     try {
       const file = loadDevConfigFile(localDir);
       const annotation = annotationDevConfig(workload);
-      const container = target.container ?? firstContainer(workload);
-      const result = effectiveDevConfig({
+      const sources: DevConfigSources = {
+        ...(annotation !== undefined ? { annotation } : {}),
+        ...(file !== undefined ? { file } : {}),
+      };
+      const { container, set, result } = this.containerSet(target, workload, localDir, sources);
+      return {
         container,
-        ...(annotation !== undefined ? { annotationConfig: annotation } : {}),
-        ...(file !== undefined ? { fileConfig: file.config } : {}),
-      });
-      return { container, ...result, ...(file !== undefined ? { file: file.file } : {}) };
+        config: result.config,
+        sources: result.sources,
+        ...(set.added.length > 0
+          ? { devContainers: set.added.map(({ config }) => ({ container: config.container, config })) }
+          : {}),
+        ...(file !== undefined ? { file: file.file } : {}),
+      };
     } catch (error) {
       throw asEngineError(error);
     }
   }
 
-  private loadConfig(request: StartRequest, workload: KubeObject): EffectiveDevConfig {
+  /** Every container the dev config puts into DevMode, the target first, checked across containers. */
+  private loadConfig(request: StartRequest, workload: KubeObject): DevContainerSet {
     try {
       const file = loadDevConfigFile(request.localDir);
       const annotation = annotationDevConfig(workload);
-      const requestConfig: RawDevConfig | undefined =
+      const requestConfig =
         request.config === undefined ? undefined : validateDevConfig(request.config, { kind: 'request' });
-      const container = request.target.container ?? firstContainer(workload);
-      return effectiveDevConfig({
-        container,
-        ...(annotation !== undefined ? { annotationConfig: annotation } : {}),
-        ...(file !== undefined ? { fileConfig: file.config } : {}),
-        ...(requestConfig !== undefined ? { requestConfig } : {}),
-      }).config;
+      const sources: DevConfigSources = {
+        ...(annotation !== undefined ? { annotation } : {}),
+        ...(file !== undefined ? { file } : {}),
+        ...(requestConfig !== undefined ? { request: requestConfig } : {}),
+      };
+      return this.containerSet(request.target, workload, request.localDir, sources).set;
     } catch (error) {
       throw asEngineError(error);
     }
+  }
+
+  private containerSet(target: WorkloadTarget, workload: KubeObject, localDir: string, sources: DevConfigSources) {
+    const container = target.container ?? firstContainer(workload);
+    const podContainers = podContainerNames(workload);
+    const set = devContainerSet({
+      sources,
+      target: container,
+      // An unknown target container is reported by the plan, with the containers to choose from.
+      podContainers: podContainers.includes(container) ? podContainers : [...podContainers, container],
+      workload: `${target.kind} ${target.name}`,
+      localDir,
+    });
+    return { container, set, result: set.target };
   }
 
   private plan(
     workload: KubeObject,
     target: WorkloadTarget,
-    config: EffectiveDevConfig,
+    containers: DevContainerSet,
     mode: DevModeMode,
     sessionId: string,
   ) {
@@ -545,7 +578,8 @@ export class DevModeEngine {
       return planDevMode({
         workload,
         ...(target.container !== undefined ? { container: target.container } : {}),
-        config,
+        config: containers.target.config,
+        added: containers.added.map(({ config }) => config),
         mode,
         owner: this.owner,
         sessionId,

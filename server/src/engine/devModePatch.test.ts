@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { annotationDevConfig, effectiveDevConfig, type RawDevConfig, validateDevConfig } from './devConfig.js';
+import { devContainerSet } from './devContainers.js';
 import {
   detectForeignChange,
   type DevModeMode,
@@ -12,6 +13,7 @@ import {
   foreignChanges,
   planDevMode,
   planRestore,
+  podContainerNames,
   readRecord,
   targetContainer,
 } from './devModePatch.js';
@@ -61,15 +63,29 @@ function loadFixture(name: string): Fixture {
   return parse(readFileSync(join(testdata, `${name}.input.yaml`), 'utf8')) as Fixture;
 }
 
-/** Plans a fixture the way the engine will: annotation and file config merged for the target container. */
+/**
+ * Plans a fixture the way the engine will: annotation and file config merged for the target container and for
+ * each container `containers.<name>.dev` adds.
+ */
 function planFixture(fixture: Fixture): DevModePlan {
   const container = targetContainer(fixture.workload, fixture.container);
-  const { config } = effectiveDevConfig({
-    container,
-    annotationConfig: annotationDevConfig(fixture.workload),
-    fileConfig: validateDevConfig(fixture.config, { file: 'devmode.yaml', kind: 'file' }),
+  const annotation = annotationDevConfig(fixture.workload);
+  const set = devContainerSet({
+    sources: {
+      ...(annotation !== undefined ? { annotation } : {}),
+      file: { file: 'devmode.yaml', config: validateDevConfig(fixture.config, { file: 'devmode.yaml', kind: 'file' }) },
+    },
+    target: container,
+    podContainers: podContainerNames(fixture.workload),
+    workload: `${fixture.workload.kind} ${fixture.workload.metadata.name}`,
+    localDir: testdata,
   });
-  return planDevMode({ ...fixture, config, container: fixture.container });
+  return planDevMode({
+    ...fixture,
+    config: set.target.config,
+    added: set.added.map((entry) => entry.config),
+    container: fixture.container,
+  });
 }
 
 /** What DevMode may never lose: spec, labels and annotations. */
@@ -491,5 +507,17 @@ describe('detectForeignChange', () => {
     const current = cloneJson(started.devObject);
     delete current.metadata.annotations?.[recordAnnotation];
     expect(check(current)).toEqual({ changed: true, reasons: [`the ${recordAnnotation} annotation was removed`] });
+  });
+  it('reports a change to any container in DevMode, by name, when several are', () => {
+    const fixture = loadFixture('deployment-containers');
+    const several = planFixture(fixture);
+    const current = cloneJson(several.devObject);
+    const worker = podSpec(current).containers.find((container) => container.name === 'worker');
+    if (worker) worker.command = ['sh', '-c', 'changed'];
+    const record = several.record;
+    expect(foreignChanges({ current: several.devObject, record, sessionId: fixture.sessionId })).toEqual([]);
+    expect(foreignChanges({ current, record, sessionId: fixture.sessionId })).toEqual([
+      "the dev container worker's command changed",
+    ]);
   });
 });

@@ -13,11 +13,13 @@
  *   CronJob already started run to completion), and a bare Pod is deleted after being recorded and re-created from
  *   the record on stop. Deleting is unavoidable there: a Pod's spec cannot be changed.
  *
- * Every rewritten pod template: the dev container gets the dev image (when set), the dev command (image arguments
+ * Every rewritten pod template: the dev container (and each container `containers.<name>.dev` adds, with a workDir
+ * volume `devmode-workdir-<name>` of its own and its own persistent dirs) gets the dev image (when set), the dev command (image arguments
  * cleared), workingDir, the config's env (winning over same-named variables) and resources (when set); workDir is an
  * emptyDir `devmode-workdir`, or the PVC of a persistent dir on that path; other persistent dirs mount their own
  * PVCs (`devmode-<workload>-<sha1(path):10>`, per user in duplicate mode); probes go from every container; the
- * template carries `devmode.dev/session` as annotation and label; the config's patches are applied last.
+ * template carries `devmode.dev/session` as annotation and label (and, with several containers in DevMode,
+ * `kubectl.kubernetes.io/default-container` naming the target container); the config's patches are applied last.
  *
  * ## Duplicate mode
  * Every kind gets a Deployment `<name>-devmode-<short session>` whose selector and pod labels are only devmode's, so
@@ -27,6 +29,7 @@ import type { ObjectRef as KubeObjectRef } from '../kube/objects.js';
 import type { EffectiveDevConfig } from './devConfig.js';
 import {
   boundedName,
+  containerNames,
   DevModePlanError,
   podTemplateOf,
   type PlannedPersistentDir,
@@ -68,6 +71,8 @@ export interface DevModePlanInput {
   workload: KubeObject;
   container?: string;
   config: EffectiveDevConfig;
+  /** The configs of the containers `containers.<name>.dev` adds to DevMode (devContainers.ts), in pod order. */
+  added?: EffectiveDevConfig[];
   mode: DevModeMode;
   owner: DevModeOwner;
   sessionId: string;
@@ -145,16 +150,25 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
   const container = resolveDevContainer(baseTemplate, input.container ?? input.config.container, `${kind} ${name}`);
   const generated = mode === 'duplicate' || !inPlaceKinds.includes(kind);
   const ownerScope = mode === 'duplicate' ? `-${shortHash(`${input.owner.user}@${input.owner.machine}`, 6)}` : '';
-  const dirs: PlannedPersistentDir[] = input.config.persistentDirs.map((dir) => {
-    const dirHash = shortHash(dir.path.replace(/\/+$/, '') || '/', 10);
-    return {
-      path: dir.path,
-      volumeName: `devmode-dir-${dirHash}`,
-      claimName: boundedName(`devmode-${name}`, `${ownerScope}-${dirHash}`, 253),
-      capacity: dir.capacity,
-      ...(dir.storageClass !== undefined && { storageClass: dir.storageClass }),
-    };
-  });
+  // An added container's dirs hash its name too, so two containers keeping the same path get a volume each.
+  const planDirs = (config: EffectiveDevConfig, scope: string): PlannedPersistentDir[] =>
+    config.persistentDirs.map((dir) => {
+      const dirHash = shortHash(scope + (dir.path.replace(/\/+$/, '') || '/'), 10);
+      return {
+        path: dir.path,
+        volumeName: `devmode-dir-${dirHash}`,
+        claimName: boundedName(`devmode-${name}`, `${ownerScope}-${dirHash}`, 253),
+        capacity: dir.capacity,
+        ...(dir.storageClass !== undefined && { storageClass: dir.storageClass }),
+      };
+    });
+  const dirs = planDirs(input.config, '');
+  const added = (input.added ?? [])
+    .filter((config) => config.container !== container)
+    .map((config) => {
+      resolveDevContainer(baseTemplate, config.container, `${kind} ${name}`);
+      return { config, persistentDirs: planDirs(config, `${config.container}:`) };
+    });
 
   const startTemplate = generated ? templateForDeployment(workload, baseTemplate, original.spec, mode) : baseTemplate;
   const devTemplate = rewritePodTemplate({
@@ -163,11 +177,19 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
     config: input.config,
     persistentDirs: dirs,
     sessionId,
+    ...(added.length > 0 ? { added } : {}),
   });
-  const devContainer = objectList(devTemplate.spec.containers).find((entry) => entry.name === container);
-  if (devContainer === undefined) {
-    throw new DevModePlanError('PatchFailed', `the dev config's patches removed the dev container "${container}"`);
-  }
+  const written = (entry: string): DevModeRecord['devContainer'] => {
+    const devContainer = objectList(devTemplate.spec.containers).find((candidate) => candidate.name === entry);
+    if (devContainer === undefined) {
+      throw new DevModePlanError('PatchFailed', `the dev config's patches removed the dev container "${entry}"`);
+    }
+    return {
+      image: typeof devContainer.image === 'string' ? devContainer.image : '',
+      command: Array.isArray(devContainer.command) ? devContainer.command.map(String) : [],
+      workingDir: typeof devContainer.workingDir === 'string' ? devContainer.workingDir : '',
+    };
+  };
   const record: DevModeRecord = {
     version: 1,
     kind: kind as DevModeKind,
@@ -182,17 +204,18 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
     sessionId,
     startedAt: input.now,
     container,
-    devContainer: {
-      image: typeof devContainer.image === 'string' ? devContainer.image : '',
-      command: Array.isArray(devContainer.command) ? devContainer.command.map(String) : [],
-      workingDir: typeof devContainer.workingDir === 'string' ? devContainer.workingDir : '',
-    },
+    devContainer: written(container),
+    ...(added.length > 0
+      ? { addedContainers: added.map(({ config }) => ({ container: config.container, ...written(config.container) })) }
+      : {}),
     original,
   };
   const recordText = JSON.stringify(record);
   checkAnnotationSize(`${kind} ${name}`, { ...workload.metadata.annotations, [recordAnnotation]: recordText });
   const target: ObjectRef = { apiVersion: workload.apiVersion, kind, name, namespace };
-  const pvcs = dirs.map((dir) => claimFor(dir, namespace, `${kind.toLowerCase()}.${name}`));
+  const pvcs = [...dirs, ...added.flatMap((entry) => entry.persistentDirs)].map((dir) =>
+    claimFor(dir, namespace, `${kind.toLowerCase()}.${name}`),
+  );
   const plan: DevModePlan = {
     record,
     recordText,
@@ -224,6 +247,17 @@ export function targetContainer(workload: KubeObject, requested?: string): strin
   if (!isJsonObject(spec))
     throw new DevModePlanError('InvalidWorkload', `${workload.kind} ${workload.metadata.name} has no spec`);
   return resolveDevContainer(podTemplateOf(workload, spec), requested, `${workload.kind} ${workload.metadata.name}`);
+}
+
+/** The containers of a workload's pod template (as recorded, when it is in DevMode), in order. */
+export function podContainerNames(workload: KubeObject): string[] {
+  const spec = readRecord(workload)?.original.spec ?? workload.spec;
+  if (!isJsonObject(spec)) return [];
+  try {
+    return containerNames(podTemplateOf(workload, spec).spec);
+  } catch {
+    return [];
+  }
 }
 
 function assertSupportedKind(kind: string): void {

@@ -7,11 +7,14 @@
  *     {"version": 1, "kind": "Deployment", "name": "web", "namespace": "shop", "mode": "replace",
  *      "owner": {"machine": "...", "user": "..."}, "sessionId": "...", "startedAt": "<ISO time>",
  *      "container": "web", "devContainer": {"image": "...", "command": [...], "workingDir": "/home/devmode"},
+ *      "addedContainers": [{"container": "worker", "image": "...", "command": [...], "workingDir": "..."}],
  *      "original": {"spec": {...}, "labels": {...}, "annotations": {...}}}
  *
  * `original` holds the workload's spec, labels and annotations exactly as read, minus the record annotation itself
  * and minus the server-owned `deployment.kubernetes.io/revision` (restore carries the live value over).
- * `devContainer` is what DevMode set on the dev container, so that a later change by someone else is detected.
+ * `devContainer` is what DevMode set on the dev container, so that a later change by someone else is detected;
+ * `addedContainers` (absent with one container) is the same for each container `containers.<name>.dev` added. The
+ * original spec holds every container, so restoring it restores all of them.
  *
  * Where the record lives:
  * - replace mode: on the workload itself, and also on the generated Deployment of a DaemonSet, Job, CronJob or bare
@@ -45,6 +48,7 @@ export interface DevModeRecord {
   startedAt: string;
   container: string;
   devContainer: { image: string; command: string[]; workingDir: string };
+  addedContainers?: ({ container: string } & DevModeRecord['devContainer'])[];
   original: { spec: JsonObject; labels: Record<string, string>; annotations: Record<string, string> };
 }
 
@@ -90,6 +94,12 @@ function recordProblem(record: unknown): string | undefined {
     return 'owner is missing';
   }
   if (!isJsonObject(record.devContainer)) return 'devContainer is missing';
+  const added = record.addedContainers;
+  if (
+    added !== undefined &&
+    !(Array.isArray(added) && added.every((entry) => isJsonObject(entry) && typeof entry.container === 'string'))
+  )
+    return 'addedContainers is not a list of containers';
   const original = record.original;
   if (!isJsonObject(original) || !isJsonObject(original.spec)) return 'original.spec is missing';
   for (const field of ['labels', 'annotations']) {

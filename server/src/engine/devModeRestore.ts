@@ -140,17 +140,22 @@ export function foreignChanges({ current, record, sessionId }: ForeignChangeInpu
   if (!isJsonObject(templateSession) || templateSession[sessionLabel] !== sessionId) {
     reasons.push(`the pod template no longer carries the ${sessionLabel} annotation of this session`);
   }
-  const dev = objectList((template?.spec as JsonObject | undefined)?.containers).find(
-    (c) => c.name === record.container,
-  );
-  if (dev === undefined) {
-    reasons.push(`the dev container "${record.container}" is gone`);
-  } else {
-    const expected = record.devContainer;
-    if (dev.image !== expected.image) reasons.push(`the dev container's image is now ${String(dev.image)}`);
+  const containers = objectList((template?.spec as JsonObject | undefined)?.containers);
+  const expectations = [
+    { container: record.container, ...record.devContainer },
+    ...(Array.isArray(record.addedContainers) ? record.addedContainers : []),
+  ];
+  for (const expected of expectations) {
+    const what = expectations.length > 1 ? `dev container ${expected.container}` : 'dev container';
+    const dev = containers.find((c) => c.name === expected.container);
+    if (dev === undefined) {
+      reasons.push(`the dev container "${expected.container}" is gone`);
+      continue;
+    }
+    if (dev.image !== expected.image) reasons.push(`the ${what}'s image is now ${String(dev.image)}`);
     if (JSON.stringify(dev.command ?? []) !== JSON.stringify(expected.command))
-      reasons.push(`the dev container's command changed`);
-    if (dev.workingDir !== expected.workingDir) reasons.push(`the dev container's workingDir changed`);
+      reasons.push(`the ${what}'s command changed`);
+    if (dev.workingDir !== expected.workingDir) reasons.push(`the ${what}'s workingDir changed`);
   }
   return reasons;
 }

@@ -27,6 +27,8 @@ export interface WaitForDevPodOptions {
   selector: string;
   sessionId: string;
   container: string;
+  /** Further containers in DevMode (`containers.<name>.dev`): the pod counts as started once all of them run. */
+  addedContainers?: string[];
   timeoutMs: number;
   signal: AbortSignal;
   /** Called with each new, human-readable status line (deduplicated). */
@@ -136,12 +138,15 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
         return;
       judge.observe(pod);
       const status = (pod.status ?? {}) as PodStatus;
-      const container = status.containerStatuses?.find((candidate) => candidate.name === options.container);
-      const waiting = container?.state?.waiting;
-      if (status.phase === 'Running' && container?.state?.running !== undefined) {
-        // A dev command that exits at once (a typo, a missing program) is Running for a moment first; only a
-        // container still running, without a restart, after a short settling time counts as started.
-        const restarts = container.restartCount ?? 0;
+      const names = [options.container, ...(options.addedContainers ?? [])];
+      const containers = names.map((name) => ({
+        name,
+        status: status.containerStatuses?.find((candidate) => candidate.name === name),
+      }));
+      if (status.phase === 'Running' && containers.every(({ status: each }) => each?.state?.running !== undefined)) {
+        // A dev command that exits at once (a typo, a missing program) is Running for a moment first; only
+        // containers still running, without a restart, after a short settling time count as started.
+        const restarts = containers.reduce((sum, { status: each }) => sum + (each?.restartCount ?? 0), 0);
         if (candidate?.pod !== pod.metadata.name || candidate.restarts !== restarts) {
           clearTimeout(candidate?.timer);
           candidate = {
@@ -156,61 +161,11 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
         clearTimeout(candidate.timer);
         candidate = undefined;
       }
-      if (waiting?.reason !== undefined && imagePullReasons.has(waiting.reason)) {
-        void explainPod(objects, pod, waiting.message).then((why) =>
-          finish(() =>
-            reject(
-              new EngineError('ImagePullFailed', `The dev image could not be pulled: ${why}`, {
-                pod: pod.metadata.name,
-                reason: waiting.reason,
-                hint: 'Check the image name in devmode.yaml, that the cluster can reach its registry, and imagePullSecrets.',
-              }),
-            ),
-          ),
-        );
-        return;
+      for (const { name, status: container } of containers) {
+        const what = names.length > 1 ? `dev container ${name}` : 'dev container';
+        if (failed(pod, container, what)) return;
       }
-      const startError = [container?.state?.terminated, container?.lastState?.terminated].find(
-        (state) =>
-          state?.reason === 'StartError' ||
-          /executable file not found|no such file or directory/.test(state?.message ?? ''),
-      );
-      if (startError !== undefined) {
-        const missing = /exec: "([^"]+)"/.exec(startError.message ?? '')?.[1];
-        finish(() =>
-          reject(
-            new EngineError(
-              'MissingTool',
-              `The dev image cannot run the dev command${missing !== undefined ? `: ${missing} is not in the image` : ''} (${startError.message ?? 'StartError'})`,
-              {
-                pod: pod.metadata.name,
-                ...(missing !== undefined ? { tool: missing } : {}),
-                hint: 'Use a dev image that has the program, or set `command` in devmode.yaml to one the image has (the default needs /bin/sh).',
-              },
-            ),
-          ),
-        );
-        return;
-      }
-      if (waiting?.reason !== undefined && fatalReasons.has(waiting.reason)) {
-        const last = container?.lastState?.terminated;
-        const exit =
-          last === undefined
-            ? ''
-            : ` (last exit code ${last.exitCode ?? '?'}${last.reason !== undefined ? `, ${last.reason}` : ''})`;
-        void explainPod(objects, pod, waiting.message).then((why) =>
-          finish(() =>
-            reject(
-              new EngineError('PodNotStarted', `The dev container is in ${waiting.reason}${exit}: ${why}`, {
-                pod: pod.metadata.name,
-                reason: waiting.reason,
-                hint: 'The dev command exits at once: check `command` in devmode.yaml and the pod logs.',
-              }),
-            ),
-          ),
-        );
-        return;
-      }
+      const waiting = containers.find(({ status: each }) => each?.state?.running === undefined)?.status?.state?.waiting;
       const unscheduled = status.conditions?.find(
         (condition) => condition.type === 'PodScheduled' && condition.status === 'False',
       );
@@ -223,6 +178,70 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       report(
         `pod ${pod.metadata.name}: ${waiting?.reason ?? status.phase ?? 'Pending'}${waiting?.message !== undefined ? ` (${waiting.message})` : ''}`,
       );
+    };
+    /** Fails the wait when a dev container cannot start by itself; true when it did. */
+    const failed = (pod: KubeObject, container: ContainerStatus | undefined, what: string): boolean => {
+      const waiting = container?.state?.waiting;
+      if (waiting?.reason !== undefined && imagePullReasons.has(waiting.reason)) {
+        void explainPod(objects, pod, waiting.message).then((why) =>
+          finish(() =>
+            reject(
+              new EngineError(
+                'ImagePullFailed',
+                `The ${what === 'dev container' ? 'dev image' : `image of the ${what}`} could not be pulled: ${why}`,
+                {
+                  pod: pod.metadata.name,
+                  reason: waiting.reason,
+                  hint: 'Check the image name in devmode.yaml, that the cluster can reach its registry, and imagePullSecrets.',
+                },
+              ),
+            ),
+          ),
+        );
+        return true;
+      }
+      const startError = [container?.state?.terminated, container?.lastState?.terminated].find(
+        (state) =>
+          state?.reason === 'StartError' ||
+          /executable file not found|no such file or directory/.test(state?.message ?? ''),
+      );
+      if (startError !== undefined) {
+        const missing = /exec: "([^"]+)"/.exec(startError.message ?? '')?.[1];
+        finish(() =>
+          reject(
+            new EngineError(
+              'MissingTool',
+              `The ${what === 'dev container' ? 'dev image' : `image of the ${what}`} cannot run the dev command${missing !== undefined ? `: ${missing} is not in the image` : ''} (${startError.message ?? 'StartError'})`,
+              {
+                pod: pod.metadata.name,
+                ...(missing !== undefined ? { tool: missing } : {}),
+                hint: 'Use a dev image that has the program, or set `command` in devmode.yaml to one the image has (the default needs /bin/sh).',
+              },
+            ),
+          ),
+        );
+        return true;
+      }
+      if (waiting?.reason !== undefined && fatalReasons.has(waiting.reason)) {
+        const last = container?.lastState?.terminated;
+        const exit =
+          last === undefined
+            ? ''
+            : ` (last exit code ${last.exitCode ?? '?'}${last.reason !== undefined ? `, ${last.reason}` : ''})`;
+        void explainPod(objects, pod, waiting.message).then((why) =>
+          finish(() =>
+            reject(
+              new EngineError('PodNotStarted', `The ${what} is in ${waiting.reason}${exit}: ${why}`, {
+                pod: pod.metadata.name,
+                reason: waiting.reason,
+                hint: 'The dev command exits at once: check `command` in devmode.yaml and the pod logs.',
+              }),
+            ),
+          ),
+        );
+        return true;
+      }
+      return false;
     };
     const stopWatch = objects.watch(
       'v1',

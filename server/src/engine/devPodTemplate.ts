@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DevPatch, EffectiveDevConfig } from './devConfig.js';
+import { devCommand } from './devCommand.js';
 import {
   cloneJson,
   ensureObjectAt,
@@ -16,8 +17,16 @@ import {
 } from './objects.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patches.js';
 
+/** The pod annotation that names the container `kubectl exec` and `kubectl logs` use when none is given. */
+const defaultContainerAnnotation = 'kubectl.kubernetes.io/default-container';
+
 /** The emptyDir (or PVC) volume mounted at workDir in the dev container. */
 export const workDirVolumeName = 'devmode-workdir';
+
+/** The workDir volume of a container that `containers.<name>.dev` adds to DevMode: one per container. */
+export function addedWorkDirVolumeName(container: string): string {
+  return boundedName(`${workDirVolumeName}-${container}`, '');
+}
 
 export type DevModePlanErrorCode =
   | 'UnsupportedKind'
@@ -97,17 +106,24 @@ export interface PlannedPersistentDir {
   storageClass?: string;
 }
 
+/** A container `containers.<name>.dev` adds to DevMode, rewritten like the target container. */
+export interface AddedDevContainer {
+  config: EffectiveDevConfig;
+  persistentDirs: PlannedPersistentDir[];
+}
+
 export interface RewriteInput {
   template: PodTemplate;
   container: string;
   config: EffectiveDevConfig;
   persistentDirs: PlannedPersistentDir[];
   sessionId: string;
+  /** Further containers in DevMode, each with a workDir volume of its own; their patches follow the target's. */
+  added?: AddedDevContainer[];
 }
 
 /** Applies every DevMode change to a copy of a pod template, the user's patches last. */
 export function rewritePodTemplate(input: RewriteInput): PodTemplate {
-  const { config } = input;
   const template = cloneJson(input.template);
   const spec = template.spec;
   for (const field of ['containers', 'initContainers']) {
@@ -118,39 +134,60 @@ export function rewritePodTemplate(input: RewriteInput): PodTemplate {
       delete container.startupProbe;
     }
   }
-  const dev = objectList(spec.containers).find((container) => container.name === input.container);
-  if (dev === undefined) throw new DevModePlanError('ContainerNotFound', `no container "${input.container}"`);
+  rewriteContainer(spec, input.container, input.config, input.persistentDirs, workDirVolumeName);
+  const added = input.added ?? [];
+  for (const other of added) {
+    const name = other.config.container;
+    rewriteContainer(spec, name, other.config, other.persistentDirs, addedWorkDirVolumeName(name));
+  }
+
+  const annotations = ensureObjectAt(template, 'metadata', 'annotations');
+  annotations[sessionLabel] = input.sessionId;
+  // With several containers in DevMode, a terminal or log stream that names none (ours, kubectl's) reaches the
+  // target container, as it does when the target is the only one.
+  if (added.length > 0) annotations[defaultContainerAnnotation] = input.container;
+  ensureObjectAt(template, 'metadata', 'labels')[sessionLabel] = input.sessionId;
+  return applyDevPatches(template, [...input.config.patches, ...added.flatMap((other) => other.config.patches)]);
+}
+
+/** The dev image, command, workDir, env and resources of one container, and the volumes its dirs need. */
+function rewriteContainer(
+  spec: JsonObject,
+  name: string,
+  config: EffectiveDevConfig,
+  persistentDirs: PlannedPersistentDir[],
+  workDirVolume: string,
+): void {
+  const dev = objectList(spec.containers).find((container) => container.name === name);
+  if (dev === undefined) throw new DevModePlanError('ContainerNotFound', `no container "${name}"`);
   if (config.image !== undefined) dev.image = config.image;
-  dev.command = [...config.command];
+  const launch = devCommand(config);
+  dev.command = launch.command;
   delete dev.args;
   dev.workingDir = config.workDir;
-  mergeEnv(dev, config.env);
+  mergeEnv(dev, { ...config.env, ...launch.env });
   if (config.resources !== undefined) dev.resources = cloneJson(config.resources);
 
   const workDir = normalizeDir(config.workDir);
-  const workDirClaim = input.persistentDirs.find((dir) => normalizeDir(dir.path) === workDir);
-  const others = input.persistentDirs.filter((dir) => dir !== workDirClaim);
+  const workDirClaim = persistentDirs.find((dir) => normalizeDir(dir.path) === workDir);
+  const others = persistentDirs.filter((dir) => dir !== workDirClaim);
   const ourMountPaths = new Set([workDir, ...others.map((dir) => normalizeDir(dir.path))]);
   const mounts = objectList(dev.volumeMounts).filter(
     (mount) => typeof mount.mountPath !== 'string' || !ourMountPaths.has(normalizeDir(mount.mountPath)),
   );
-  mounts.push({ name: workDirVolumeName, mountPath: config.workDir });
+  mounts.push({ name: workDirVolume, mountPath: config.workDir });
   for (const dir of others) mounts.push({ name: dir.volumeName, mountPath: dir.path });
   dev.volumeMounts = mounts;
 
-  const ourVolumes = new Set([workDirVolumeName, ...others.map((dir) => dir.volumeName)]);
+  const ourVolumes = new Set([workDirVolume, ...others.map((dir) => dir.volumeName)]);
   const volumes = objectList(spec.volumes).filter((volume) => !ourVolumes.has(volume.name as string));
   volumes.push(
     workDirClaim === undefined
-      ? { name: workDirVolumeName, emptyDir: {} }
-      : { name: workDirVolumeName, persistentVolumeClaim: { claimName: workDirClaim.claimName } },
+      ? { name: workDirVolume, emptyDir: {} }
+      : { name: workDirVolume, persistentVolumeClaim: { claimName: workDirClaim.claimName } },
   );
   for (const dir of others) volumes.push({ name: dir.volumeName, persistentVolumeClaim: { claimName: dir.claimName } });
   spec.volumes = volumes;
-
-  ensureObjectAt(template, 'metadata', 'annotations')[sessionLabel] = input.sessionId;
-  ensureObjectAt(template, 'metadata', 'labels')[sessionLabel] = input.sessionId;
-  return applyDevPatches(template, config.patches);
 }
 
 /** Config variables replace same-named ones in place (keeping order) and the rest are appended. */

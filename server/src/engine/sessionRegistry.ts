@@ -9,7 +9,14 @@
  * when someone else restores the workload, the session stops its own parts and says so.
  */
 import { randomUUID } from 'node:crypto';
-import type { DevModeMode, DevModePhase, DevModeState, PortForward } from '@devmode/protocol';
+import type {
+  DebugAttachInfo,
+  DevModeContainer,
+  DevModeMode,
+  DevModePhase,
+  DevModeState,
+  PortForward,
+} from '@devmode/protocol';
 import type { Clusters } from './clusters.js';
 import {
   sameWorkload,
@@ -23,17 +30,32 @@ import {
   type WorkloadTarget,
 } from './devMode.js';
 import type { DevModeRecord } from './devModePatch.js';
-import { execInPod } from '../kube/exec.js';
+import { execInPod, type RemoteProcess } from '../kube/exec.js';
 import type { KubeObject } from '../kube/objects.js';
 import { isPodStarted } from './podTargets.js';
 import type { PortForwards } from './portForward.js';
 import { sessionLabel } from './objects.js';
 import { runPhases, type PhaseStep } from './phases.js';
 import { SyncSession, type SyncSnapshot } from './sync/session.js';
-import type { TransferCounts } from './sync/replica.js';
+import { OnSyncRunner } from './onSync.js';
+import { describeBytes, type TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
 import { silentUserEvents, type UserEvents } from './userEvents.js';
+
+/** One container of a session in DevMode, with the port-forwards its config started and its file sync. */
+export interface DevSessionContainer {
+  container: string;
+  workDir: string;
+  /** The local folder synced into it; undefined when it syncs nothing. */
+  localDir: string | undefined;
+  forwards: PortForward[];
+  sync: SyncSession | undefined;
+  /** Runs its dev config's onSync rules after each batch of its sync; undefined without rules. */
+  onSync: OnSyncRunner | undefined;
+  /** How a debugger attaches to its dev command, when its dev config asks for debug. */
+  debug: DebugAttachInfo | undefined;
+}
 
 /** One DevMode session of this server, from the moment `devMode/start` is received until it has stopped. */
 export class DevSession {
@@ -41,9 +63,12 @@ export class DevSession {
   public phase: DevModePhase | undefined;
   /** Set once the start has succeeded. */
   public started: StartedWorkload | undefined;
-  /** The port-forwards this session started (a client's own `portForward/start` forwards are not among them). */
-  public forwards: PortForward[] = [];
-  public sync: SyncSession | undefined;
+  /**
+   * The containers in DevMode, the target container first, once the start has reached its port-forwards: each
+   * holds the forwards and the sync this session started for it (a client's own `portForward/start` forwards are
+   * not among them).
+   */
+  public containers: DevSessionContainer[] = [];
   /** Fires when the start must stop: the client cancelled it or sent `devMode/stop`. */
   public readonly cancel = new AbortController();
   /** True when the start was cancelled by a `devMode/stop` rather than by the client cancelling the request. */
@@ -58,6 +83,40 @@ export class DevSession {
     public readonly mode: DevModeMode,
     public readonly localDir: string,
   ) {}
+
+  /** Every port-forward the session started, for all its containers. */
+  public get forwards(): PortForward[] {
+    return this.containers.flatMap((container) => container.forwards);
+  }
+
+  /** How a debugger attaches: to the target container, or the first container with debug. */
+  public get debug(): DebugAttachInfo | undefined {
+    return this.containers.find((container) => container.debug !== undefined)?.debug;
+  }
+
+  /** The target container's file sync. */
+  public get sync(): SyncSession | undefined {
+    return this.containers[0]?.sync;
+  }
+
+  /** A container in DevMode by name; the target container when no name is given. */
+  public container(name?: string): DevSessionContainer | undefined {
+    return name === undefined ? this.containers[0] : this.containers.find((entry) => entry.container === name);
+  }
+
+  /** The containers as the protocol shows them, with the state of each sync. */
+  public containerStates(): DevModeContainer[] {
+    return this.containers.map((entry) => ({
+      container: entry.container,
+      workDir: entry.workDir,
+      ...(entry.localDir !== undefined ? { localDir: entry.localDir } : {}),
+      ...(entry.sync !== undefined
+        ? { sync: { sessionId: this.sessionId, container: entry.container, ...entry.sync.status() } }
+        : {}),
+      portForwards: entry.forwards,
+      ...(entry.debug !== undefined ? { debug: entry.debug } : {}),
+    }));
+  }
 }
 
 /** What `stop` did: the workload it restored, and why its pods are not ready when they are not. */
@@ -69,7 +128,9 @@ export interface StopOutcome {
 export interface StartedDevSession {
   session: DevSession & { started: StartedWorkload };
   portForwards: PortForward[];
-  sync?: SyncSnapshot & { sessionId: string };
+  sync?: SyncSnapshot & { sessionId: string; container: string };
+  containers: DevModeContainer[];
+  debug?: DebugAttachInfo;
 }
 
 /** A workload in DevMode as `devMode/list` shows it: this server's sessions, then the cluster's other records. */
@@ -99,9 +160,19 @@ export class SessionRegistry {
     return [...this.sessions.values()];
   }
 
-  /** The sync of a session of this server. */
-  public syncOf(sessionId: string): SyncSession | undefined {
-    return this.sessions.get(sessionId)?.sync;
+  /** The sync of a session of this server into one of its containers (the target container when none is named). */
+  public syncOf(sessionId: string, container?: string): SyncSession | undefined {
+    return this.sessions.get(sessionId)?.container(container)?.sync;
+  }
+
+  /** The onSync runs of a session of this server in one container (the target container when none is named). */
+  public onSyncOf(sessionId: string, container?: string): OnSyncRunner | undefined {
+    return this.sessions.get(sessionId)?.container(container)?.onSync;
+  }
+
+  /** The target container of a session of this server. */
+  public targetContainer(sessionId: string): string | undefined {
+    return this.sessions.get(sessionId)?.container()?.container;
   }
 
   public async start(
@@ -124,14 +195,23 @@ export class SessionRegistry {
         phase: 'portForward',
         run: async () => {
           session.started = start.result;
-          session.forwards = await this.startForwards(session, reporter);
+          session.containers = (start.result?.devContainers ?? []).map((entry) => ({
+            container: entry.config.container,
+            workDir: entry.config.workDir,
+            localDir: entry.localDir,
+            forwards: [],
+            sync: undefined,
+            onSync: undefined,
+            debug: undefined,
+          }));
+          for (const container of session.containers) await this.startForwards(session, container, reporter);
         },
         undo: async () => this.endLocalParts(session),
       },
       {
         phase: 'sync',
         run: async () => {
-          session.sync = await this.startSync(session, reporter);
+          for (const container of session.containers) await this.startSync(session, container, reporter);
         },
         undo: async () => this.endLocalParts(session),
       },
@@ -203,10 +283,13 @@ export class SessionRegistry {
     });
     // The watch is set up in the background: the session is running whether or not it is in place yet.
     void this.watchRecord(session, started);
+    const target = session.containerStates()[0];
     return {
       session: session as DevSession & { started: StartedWorkload },
       portForwards: session.forwards,
-      ...(session.sync !== undefined ? { sync: { sessionId: session.sessionId, ...session.sync.status() } } : {}),
+      ...(target?.sync !== undefined ? { sync: { ...target.sync, container: target.container } } : {}),
+      containers: session.containerStates(),
+      ...(session.debug !== undefined ? { debug: session.debug } : {}),
     };
   }
 
@@ -309,14 +392,19 @@ export class SessionRegistry {
   private async endLocalParts(session: DevSession): Promise<void> {
     session.unwatchRecord?.();
     session.unwatchRecord = undefined;
-    for (const forward of session.forwards) this.forwards.stop(forward.id);
-    session.forwards = [];
-    const sync = session.sync;
-    session.sync = undefined;
-    if (sync !== undefined) {
-      this.syncs.remove(session.sessionId);
-      await sync.stop();
+    const stopping: Promise<void>[] = [];
+    for (const container of session.containers) {
+      for (const forward of container.forwards) this.forwards.stop(forward.id);
+      container.forwards = [];
+      container.onSync?.dispose();
+      const sync = container.sync;
+      container.sync = undefined;
+      if (sync !== undefined) {
+        this.syncs.remove(session.sessionId, container.container);
+        stopping.push(sync.stop());
+      }
     }
+    await Promise.all(stopping);
   }
 
   /** When someone else restores the workload, the session's forwards and sync have nothing left to serve. */
@@ -345,16 +433,30 @@ export class SessionRegistry {
     }
   }
 
-  private async startForwards(session: DevSession, reporter: DevModeReporter): Promise<PortForward[]> {
+  /** Starts the port-forwards of one container's config; they reach the pod, whose containers share its network. */
+  private async startForwards(
+    session: DevSession,
+    container: DevSessionContainer,
+    reporter: DevModeReporter,
+  ): Promise<void> {
     const started = session.started as StartedWorkload;
-    const specs = started.config.portForward;
-    if (specs.length === 0) return [];
+    const config = started.devContainers.find((entry) => entry.config.container === container.container)?.config;
+    if (config === undefined) return;
+    const debug = config.debug;
+    // The debug port is forwarded like any other, unless the config already forwards it.
+    const specs =
+      debug === undefined || config.portForward.some((spec) => spec.remote === debug.port)
+        ? config.portForward
+        : [...config.portForward, { local: debug.port, remote: debug.port }];
+    if (specs.length === 0) return;
+    const of = session.containers.length > 1 ? ` of container ${container.container}` : '';
     reporter.progress(
       'portForward',
-      `Forwarding ${specs.map((spec) => `127.0.0.1:${spec.local} -> ${spec.remote}`).join(', ')}`,
+      `Forwarding ${specs.map((spec) => `127.0.0.1:${spec.local} -> ${spec.remote}`).join(', ')}${of}`,
       80,
     );
     const forwards = await this.forwards.startForSession(session.sessionId, started.devWorkload, specs);
+    container.forwards = forwards;
     for (const forward of forwards) {
       const moved =
         forward.localPort !== specs.find((spec) => spec.remote === forward.remotePort)?.local
@@ -365,27 +467,47 @@ export class SessionRegistry {
         `Port-forward ${forward.address}:${forward.localPort} -> ${forward.remotePort} is active${moved}`,
       );
     }
-    return forwards;
+    const debugForward = forwards.find((forward) => forward.remotePort === debug?.port);
+    if (debug !== undefined && debugForward !== undefined) {
+      const localRoot = container.localDir ?? session.localDir;
+      container.debug = {
+        kind: debug.kind,
+        address: debugForward.address,
+        localPort: debugForward.localPort,
+        remotePort: debug.port,
+        remoteRoot: config.workDir,
+        localRoot,
+      };
+      reporter.progress(
+        'portForward',
+        `Debugger (${debug.kind}) at ${debugForward.address}:${debugForward.localPort}${of}, sources ${localRoot} -> ${config.workDir}`,
+      );
+    }
   }
 
-  private async startSync(session: DevSession, reporter: DevModeReporter): Promise<SyncSession> {
+  /** Starts the file sync of one container, when it has a local folder to sync. */
+  private async startSync(
+    session: DevSession,
+    container: DevSessionContainer,
+    reporter: DevModeReporter,
+  ): Promise<void> {
     const started = session.started as StartedWorkload;
-    reporter.progress(
-      'sync',
-      `Synchronizing ${session.localDir} -> ${started.config.workDir} (${started.config.sync.mode})`,
-      85,
-    );
+    const config = started.devContainers.find((entry) => entry.config.container === container.container)?.config;
+    const localDir = container.localDir;
+    if (config === undefined || localDir === undefined) return;
+    const into = session.containers.length > 1 ? `${container.container}:` : '';
+    reporter.progress('sync', `Synchronizing ${localDir} -> ${into}${config.workDir} (${config.sync.mode})`, 85);
+    const execIn = async (pod: string, command: string[], stdin: boolean): Promise<RemoteProcess> => {
+      const cluster = await this.clusters.client(started.devWorkload.context);
+      const target = { namespace: started.target.namespace, pod, container: container.container };
+      return execInPod(cluster, target, command, { stdin });
+    };
     const sync = new SyncSession({
-      localDir: session.localDir,
-      workDir: started.config.workDir,
-      config: started.config.sync,
-      openRemote: async (command) => {
-        const cluster = await this.clusters.client(started.devWorkload.context);
-        const pod = await this.devPod(session.sessionId, started);
-        return execInPod(cluster, { namespace: started.target.namespace, pod, container: started.container }, command, {
-          stdin: true,
-        });
-      },
+      localDir,
+      workDir: config.workDir,
+      config: config.sync,
+      openRemote: async (command) => execIn(await this.devPod(session.sessionId, started), command, true),
+      ...(config.onSync.length > 0 ? { onBatch: (batch) => container.onSync?.batchLanded(batch) } : {}),
       onProgress: (progress) => {
         if (progress.operation !== 'initial') return;
         reporter.progress(
@@ -396,6 +518,21 @@ export class SessionRegistry {
       log: this.log,
       events: this.events,
     });
+    if (config.onSync.length > 0) {
+      // The runner follows the sync's batches, and the sync shows its runs with its status.
+      container.onSync = new OnSyncRunner({
+        rules: config.onSync,
+        container: container.container,
+        workDir: config.workDir,
+        target: async () => {
+          const pod = await this.devPod(session.sessionId, started);
+          return { pod, exec: (argv) => execIn(pod, argv, false) };
+        },
+        onChange: (runs) => sync.noteOnSyncRuns(runs),
+        log: this.log,
+      });
+      sync.noteOnSyncRuns([], false);
+    }
     let sent: TransferCounts;
     try {
       sent = await sync.start();
@@ -403,9 +540,13 @@ export class SessionRegistry {
       await sync.stop();
       throw error;
     }
-    this.syncs.add(session.sessionId, sync);
-    reporter.progress('sync', `File sync started (${describeCounts(sent)})`, 95);
-    return sync;
+    container.sync = sync;
+    this.syncs.add(session.sessionId, sync, container.container);
+    reporter.progress(
+      'sync',
+      `File sync${into === '' ? '' : ` into ${container.container}`} started (${describeCounts(sent)})`,
+      95,
+    );
   }
 
   /** The session's current dev pod: it changes when the pod is replaced, and the sync reconnects to the new one. */
@@ -438,5 +579,5 @@ function formatBytes(bytes: number): string {
 
 function describeCounts(counts: TransferCounts): string {
   if (counts.filesTransferred === 0 && counts.filesDeleted === 0) return 'the container was already in step';
-  return `${counts.filesTransferred} file(s) sent, ${counts.filesDeleted} removed`;
+  return `${counts.filesTransferred} file(s) sent (${describeBytes(counts)}), ${counts.filesDeleted} removed`;
 }

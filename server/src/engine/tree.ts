@@ -5,6 +5,7 @@ import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
 import { EngineError } from './engineError.js';
+import { workDirVolumeName } from './devPodTemplate.js';
 
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
 export const recordAnnotationName = 'devmode.dev/original';
@@ -130,7 +131,8 @@ export class WorkloadTree {
   }
 
   private workloadNode(context: string, namespace: string, kind: WorkloadKind, item: KubeObject): TreeNode {
-    const record = parseRecordOwner(item.metadata.annotations?.[recordAnnotationName]);
+    const recorded = parseRecord(item.metadata.annotations?.[recordAnnotationName]);
+    const record = recorded?.owner;
     const state: TreeNodeState =
       record === undefined
         ? workloadState(kind, item)
@@ -147,7 +149,7 @@ export class WorkloadTree {
       id: nodeId('workload', context, namespace, kind, item.metadata.name),
       kind: 'workload',
       label: item.metadata.name,
-      description: describeWorkload(kind, item, record),
+      description: describeWorkload(kind, item, recorded),
       state,
       hasChildren: true,
       actions,
@@ -201,15 +203,19 @@ export class WorkloadTree {
     const containers = ((pod?.spec as { containers?: unknown } | undefined)?.containers ?? []) as {
       name: string;
       image?: string;
+      volumeMounts?: { name?: string }[];
     }[];
     return containers.map((container) => {
       const status = statuses.find((candidate) => candidate.name === container.name);
       const waiting = status?.state?.waiting?.reason;
+      // A container in DevMode mounts a DevMode workDir volume; in a pod with several, this tells which are.
+      const inDevMode = (container.volumeMounts ?? []).some((mount) => isWorkDirVolume(mount.name));
+      const image = inDevMode ? `DevMode, ${container.image ?? ''}` : (container.image ?? '');
       return {
         id: nodeId('container', context, namespace, podName, container.name),
         kind: 'container',
         label: container.name,
-        description: waiting ?? container.image ?? '',
+        description: waiting ?? image,
         state: status?.ready === true ? 'running' : waiting !== undefined ? 'failed' : 'pending',
         hasChildren: false,
         actions: ['openTerminal', 'openLogs'],
@@ -255,18 +261,41 @@ export class WorkloadTree {
   }
 }
 
-function parseRecordOwner(value: string | undefined): Owner | undefined {
+/** Who a DevMode record names, and the containers it put into DevMode. */
+interface RecordSummary {
+  owner: Owner;
+  containers: string[];
+}
+
+function parseRecord(value: string | undefined): RecordSummary | undefined {
   if (value === undefined) return undefined;
   try {
-    const owner = (JSON.parse(value) as { owner?: Owner }).owner;
-    return owner ?? { machine: '?', user: '?' };
+    const record = JSON.parse(value) as {
+      owner?: Owner;
+      container?: unknown;
+      addedContainers?: { container?: unknown }[];
+    };
+    const containers = [record.container, ...(record.addedContainers ?? []).map((added) => added.container)];
+    return {
+      owner: record.owner ?? { machine: '?', user: '?' },
+      containers: containers.filter((name): name is string => typeof name === 'string'),
+    };
   } catch {
-    return { machine: '?', user: '?' };
+    return { owner: { machine: '?', user: '?' }, containers: [] };
   }
 }
 
-function describeWorkload(kind: WorkloadKind, item: KubeObject, record: Owner | undefined): string {
-  if (record !== undefined) return `DevMode by ${record.user}@${record.machine}`;
+/** The workDir volume of a container in DevMode (devPodTemplate.ts names them). */
+function isWorkDirVolume(name: string | undefined): boolean {
+  return name === workDirVolumeName || (name?.startsWith(`${workDirVolumeName}-`) ?? false);
+}
+
+function describeWorkload(kind: WorkloadKind, item: KubeObject, record: RecordSummary | undefined): string {
+  if (record !== undefined) {
+    const by = `DevMode by ${record.owner.user}@${record.owner.machine}`;
+    // With several containers in DevMode the description names them; with one, the container node says which.
+    return record.containers.length > 1 ? `${by}: ${record.containers.join(', ')}` : by;
+  }
   const status = (item.status ?? {}) as Record<string, number | undefined>;
   switch (kind) {
     case 'Deployment':

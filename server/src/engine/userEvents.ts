@@ -40,14 +40,15 @@ export const silentUserEvents: UserEvents = {
 /** Tells the person when a session's file sync loses its connection to the container, once per loss. */
 export function tellSyncDisconnects(syncs: SyncSessions, events: UserEvents): () => void {
   const connected = new Map<string, boolean>();
-  return syncs.onDidChangeState((sessionId, change) => {
-    const wasConnected = connected.get(sessionId) ?? true;
+  return syncs.onDidChangeState((sessionId, change, container) => {
+    const key = `${sessionId}/${container ?? ''}`;
+    const wasConnected = connected.get(key) ?? true;
     const isConnected = change.state !== 'disconnected';
-    connected.set(sessionId, isConnected);
+    connected.set(key, isConnected);
     if (wasConnected && !isConnected) {
       events.show(
         'warning',
-        `File sync of DevMode session ${sessionId} lost its connection to the container` +
+        `File sync of DevMode session ${sessionId}${container !== undefined ? ` (container ${container})` : ''} lost its connection to the container` +
           `${change.message !== undefined ? `: ${change.message}` : ''}. Changes are kept and sent once it reconnects.`,
       );
     }

@@ -62,6 +62,8 @@ export async function startDevMode(
       container: started.session.started.container,
       portForwards: started.portForwards,
       ...(started.sync !== undefined ? { sync: started.sync } : {}),
+      ...(started.debug !== undefined ? { debug: started.debug } : {}),
+      containers: started.containers,
     };
   } catch (error) {
     work.done('DevMode did not start');
@@ -136,6 +138,8 @@ export async function listDevModeSessions(
     mine: true,
     localDir: session.localDir,
     ...(session.started !== undefined ? { pod: session.started.pod, startedAt: session.started.startedAt } : {}),
+    ...(session.debug !== undefined ? { debug: session.debug } : {}),
+    ...(session.containers.length > 0 ? { containers: session.containerStates() } : {}),
   }));
   const records = await engine.clusterRecords(context, namespace);
   for (const record of records) {
@@ -155,6 +159,14 @@ export async function listDevModeSessions(
       owner: `${record.owner.user}@${record.owner.machine}`,
       startedAt: record.startedAt,
       sessionId: record.sessionId,
+      containers: [
+        { container: record.container, workDir: record.devContainer.workingDir, portForwards: [] },
+        ...(record.addedContainers ?? []).map((added) => ({
+          container: added.container,
+          workDir: added.workingDir,
+          portForwards: [],
+        })),
+      ],
     });
   }
   return { sessions: listed };

@@ -6,20 +6,48 @@ import {
   type ResyncResult,
 } from '@devmode/protocol';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { SyncSession, SyncSessions, SyncStateChange } from '../engine/sync/index.js';
+import { describeBytes, type SyncSession, type SyncSessions, type SyncStateChange } from '../engine/sync/index.js';
 import { devModeError, invalidParams } from './errors.js';
 import { WorkDone } from './progress.js';
-import { optionalInteger, paramsObject, requiredString, type Params } from './validate.js';
+import {
+  kubernetesName,
+  optionalInteger,
+  optionalString,
+  paramsObject,
+  requiredString,
+  type Params,
+} from './validate.js';
 
-/** The sync of a DevMode session, as the session registry knows it. */
+/** The syncs of a DevMode session, as the session registry knows them: one per container with a sync folder. */
 export interface SyncLookup {
-  syncOf(sessionId: string): SyncSession | undefined;
+  /** The sync into a container, the session's target container when none is named. */
+  syncOf(sessionId: string, container?: string): SyncSession | undefined;
+  /** The session's target container, which a request without `container` is about. */
+  targetContainer?(sessionId: string): string | undefined;
+}
+
+/** The container a sync request names, if any. */
+function containerOf(p: Params): string | undefined {
+  const container = optionalString(p, 'container');
+  if (container !== undefined) kubernetesName(container, 'container', 'label');
+  return container;
 }
 
 function sessionOf(p: Params, sessions: SyncLookup): SyncSession {
   const sessionId = requiredString(p, 'sessionId');
-  const session = sessions.syncOf(sessionId);
+  const container = containerOf(p);
+  const session = sessions.syncOf(sessionId, container);
   if (session === undefined) {
+    if (container !== undefined && sessions.syncOf(sessionId) !== undefined) {
+      throw devModeError(
+        'UnknownId',
+        `DevMode session ${sessionId} syncs no files into a container named ${container}`,
+        {
+          field: 'container',
+          hint: 'devMode/list shows the containers of each session and which of them have a sync folder.',
+        },
+      );
+    }
     throw devModeError('UnknownId', `No DevMode session with id ${sessionId} syncs files`, {
       field: 'sessionId',
     });
@@ -38,7 +66,9 @@ function cancelled(token: CancellationToken): Promise<never> {
 export function syncStatus(params: unknown, sessions: SyncLookup): GetSyncStatusResult {
   const p = paramsObject(params, false);
   const sessionId = requiredString(p, 'sessionId');
-  return { sessionId, ...sessionOf(p, sessions).status() };
+  const sync = sessionOf(p, sessions);
+  const container = containerOf(p) ?? sessions.targetContainer?.(sessionId);
+  return { sessionId, ...(container !== undefined ? { container } : {}), ...sync.status() };
 }
 
 export async function syncFlush(
@@ -91,8 +121,8 @@ export async function syncResync(
       }),
       cancelled(token),
     ]);
-    work.done(`${result.filesTransferred} files copied, ${result.filesDeleted} deleted`);
-    return result;
+    work.done(`${result.filesTransferred} files copied (${describeBytes(result)}), ${result.filesDeleted} deleted`);
+    return { filesTransferred: result.filesTransferred, filesDeleted: result.filesDeleted };
   } catch (error) {
     work.done((error as Error).message);
     throw error;
@@ -101,7 +131,11 @@ export async function syncResync(
 
 /** Sends `sync/didChangeState` for every state change of every registered session. */
 export function forwardSyncStates(sessions: SyncSessions, connection: MessageConnection): () => void {
-  return sessions.onDidChangeState((sessionId: string, change: SyncStateChange) => {
-    void connection.sendNotification(DidChangeSyncStateNotification.type, { sessionId, ...change });
+  return sessions.onDidChangeState((sessionId: string, change: SyncStateChange, container: string | undefined) => {
+    void connection.sendNotification(DidChangeSyncStateNotification.type, {
+      sessionId,
+      ...(container !== undefined ? { container } : {}),
+      ...change,
+    });
   });
 }

@@ -41,6 +41,7 @@
 ---@class devmode.ConflictContentParams
 ---@field sessionId string The DevMode session.
 ---@field localPath string The absolute local path of a file the session lists in its `conflicts`.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/conflictContent`.
 ---@class devmode.ConflictContentResult
@@ -48,9 +49,23 @@
 ---@field contentBase64 string The container's version of the file, base64-encoded (it may not be text).
 ---@field truncated boolean True when the file is larger than 8 MiB and only its first 8 MiB are given.
 
+--- The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+---@class devmode.ContainerDevConfig
+---@field container string The container's name.
+---@field config devmode.EffectiveDevConfig Its effective dev config (its `containers.<name>` settings and the built-in defaults).
+
 --- The params of `window/workDoneProgress/create`.
 ---@class devmode.CreateWorkDoneProgressParams
 ---@field token devmode.ProgressToken The token the server will use in `$/progress`.
+
+--- What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+---@class devmode.DebugAttachInfo
+---@field kind devmode.DebugKind The debugger the dev command was started with, which tells the client which protocol to speak.
+---@field address string The local address the debug port is forwarded on (127.0.0.1).
+---@field localPort integer The local port to attach to: the forward of the debug port.
+---@field remotePort integer The debug port in the container.
+---@field remoteRoot string The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+---@field localRoot string The local folder synced into `remoteRoot`.
 
 --- The dev config file (`devmode.yaml` in the local folder), the workload annotation `devmode.dev/config` and the
 --- `config` param of `devMode/start` share this shape: top-level fields are the defaults of the target container,
@@ -61,6 +76,7 @@
 --- The dev config of one container, as written in the dev config file, the workload annotation or the
 --- `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
 ---@class devmode.DevContainerConfig
+---@field dev? boolean Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target container, with its own settings from `containers.<name>` (the top-level defaults are the target container's alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
 ---@field image? string The dev image that replaces the container's image.
 ---@field workDir? string The directory in the container that the local folder is synced into.
 ---@field shell? string The shell a terminal runs, e.g. `/bin/bash`.
@@ -72,11 +88,27 @@
 ---@field persistentDirs? devmode.DevPersistentDir[] Directories kept across pod restarts.
 ---@field patches? devmode.DevPatch[] Further changes to the pod template.
 ---@field startTimeoutSeconds? integer How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
+---@field onSync? devmode.OnSyncRule|devmode.OnSyncRule[] What runs after each sync batch lands: one rule, or rules each with its own `match`.
+---@field debug? devmode.DevDebugConfig Remote debugging of the dev command.
+
+--- Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+---@class devmode.DevDebugConfig
+---@field port integer The port the debugger listens on in the container.
+---@field kind devmode.DebugKind The debugger; how the dev command is changed to start it.
 
 --- One environment variable, as a container spec lists it.
 ---@class devmode.DevEnvVar
 ---@field name string The variable's name.
 ---@field value string The variable's value.
+
+--- One container of a session in DevMode: where its files go, its sync and its port-forwards.
+---@class devmode.DevModeContainer
+---@field container string The container's name.
+---@field workDir string The directory in the container that its local folder is synced into and its dev command starts in.
+---@field localDir? string The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+---@field sync? devmode.SyncStatus The state of its file sync; absent when it has none.
+---@field portForwards devmode.PortForward[] The port-forwards its dev config started.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger to its dev command, when its dev config asks for `debug`.
 
 --- The data carried by every devmode error, so that an editor can show the person something to act on.
 ---@class devmode.DevModeErrorData
@@ -98,6 +130,8 @@
 ---@field localDir? string The local folder being synced, for sessions of this server.
 ---@field pod? string The name of the dev pod, when it exists.
 ---@field startedAt? string When DevMode was started, as an RFC 3339 timestamp.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+---@field containers? devmode.DevModeContainer[] The containers in DevMode, the target container first; for sessions of this server with their sync and port-forwards. Absent while a session of this server is starting.
 
 --- A change to the pod template beyond the fields above, applied after them.
 ---@class devmode.DevPatch
@@ -126,6 +160,7 @@
 ---@field ignore? string[] Gitignore-style patterns of local paths never to sync.
 ---@field include? string[] Gitignore-style patterns of paths to sync even when `ignore` or `.gitignore` excludes them.
 ---@field useGitignore? boolean True when the local `.gitignore` files also exclude paths; true when absent.
+---@field localPath? string The local folder synced into this container, relative to the session's local folder (where `devmode.yaml` is) and inside it. The target container syncs the session's local folder when absent; another container in DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
 
 --- The params of `logs/didAppend`.
 ---@class devmode.DidAppendLogsParams
@@ -153,11 +188,13 @@
 --- The params of `sync/didChangeState`.
 ---@class devmode.DidChangeSyncStateParams
 ---@field sessionId string The session.
+---@field container? string The container whose sync changed state.
 ---@field state devmode.SyncState The new state.
 ---@field pendingFiles integer How many changed files wait to be transferred.
 ---@field message? string Why the sync is `disconnected` or in `error`.
 ---@field errors? devmode.SyncFileError[] Files that could not be synced, when that list changed.
 ---@field conflicts? devmode.SyncConflict[] Files changed on both sides, when that list changed.
+---@field onSyncRuns? devmode.OnSyncRun[] The latest run of each `onSync` rule, when a run started or ended.
 
 --- The params of `tree/didChange`.
 ---@class devmode.DidChangeTreeParams
@@ -193,6 +230,8 @@
 ---@field persistentDirs devmode.DevPersistentDir[] Directories kept across pod restarts.
 ---@field patches devmode.DevPatch[] Further changes to the pod template.
 ---@field startTimeoutSeconds integer How long `devMode/start` waits for the dev pod.
+---@field onSync devmode.OnSyncRule[] The rules of `onSync`, in order; empty when nothing runs after a sync.
+---@field debug? devmode.DevDebugConfig Remote debugging; absent when the dev command runs without a debugger.
 
 --- The sync settings with every default filled in.
 ---@class devmode.EffectiveSyncConfig
@@ -200,11 +239,13 @@
 ---@field ignore string[] Patterns of local paths never synced.
 ---@field include string[] Patterns of paths synced even when ignored.
 ---@field useGitignore boolean Whether `.gitignore` files exclude paths.
+---@field localPath? string The local folder synced into the container, relative to the session's local folder, when the config names one.
 
 --- The params of `sync/flush`.
 ---@class devmode.FlushSyncParams
 ---@field sessionId string The DevMode session.
 ---@field timeoutMs? integer How long to wait before failing with `Timeout`; 30000 when absent.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/flush`.
 ---@class devmode.FlushSyncResult
@@ -219,6 +260,7 @@
 ---@class devmode.GetDevConfigResult
 ---@field container string The container the config applies to (the target's container or the first container).
 ---@field config devmode.EffectiveDevConfig The effective dev config.
+---@field devContainers? devmode.ContainerDevConfig[] The other containers the config puts into DevMode with the target container, in the pod's order; absent when there are none.
 ---@field sources table<string, devmode.DevConfigSource> Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
 ---@field file? string The dev config file that was read, when one exists.
 
@@ -285,6 +327,7 @@
 ---@field container string The container that wrote it.
 ---@field text string The line, without its line break.
 ---@field timestamp? string When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
+---@field onSync? devmode.OnSyncLineOrigin For an `onSync` stream: the rule and run the line belongs to.
 
 --- The params of `window/logMessage`.
 ---@class devmode.LogMessageParams
@@ -295,6 +338,43 @@
 ---@class devmode.LogTraceParams
 ---@field message string The trace line.
 ---@field verbose? string More detail, sent only when the trace level is `verbose`.
+
+--- The `onSync` run a log line belongs to, as `OnSyncRun` names it.
+---@class devmode.OnSyncLineOrigin
+---@field rule integer The rule's index in the session's `onSync` rules.
+---@field run integer The run's number for that rule.
+
+--- The output of a DevMode session's `onSync` runs (its `exec` commands and restarts), as a log source of its own.
+---@class devmode.OnSyncLogsTarget
+---@field sessionId string The DevMode session.
+---@field source 'onSync' The log source: `onSync` for the runs of the session's `onSync` rules.
+---@field container? string The container in DevMode whose rules ran; the session's target container when absent.
+
+--- One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+--- Exactly one of `exec` and `restart` is given.
+---@class devmode.OnSyncRule
+---@field match? string|string[] Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or `web/**`; every batch triggers it when absent.
+---@field exec? string[] A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open` with an `onSync` target).
+---@field restart? boolean True to restart the dev command in place (the pod and the synced files stay).
+
+--- The latest run of one `onSync` rule.
+---@class devmode.OnSyncRun
+---@field rule integer The rule's index in the session's `onSync` rules.
+---@field action 'exec'|'restart' What the rule does: run a command (`exec`) or restart the dev command (`restart`).
+---@field run integer The run's number for this rule, from 1; each log line of the run carries it.
+---@field state devmode.OnSyncRunState Where the run stands.
+---@field startedAt string When the run started, as an RFC 3339 timestamp.
+---@field durationMs? integer How long the run took, in milliseconds, once it ended.
+---@field exitCode? integer The command's exit code, once it ended.
+---@field pending boolean True when batches landed during this run: exactly one more run follows it.
+---@field error? devmode.OnSyncRunError Why the run could not start or did not finish, when that is not the command's own exit code.
+
+--- Why an `onSync` run failed outside the command itself.
+---@class devmode.OnSyncRunError
+---@field code integer The error code, e.g. `MissingTool` (-31015) when the container has no `sh`.
+---@field codeName string The error code's name, as `DevModeErrorCodes` spells it (`MissingTool`, `ContainerNotRunning`...).
+---@field message string What went wrong.
+---@field hint? string What the person can do about it.
 
 --- The params of `logs/open`.
 ---@class devmode.OpenLogsParams : devmode.WorkDoneProgressParams
@@ -376,6 +456,7 @@
 --- The params of `sync/resync`.
 ---@class devmode.ResyncParams : devmode.WorkDoneProgressParams
 ---@field sessionId string The DevMode session.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The result of `sync/resync`.
 ---@class devmode.ResyncResult
@@ -420,7 +501,9 @@
 ---@field pod string The name of the dev pod.
 ---@field container string The name of the dev container in that pod.
 ---@field portForwards devmode.PortForward[] The port-forwards the dev config asked for, as they stand once the session is running.
----@field sync? devmode.SyncStatus The state of the file sync after the first full sync; absent while the session has no file sync.
+---@field sync? devmode.SyncStatus The state of the target container's file sync after the first full sync; absent while it has no file sync.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger: to the target container's dev command, or the first container whose dev config asks for `debug`; absent when none does.
+---@field containers devmode.DevModeContainer[] Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with its own sync and port-forwards.
 
 --- The params of `portForward/start`.
 ---@class devmode.StartPortForwardParams
@@ -471,10 +554,12 @@
 --- Names the session a sync request is about.
 ---@class devmode.SyncSessionParams
 ---@field sessionId string The DevMode session.
+---@field container? string The container in DevMode whose sync is meant; the session's target container when absent.
 
 --- The state of one session's file sync.
 ---@class devmode.SyncStatus
 ---@field sessionId string The session.
+---@field container? string The container this sync writes into (sessions with several containers in DevMode have one sync each).
 ---@field state devmode.SyncState Where the sync stands.
 ---@field localDir string The local folder.
 ---@field remoteDir string The directory in the container.
@@ -484,6 +569,7 @@
 ---@field errors devmode.SyncFileError[] Files that could not be synced.
 ---@field conflicts devmode.SyncConflict[] Files changed on both sides.
 ---@field message? string Why the sync is `disconnected` or in `error`.
+---@field onSyncRuns? devmode.OnSyncRun[] The latest run of each `onSync` rule that has run; absent when the dev config has no `onSync`.
 
 --- A workload (or one of its containers) named the Kubernetes way.
 ---@class devmode.Target
@@ -538,6 +624,15 @@
 ---@field message? string What is being done now; absent means unchanged.
 ---@field percentage? integer How far the operation has got, from 0 to 100; absent means unchanged.
 ---@field phase? devmode.DevModePhase For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on; absent means unchanged.
+
+--- The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+--- or `custom` (the dev command already starts one).
+---@alias devmode.DebugKind
+---| 'node' # node
+---| 'python' # python
+---| 'java' # java
+---| 'go' # go
+---| 'custom' # custom
 
 --- Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
 --- dev config file, or the `config` param of the request. Later sources override earlier ones.
@@ -600,6 +695,13 @@
 ---| 3 # Information about normal progress.
 ---| 4 # A plain log line.
 ---| 5 # A detail useful when looking into a problem.
+
+--- Where the latest run of an `onSync` rule stands: `running`, `succeeded` (exit code 0) or `failed` (another exit
+--- code, or the run could not start).
+---@alias devmode.OnSyncRunState
+---| 'running' # running
+---| 'succeeded' # succeeded
+---| 'failed' # failed
 
 --- Where a port-forward stands. `reconnecting` means the pod went away, the connection dropped or the API server
 --- cannot be reached, and the server is looking for the next ready pod; the local port stays bound and new local
@@ -697,8 +799,8 @@
 --- The params of `cluster/list`: none.
 ---@alias devmode.ListClustersParams table<string, never>
 
---- Whose logs to stream: every pod of a workload, or one named pod.
----@alias devmode.LogsTarget devmode.Target|devmode.PodTarget
+--- Whose logs to stream: every pod of a workload, one named pod, or a session's `onSync` runs.
+---@alias devmode.LogsTarget devmode.Target|devmode.PodTarget|devmode.OnSyncLogsTarget
 
 --- What a port-forward connects to: a workload (whose ready pod is picked, and picked again when it is replaced)
 --- or one named pod.
@@ -741,7 +843,7 @@
 ---@field ['sync/conflictContent'] { params: devmode.ConflictContentParams, result: devmode.ConflictContentResult } Reads the container's version of a file in conflict (two-way mode), so that a client can show it beside the local version. Only files listed in the session's `conflicts` can be read.
 ---@field ['terminal/open'] { params: devmode.OpenTerminalParams, result: devmode.OpenTerminalResult } Opens an interactive terminal with a pseudo-terminal. Output arrives through `terminal/didOutput`, and `terminal/didExit` follows when the command ends.
 ---@field ['terminal/close'] { params: devmode.CloseTerminalParams, result: nil } Ends a terminal's command (hang-up, then kill) and frees the terminal. `terminal/didExit` is still sent.
----@field ['logs/open'] { params: devmode.OpenLogsParams, result: devmode.OpenLogsResult } Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+---@field ['logs/open'] { params: devmode.OpenLogsParams, result: devmode.OpenLogsResult } Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends. With a target `{sessionId, source: "onSync"}` the stream carries the output of the session's `onSync` runs (each line with its `onSync` rule and run, plus a line devmode adds before and after each run): the lines kept so far (the last 2000, or `tailLines`), then, with `follow`, each new line until the session ends (`completed`).
 ---@field ['logs/close'] { params: devmode.CloseLogsParams, result: nil } Closes a log stream. `logs/didEnd` with reason `closed` follows.
 
 --- Requests the server sends, by method.

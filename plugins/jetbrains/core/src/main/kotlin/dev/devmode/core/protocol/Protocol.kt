@@ -175,7 +175,10 @@ interface DevModeServerApi {
     fun terminalClose(params: CloseTerminalParams): CompletableFuture<Void>
 
     /**
-     * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+     * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends. With a
+     * target `{sessionId, source: "onSync"}` the stream carries the output of the session's `onSync` runs (each line
+     * with its `onSync` rule and run, plus a line devmode adds before and after each run): the lines kept so far
+     * (the last 2000, or `tailLines`), then, with `follow`, each new line until the session ends (`completed`).
      */
     @JsonRequest("logs/open")
     fun logsOpen(params: OpenLogsParams): CompletableFuture<OpenLogsResult>
@@ -429,6 +432,10 @@ data class ConflictContentParams(
      * The absolute local path of a file the session lists in its `conflicts`.
      */
     val localPath: String,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -450,6 +457,20 @@ data class ConflictContentResult(
 )
 
 /**
+ * The effective dev config of one more container that `containers.<name>.dev` puts into DevMode.
+ */
+data class ContainerDevConfig(
+    /**
+     * The container's name.
+     */
+    val container: String,
+    /**
+     * Its effective dev config (its `containers.<name>` settings and the built-in defaults).
+     */
+    val config: EffectiveDevConfig,
+)
+
+/**
  * The params of `window/workDoneProgress/create`.
  */
 data class CreateWorkDoneProgressParams(
@@ -460,11 +481,47 @@ data class CreateWorkDoneProgressParams(
 )
 
 /**
+ * What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+ */
+data class DebugAttachInfo(
+    /**
+     * The debugger the dev command was started with, which tells the client which protocol to speak.
+     */
+    val kind: DebugKind,
+    /**
+     * The local address the debug port is forwarded on (127.0.0.1).
+     */
+    val address: String,
+    /**
+     * The local port to attach to: the forward of the debug port.
+     */
+    val localPort: Int,
+    /**
+     * The debug port in the container.
+     */
+    val remotePort: Int,
+    /**
+     * The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+     */
+    val remoteRoot: String,
+    /**
+     * The local folder synced into `remoteRoot`.
+     */
+    val localRoot: String,
+)
+
+/**
  * The dev config file (`devmode.yaml` in the local folder), the workload annotation `devmode.dev/config` and the
  * `config` param of `devMode/start` share this shape: top-level fields are the defaults of the target container,
  * and `containers.<name>` overrides them for one container.
  */
 data class DevConfig(
+    /**
+     * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+     * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+     * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+     */
+    val dev: Boolean? = null,
     /**
      * The dev image that replaces the container's image.
      */
@@ -512,6 +569,14 @@ data class DevConfig(
      * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
      */
     val startTimeoutSeconds: Int? = null,
+    /**
+     * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+     */
+    val onSync: JsonElement? = null,
+    /**
+     * Remote debugging of the dev command.
+     */
+    val debug: DevDebugConfig? = null,
     /**
      * Per-container overrides, by container name.
      */
@@ -524,6 +589,12 @@ data class DevConfig(
  */
 data class DevContainerConfig(
     /**
+     * Under `containers.<name>` only: true puts that container into DevMode too, in the same start as the target
+     * container, with its own settings from `containers.<name>` (the top-level defaults are the target container's
+     * alone). Each such container gets its own workDir volume, sync folder (`sync.localPath`) and port-forwards.
+     */
+    val dev: Boolean? = null,
+    /**
      * The dev image that replaces the container's image.
      */
     val image: String? = null,
@@ -570,6 +641,28 @@ data class DevContainerConfig(
      * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
      */
     val startTimeoutSeconds: Int? = null,
+    /**
+     * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+     */
+    val onSync: JsonElement? = null,
+    /**
+     * Remote debugging of the dev command.
+     */
+    val debug: DevDebugConfig? = null,
+)
+
+/**
+ * Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+ */
+data class DevDebugConfig(
+    /**
+     * The port the debugger listens on in the container.
+     */
+    val port: Int,
+    /**
+     * The debugger; how the dev command is changed to start it.
+     */
+    val kind: DebugKind,
 )
 
 /**
@@ -584,6 +677,36 @@ data class DevEnvVar(
      * The variable's value.
      */
     val value: String,
+)
+
+/**
+ * One container of a session in DevMode: where its files go, its sync and its port-forwards.
+ */
+data class DevModeContainer(
+    /**
+     * The container's name.
+     */
+    val container: String,
+    /**
+     * The directory in the container that its local folder is synced into and its dev command starts in.
+     */
+    val workDir: String,
+    /**
+     * The port-forwards its dev config started.
+     */
+    val portForwards: List<PortForward>,
+    /**
+     * The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
+     */
+    val localDir: String? = null,
+    /**
+     * The state of its file sync; absent when it has none.
+     */
+    val sync: SyncStatus? = null,
+    /**
+     * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+     */
+    val debug: DebugAttachInfo? = null,
 )
 
 /**
@@ -653,6 +776,15 @@ data class DevModeSession(
      * When DevMode was started, as an RFC 3339 timestamp.
      */
     val startedAt: String? = null,
+    /**
+     * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+     */
+    val debug: DebugAttachInfo? = null,
+    /**
+     * The containers in DevMode, the target container first; for sessions of this server with their sync and
+     * port-forwards. Absent while a session of this server is starting.
+     */
+    val containers: List<DevModeContainer>? = null,
 )
 
 /**
@@ -735,6 +867,12 @@ data class DevSyncConfig(
      * True when the local `.gitignore` files also exclude paths; true when absent.
      */
     val useGitignore: Boolean? = null,
+    /**
+     * The local folder synced into this container, relative to the session's local folder (where `devmode.yaml`
+     * is) and inside it. The target container syncs the session's local folder when absent; another container in
+     * DevMode (`containers.<name>.dev`) syncs nothing unless it names a folder here.
+     */
+    val localPath: String? = null,
 )
 
 /**
@@ -830,6 +968,10 @@ data class DidChangeSyncStateParams(
      */
     val pendingFiles: Int,
     /**
+     * The container whose sync changed state.
+     */
+    val container: String? = null,
+    /**
      * Why the sync is `disconnected` or in `error`.
      */
     val message: String? = null,
@@ -841,6 +983,10 @@ data class DidChangeSyncStateParams(
      * Files changed on both sides, when that list changed.
      */
     val conflicts: List<SyncConflict>? = null,
+    /**
+     * The latest run of each `onSync` rule, when a run started or ended.
+     */
+    val onSyncRuns: List<OnSyncRun>? = null,
 )
 
 /**
@@ -941,6 +1087,10 @@ data class EffectiveDevConfig(
      */
     val startTimeoutSeconds: Int,
     /**
+     * The rules of `onSync`, in order; empty when nothing runs after a sync.
+     */
+    val onSync: List<OnSyncRule>,
+    /**
      * The dev image; absent when the container keeps its own image.
      */
     val image: String? = null,
@@ -952,6 +1102,10 @@ data class EffectiveDevConfig(
      * The container's resources in DevMode; absent when the original container's resources are kept.
      */
     val resources: DevResources? = null,
+    /**
+     * Remote debugging; absent when the dev command runs without a debugger.
+     */
+    val debug: DevDebugConfig? = null,
 )
 
 /**
@@ -974,6 +1128,11 @@ data class EffectiveSyncConfig(
      * Whether `.gitignore` files exclude paths.
      */
     val useGitignore: Boolean,
+    /**
+     * The local folder synced into the container, relative to the session's local folder, when the config names
+     * one.
+     */
+    val localPath: String? = null,
 )
 
 /**
@@ -988,6 +1147,10 @@ data class FlushSyncParams(
      * How long to wait before failing with `Timeout`; 30000 when absent.
      */
     val timeoutMs: Int? = null,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1030,6 +1193,11 @@ data class GetDevConfigResult(
      * Where each value came from, keyed by the field's dotted path (`image`, `sync.mode`, `env.DEBUG`).
      */
     val sources: Map<String, DevConfigSource>,
+    /**
+     * The other containers the config puts into DevMode with the target container, in the pod's order; absent when
+     * there are none.
+     */
+    val devContainers: List<ContainerDevConfig>? = null,
     /**
      * The dev config file that was read, when one exists.
      */
@@ -1219,6 +1387,10 @@ data class LogLine(
      * When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
      */
     val timestamp: String? = null,
+    /**
+     * For an `onSync` stream: the rule and run the line belongs to.
+     */
+    val onSync: OnSyncLineOrigin? = null,
 )
 
 /**
@@ -1247,6 +1419,123 @@ data class LogTraceParams(
      * More detail, sent only when the trace level is `verbose`.
      */
     val verbose: String? = null,
+)
+
+/**
+ * The `onSync` run a log line belongs to, as `OnSyncRun` names it.
+ */
+data class OnSyncLineOrigin(
+    /**
+     * The rule's index in the session's `onSync` rules.
+     */
+    val rule: Int,
+    /**
+     * The run's number for that rule.
+     */
+    val run: Int,
+)
+
+/**
+ * The output of a DevMode session's `onSync` runs (its `exec` commands and restarts), as a log source of its own.
+ */
+data class OnSyncLogsTarget(
+    /**
+     * The DevMode session.
+     */
+    val sessionId: String,
+    /**
+     * The log source: `onSync` for the runs of the session's `onSync` rules.
+     */
+    val source: String,
+    /**
+     * The container in DevMode whose rules ran; the session's target container when absent.
+     */
+    val container: String? = null,
+) : LogsTarget
+
+/**
+ * One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+ * Exactly one of `exec` and `restart` is given.
+ */
+data class OnSyncRule(
+    /**
+     * Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or
+     * `web/&#42;*`; every batch triggers it when absent.
+     */
+    val match: JsonElement? = null,
+    /**
+     * A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open`
+     * with an `onSync` target).
+     */
+    val exec: List<String>? = null,
+    /**
+     * True to restart the dev command in place (the pod and the synced files stay).
+     */
+    val restart: Boolean? = null,
+)
+
+/**
+ * The latest run of one `onSync` rule.
+ */
+data class OnSyncRun(
+    /**
+     * The rule's index in the session's `onSync` rules.
+     */
+    val rule: Int,
+    /**
+     * What the rule does: run a command (`exec`) or restart the dev command (`restart`).
+     */
+    val action: String,
+    /**
+     * The run's number for this rule, from 1; each log line of the run carries it.
+     */
+    val run: Int,
+    /**
+     * Where the run stands.
+     */
+    val state: OnSyncRunState,
+    /**
+     * When the run started, as an RFC 3339 timestamp.
+     */
+    val startedAt: String,
+    /**
+     * True when batches landed during this run: exactly one more run follows it.
+     */
+    val pending: Boolean,
+    /**
+     * How long the run took, in milliseconds, once it ended.
+     */
+    val durationMs: Int? = null,
+    /**
+     * The command's exit code, once it ended.
+     */
+    val exitCode: Int? = null,
+    /**
+     * Why the run could not start or did not finish, when that is not the command's own exit code.
+     */
+    val error: OnSyncRunError? = null,
+)
+
+/**
+ * Why an `onSync` run failed outside the command itself.
+ */
+data class OnSyncRunError(
+    /**
+     * The error code, e.g. `MissingTool` (-31015) when the container has no `sh`.
+     */
+    val code: Int,
+    /**
+     * The error code's name, as `DevModeErrorCodes` spells it (`MissingTool`, `ContainerNotRunning`...).
+     */
+    val codeName: String,
+    /**
+     * What went wrong.
+     */
+    val message: String,
+    /**
+     * What the person can do about it.
+     */
+    val hint: String? = null,
 )
 
 /**
@@ -1528,6 +1817,10 @@ data class ResyncParams(
      * for the request (or creates its own token when the client supports `window/workDoneProgress/create`).
      */
     val workDoneToken: ProgressToken? = null,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1662,9 +1955,19 @@ data class StartDevModeResult(
      */
     val portForwards: List<PortForward>,
     /**
-     * The state of the file sync after the first full sync; absent while the session has no file sync.
+     * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
+     * its own sync and port-forwards.
+     */
+    val containers: List<DevModeContainer>,
+    /**
+     * The state of the target container's file sync after the first full sync; absent while it has no file sync.
      */
     val sync: SyncStatus? = null,
+    /**
+     * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+     * for `debug`; absent when none does.
+     */
+    val debug: DebugAttachInfo? = null,
 )
 
 /**
@@ -1826,6 +2129,10 @@ data class SyncSessionParams(
      * The DevMode session.
      */
     val sessionId: String,
+    /**
+     * The container in DevMode whose sync is meant; the session's target container when absent.
+     */
+    val container: String? = null,
 )
 
 /**
@@ -1865,6 +2172,10 @@ data class SyncStatus(
      */
     val conflicts: List<SyncConflict>,
     /**
+     * The container this sync writes into (sessions with several containers in DevMode have one sync each).
+     */
+    val container: String? = null,
+    /**
      * When the last transfer finished, as an RFC 3339 timestamp.
      */
     val lastSyncAt: String? = null,
@@ -1872,6 +2183,10 @@ data class SyncStatus(
      * Why the sync is `disconnected` or in `error`.
      */
     val message: String? = null,
+    /**
+     * The latest run of each `onSync` rule that has run; absent when the dev config has no `onSync`.
+     */
+    val onSyncRuns: List<OnSyncRun>? = null,
 )
 
 /**
@@ -2048,6 +2363,24 @@ data class WorkDoneProgressReport(
 ) : WorkDoneProgressValue
 
 /**
+ * The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+ * or `custom` (the dev command already starts one).
+ */
+typealias DebugKind = String
+
+/** The values of [DebugKind] this protocol version declares. */
+object DebugKindValues {
+    const val node: String = "node"
+    const val python: String = "python"
+    const val java: String = "java"
+    const val go: String = "go"
+    const val custom: String = "custom"
+
+    /** Every value, in the order the protocol declares them. */
+    val all: List<String> = listOf(node, python, java, go, custom)
+}
+
+/**
  * Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
  * dev config file, or the `config` param of the request. Later sources override earlier ones.
  */
@@ -2185,6 +2518,22 @@ object MessageTypeValues {
 
     /** Every value, in the order the protocol declares them. */
     val all: List<Int> = listOf(Error, Warning, Info, Log, Debug)
+}
+
+/**
+ * Where the latest run of an `onSync` rule stands: `running`, `succeeded` (exit code 0) or `failed` (another exit
+ * code, or the run could not start).
+ */
+typealias OnSyncRunState = String
+
+/** The values of [OnSyncRunState] this protocol version declares. */
+object OnSyncRunStateValues {
+    const val running: String = "running"
+    const val succeeded: String = "succeeded"
+    const val failed: String = "failed"
+
+    /** Every value, in the order the protocol declares them. */
+    val all: List<String> = listOf(running, succeeded, failed)
 }
 
 /**
@@ -2373,7 +2722,7 @@ class InitializedParams
 class ListClustersParams
 
 /**
- * Whose logs to stream: every pod of a workload, or one named pod.
+ * Whose logs to stream: every pod of a workload, one named pod, or a session's `onSync` runs.
  */
 sealed interface LogsTarget
 
@@ -2565,6 +2914,7 @@ object ProtocolGson : TypeAdapterFactory {
         LogsTarget::class.java to listOf(
             UnionMember(Target::class.java, mapOf(), setOf("namespace", "kind", "name")),
             UnionMember(PodTarget::class.java, mapOf(), setOf("namespace", "pod")),
+            UnionMember(OnSyncLogsTarget::class.java, mapOf("source" to "onSync"), setOf("sessionId", "source")),
         ),
         PortForwardTarget::class.java to listOf(
             UnionMember(Target::class.java, mapOf(), setOf("namespace", "kind", "name")),
