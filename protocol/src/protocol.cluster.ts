@@ -40,9 +40,11 @@ export interface ClusterContext {
   current: boolean;
 
   /**
-   * True when the API server answered a version probe, false when it did not; absent when not probed.
+   * True when the context's API server answered a version probe (`GET /version`, any HTTP status) within 2 s,
+   * false when it did not or the context cannot be used (no such cluster, a credential plugin that fails). Every
+   * context is probed at once; a probe's answer is reused for 5 s.
    */
-  reachable?: boolean;
+  reachable: boolean;
 }
 
 /**
@@ -61,8 +63,9 @@ export interface ListClustersResult {
 }
 
 /**
- * Lists the kubeconfig contexts. A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the
- * file and the reason.
+ * Lists the kubeconfig contexts and whether each one's API server answers (a bounded probe, so the answer takes
+ * at most about 2 s however many contexts there are). A missing or broken kubeconfig fails with
+ * `KubeconfigInvalid` naming the file and the reason.
  *
  * @since 0.1.0
  * @errors KubeconfigInvalid

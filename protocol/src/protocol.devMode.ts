@@ -233,7 +233,10 @@ export interface StartDevModeResult {
  * into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result).
  * Progress is reported on `workDoneToken` and through
  * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
- * before the response is sent.
+ * before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear
+ * by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can
+ * run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which
+ * no replaced pod was still being deleted and no node autoscaler announced a node for it.
  *
  * @since 0.1.0
  * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, UnsupportedKind, LocalDirInvalid, DevConfigInvalid, AlreadyInDevMode, ImagePullFailed, PodNotStarted, MissingTool, PortInUse, WatchLimitReached, Timeout, RequestCancelled
@@ -331,6 +334,14 @@ export interface StopDevModeResult {
    * The workload that was restored.
    */
   target: Target;
+
+  /**
+   * Set when the workload was restored but its pods are not ready and will not become so by themselves, or are
+   * still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes
+   * available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself
+   * succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
+   */
+  podsNotReady?: string;
 }
 
 /**
@@ -338,6 +349,8 @@ export interface StopDevModeResult {
  * it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then
  * answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started
  * by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
+ * After the restore it waits for the workload's pods to be ready, and answers with `podsNotReady` when they cannot
+ * become so by themselves (or are still not ready after two minutes).
  *
  * @since 0.1.0
  * @errors UnknownId, NotInDevMode, AlreadyInDevMode, ClusterUnreachable, Forbidden, WorkloadConflict, Timeout, RequestCancelled
@@ -376,11 +389,20 @@ export interface ResetDevModeResult {
    * The ids of this server's sessions on that workload that were ended by the reset.
    */
   endedSessions: string[];
+
+  /**
+   * Set when the workload was restored but its pods are not ready and will not become so by themselves, or are
+   * still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes
+   * available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself
+   * succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
+   */
+  podsNotReady?: string;
 }
 
 /**
  * Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the
- * server that started it crashed. Any session of this server on that workload ends.
+ * server that started it crashed. Any session of this server on that workload ends. Like `devMode/stop`, it then
+ * waits for the workload's pods and says in `podsNotReady` why they are not ready when they cannot become so.
  *
  * @since 0.1.0
  * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, NotInDevMode, Timeout, RequestCancelled

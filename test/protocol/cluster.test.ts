@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -73,6 +75,7 @@ describe('cluster/list', () => {
           namespace: 'team-a',
           user: 'dev-user',
           current: true,
+          reachable: false,
         },
         {
           name: 'shared',
@@ -81,6 +84,7 @@ describe('cluster/list', () => {
           namespace: 'default',
           user: 'dev-user',
           current: false,
+          reachable: false,
         },
         {
           name: 'prod',
@@ -89,6 +93,7 @@ describe('cluster/list', () => {
           namespace: 'default',
           user: 'prod-user',
           current: false,
+          reachable: false,
         },
       ],
     });
@@ -131,6 +136,52 @@ describe('cluster/list', () => {
     const response = await server.request('cluster/list', {});
     expect(response.error).toMatchObject({ code: -31001, data: { file: missing, reason: 'no such file' } });
     expect((await server.request('shutdown')).result).toBeNull();
+  });
+
+  test('each context says whether its API server answers, within a bounded probe', async () => {
+    // An API server that answers (with 401: it is there, whatever it thinks of the credentials), one that accepts
+    // connections and never answers (without the probe's bound, cluster/list would never answer), and a port
+    // nothing listens on.
+    const answering = createHttpServer((_request, response) => response.writeHead(401).end('{}'));
+    const silent = createNetServer(() => undefined);
+    const closed = createNetServer();
+    const listen = (server: NetServer): Promise<number> =>
+      new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+    const [up, hung, down] = [await listen(answering), await listen(silent), await listen(closed)];
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'devmode-kc-'));
+      const config = kubeconfig(
+        dir,
+        'probe.yaml',
+        `apiVersion: v1
+kind: Config
+current-context: up
+clusters:
+- { name: up, cluster: { server: "http://127.0.0.1:${up}", insecure-skip-tls-verify: true } }
+- { name: hung, cluster: { server: "http://127.0.0.1:${hung}", insecure-skip-tls-verify: true } }
+- { name: down, cluster: { server: "http://127.0.0.1:${down}", insecure-skip-tls-verify: true } }
+contexts:
+- { name: up, context: { cluster: up, user: u } }
+- { name: hung, context: { cluster: hung, user: u } }
+- { name: down, context: { cluster: down, user: u } }
+- { name: nowhere, context: { cluster: missing, user: u } }
+users:
+- { name: u, user: { token: probe-token } }
+`,
+      );
+      const response = await listWith({ KUBECONFIG: config });
+      const contexts = (response.result as { contexts: { name: string; reachable: boolean }[] }).contexts;
+      expect(contexts.map((context) => [context.name, context.reachable])).toEqual([
+        ['up', true],
+        ['hung', false],
+        ['down', false],
+        ['nowhere', false],
+      ]);
+    } finally {
+      answering.close();
+      silent.close();
+    }
   });
 
   test('credentials from the kubeconfig never reach the logs', async () => {

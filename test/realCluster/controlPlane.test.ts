@@ -3,10 +3,16 @@
  * RBAC governs the restricted one, the controllers and the scheduler run (a Deployment gets its pod, and the pod is
  * Unschedulable for want of a node), and stop leaves no process behind.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { realDeveloperContext, startControlPlane, type TestControlPlane } from '../helpers/controlPlane.js';
 import { waitUntil } from '../e2e/devModeHelpers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cluster: TestControlPlane;
 
@@ -86,5 +92,36 @@ describe('stopping the control plane', () => {
     await second.stop();
     expect(controlPlanePids(second.binDir, second.stateDir)).toEqual([]);
     expect(() => readFileSync(second.kubeconfig)).toThrow();
+  }, 180_000);
+});
+
+describe('a test worker that dies', () => {
+  test('takes its control plane with it, even killed with SIGKILL (no exit hook runs)', async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'devmode-crash-')), 'report.json');
+    const vitest = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+    const runner = spawn(
+      process.execPath,
+      [vitest, 'run', '--config', join(ROOT, 'test', 'realCluster', 'fixtures', 'vitest.config.ts')],
+      { cwd: ROOT, env: { ...process.env, DEVMODE_CRASH_REPORT: report }, stdio: 'ignore', detached: true },
+    );
+    try {
+      await waitUntil(
+        async () => Promise.resolve(existsSync(report)),
+        120_000,
+        'the worker to start its control plane',
+      );
+      const worker = JSON.parse(readFileSync(report, 'utf8')) as { pid: number; stateDir: string; binDir: string };
+      expect(controlPlanePids(worker.binDir, worker.stateDir).length).toBe(2);
+      process.kill(worker.pid, 'SIGKILL');
+      await waitUntil(
+        async () => Promise.resolve(controlPlanePids(worker.binDir, worker.stateDir).length === 0),
+        30_000,
+        'etcd and kube-apiserver to die with their worker',
+      );
+      // The killed worker could not clean up after itself.
+      rmSync(worker.stateDir, { recursive: true, force: true });
+    } finally {
+      if (runner.pid !== undefined) process.kill(-runner.pid, 'SIGKILL');
+    }
   }, 180_000);
 });

@@ -231,8 +231,11 @@ async function startCommand({ args, out }: Context): Promise<number> {
       );
       return 0;
     }
-    await rpc.sendRequest('devMode/stop', { sessionId: started.sessionId, workDoneToken: 'cli-stop' });
-    out.success(`${target.kind} ${target.name} restored`);
+    const stopped = await rpc.sendRequest<{ podsNotReady?: string }>('devMode/stop', {
+      sessionId: started.sessionId,
+      workDoneToken: 'cli-stop',
+    });
+    out.success(`${target.kind} ${target.name} restored${podsNotReadyNote(stopped)}`);
     return 0;
   });
 }
@@ -286,17 +289,22 @@ async function askToEnd(kind: string, name: string): Promise<boolean> {
   }
 }
 
+/** ", pods not ready: <why>" when a stop or reset restored the workload but its pods cannot run. */
+function podsNotReadyNote(result: { podsNotReady?: string }): string {
+  return result.podsNotReady !== undefined ? `, pods not ready: ${result.podsNotReady}` : '';
+}
+
 async function simpleRequest({ args, out }: Context, method: string, verb: string): Promise<number> {
   const target = workloadArg(args);
   return withServer(out, async (rpc) => {
     showProgress(rpc, out);
     const takeOver = method === 'devMode/stop' && args.flags.get('take-over') === true;
-    const result = await rpc.sendRequest(method, {
+    const result = await rpc.sendRequest<{ podsNotReady?: string }>(method, {
       target,
       workDoneToken: `cli-${verb}`,
       ...(takeOver ? { takeOver } : {}),
     });
-    out.success(`${target.kind} ${target.name} ${verb}`, { target });
+    out.success(`${target.kind} ${target.name} ${verb}${podsNotReadyNote(result)}`, { target });
     out.result(result);
     return 0;
   });

@@ -31,13 +31,14 @@ import {
   type DevModeMode,
   type DevModeRecord,
 } from './devModePatch.js';
-import { waitForDevPod } from './devPod.js';
+import { lastingContainerTrouble, waitForDevPod } from './devPod.js';
 import { EngineError } from './engineError.js';
 import { failpoint } from './failpoints.js';
 import { clampHpas, restoreHpas } from './hpa.js';
 import { abandonedByOwner, currentOwner, sameOwner, type Owner } from './identity.js';
 import { retryOnConflict, type PhaseStep } from './phases.js';
 import { generatedForLabel, sessionLabel } from './objects.js';
+import { UnschedulableJudge } from './scheduling.js';
 
 export type WorkloadTarget = Target;
 export type { DevModePhase, DevModeState };
@@ -54,6 +55,18 @@ export interface DevModeStateChange {
   phase?: DevModePhase;
   message?: string;
   error?: EngineError;
+}
+
+/**
+ * The longest stop and reset wait for the restored workload's pods to be ready before answering that they are not
+ * (pods that can never become ready are reported at once, see `waitForRestored`).
+ */
+const restoreWaitMs = 120_000;
+
+/** What `reset` did: the sessions it ended, and why the workload's pods are not ready when they are not. */
+export interface ResetOutcome {
+  endedSessions: string[];
+  podsNotReady?: string;
 }
 
 /** What a successful start leaves running on the cluster. */
@@ -324,18 +337,33 @@ export class DevModeEngine {
     return mine;
   }
 
-  /** Restores the workload from the records `stoppable` returned, and waits until it has rolled out again. */
-  public async stop(target: WorkloadTarget, records: DevModeRecord[], reporter: DevModeReporter): Promise<void> {
+  /**
+   * Restores the workload from the records `stoppable` returned, and waits until it has rolled out again; resolves
+   * with why its pods are not ready when they cannot become so (see `waitForRestored`).
+   */
+  public async stop(
+    target: WorkloadTarget,
+    records: DevModeRecord[],
+    reporter: DevModeReporter,
+  ): Promise<string | undefined> {
     const cluster = await this.clusters.client(target.context);
+    let podsNotReady: string | undefined;
     for (const record of records) {
-      await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: false }, reporter);
+      podsNotReady =
+        (await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: false }, reporter)) ??
+        podsNotReady;
     }
+    return podsNotReady;
   }
 
   /** Waits (bounded) until the pods of a rolled-back session are gone and the workload has rolled out again. */
-  public async waitUntilRestored(target: WorkloadTarget, sessionId: string, reporter: DevModeReporter): Promise<void> {
+  public async waitUntilRestored(
+    target: WorkloadTarget,
+    sessionId: string,
+    reporter: DevModeReporter,
+  ): Promise<string | undefined> {
     const cluster = await this.clusters.client(target.context);
-    await this.waitForRestored(cluster.objects, target, sessionId, reporter);
+    return this.waitForRestored(cluster.objects, target, sessionId, reporter);
   }
 
   /**
@@ -408,7 +436,7 @@ export class DevModeEngine {
   }
 
   /** Restores a workload from what is recorded in the cluster alone, whoever started DevMode and whatever state it is in. */
-  public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<{ endedSessions: string[] }> {
+  public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<ResetOutcome> {
     const cluster = await this.clusters.client(target.context);
     const records = await this.findRecords(cluster.objects, target);
     const hpaRestored = await restoreHpas(cluster.objects, target.namespace, target.kind, target.name);
@@ -418,12 +446,15 @@ export class DevModeEngine {
       });
     }
     this.onStateChange({ target, state: 'stopping', phase: 'restoreWorkload', message: 'reset' });
+    let podsNotReady: string | undefined;
     for (const record of records) {
-      await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: true }, reporter);
+      podsNotReady =
+        (await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: true }, reporter)) ??
+        podsNotReady;
     }
     const ended = records.map((record) => record.sessionId);
     this.onStateChange({ target, state: 'stopped', message: 'reset' });
-    return { endedSessions: ended };
+    return { endedSessions: ended, ...(podsNotReady !== undefined ? { podsNotReady } : {}) };
   }
 
   /** The records of every DevMode on a target: on the workload itself and on Deployments generated for it. */
@@ -623,14 +654,15 @@ export class DevModeEngine {
 
   /**
    * Undoes one DevMode session from its record: writes the original back in place (never delete-and-recreate, but
-   * for a bare Pod, whose spec cannot change), gives HPAs their bounds back, deletes what DevMode generated.
+   * for a bare Pod, whose spec cannot change), gives HPAs their bounds back, deletes what DevMode generated. With
+   * `wait`, resolves with why the workload's pods are not ready when they cannot become so.
    */
   private async restore(
     cluster: ClusterClient,
     target: WorkloadTarget,
     options: { sessionId: string; wait: boolean; force: boolean },
     reporter: DevModeReporter,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const objects = cluster.objects;
     const ref = workloadRef(target);
     const records = await this.findRecords(objects, target);
@@ -646,6 +678,8 @@ export class DevModeEngine {
         });
       }
       if (plan.create !== undefined) await this.createOrIgnore(objects, plan.create);
+      if (record.mode === 'replace' && target.kind === 'Deployment')
+        await this.deleteSessionReplicaSets(objects, target, options.sessionId);
       failpoint('stop:afterRestore');
       if (record.mode === 'replace') await restoreHpas(objects, target.namespace, target.kind, target.name);
       failpoint('stop:afterHpa');
@@ -655,12 +689,45 @@ export class DevModeEngine {
     } else {
       // No record is left (a crash between steps): clean up whatever else the session may have left behind.
       await restoreHpas(objects, target.namespace, target.kind, target.name);
+      if (target.kind === 'Deployment') await this.deleteSessionReplicaSets(objects, target, options.sessionId);
       const leftover = generatedDeploymentName({ name: target.name, mode: 'replace', sessionId: options.sessionId });
       const deployment = await objects.get(deploymentRef(target.namespace, leftover));
       if (deployment?.metadata.labels?.[sessionLabel] === options.sessionId)
         await objects.delete(deploymentRef(target.namespace, leftover));
     }
-    if (options.wait) await this.waitForRestored(objects, target, options.sessionId, reporter);
+    return options.wait ? this.waitForRestored(objects, target, options.sessionId, reporter) : undefined;
+  }
+
+  /**
+   * Deletes the ReplicaSets the Deployment controller made for the dev template (they carry the session label), and
+   * with them their pods. Left to the controller, a rolling update back to the original can never finish while no
+   * pod is available: with `maxUnavailable: 0` it keeps the dev pods until the original ones are ready, and an
+   * original pod that cannot run (no node has room) leaves dev pods running forever. A user who may not delete
+   * ReplicaSets gets the controller's own rollout instead.
+   */
+  private async deleteSessionReplicaSets(
+    objects: ObjectClient,
+    target: WorkloadTarget,
+    sessionId: string,
+  ): Promise<void> {
+    const workload = await objects.get(workloadRef(target));
+    const replicaSets = await objects.list('apps/v1', 'ReplicaSet', target.namespace, `${sessionLabel}=${sessionId}`);
+    for (const replicaSet of replicaSets) {
+      const owned = replicaSet.metadata.ownerReferences?.some(
+        (owner) => owner.kind === 'Deployment' && owner.name === target.name && owner.uid === workload?.metadata.uid,
+      );
+      if (owned !== true) continue;
+      try {
+        await objects.delete({
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          namespace: target.namespace,
+          name: replicaSet.metadata.name,
+        });
+      } catch (error) {
+        if (!(error instanceof KubeError && error.status === 403)) throw error;
+      }
+    }
   }
 
   private async createOrIgnore(objects: ObjectClient, object: KubeObject): Promise<void> {
@@ -672,32 +739,45 @@ export class DevModeEngine {
   }
 
   /**
-   * Waits (bounded) until no pod of the session is left and the workload has rolled back out, from two watches
-   * (the session's pods and the workload) rather than by polling.
+   * Waits until no pod of the session is left and the workload has rolled back out, from watches (the session's
+   * pods, the workload, and the workload's pods) rather than by polling. The workload is restored before this
+   * wait; the wait only tells whether its pods are back. It resolves with undefined when they are, and with the
+   * reason when they cannot become ready by themselves (a pod no node can run, an image that cannot be pulled, a
+   * crash loop) or are still not ready after `restoreWaitMs`: the answer says "restored, pods not ready" rather
+   * than waiting on or claiming more than it knows.
    */
-  private waitForRestored(
+  private async waitForRestored(
     objects: ObjectClient,
     target: WorkloadTarget,
     sessionId: string,
     reporter: DevModeReporter,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const ref = workloadRef(target);
+    const live = await objects.get(ref);
+    const workloadSelector =
+      live !== undefined && (live.kind === 'Deployment' || live.kind === 'StatefulSet') ? selectorOf(live) : '';
     const devPods = new Set<string>();
+    const troubles = new Map<string, string>();
     let workload: KubeObject | undefined;
     let podsSynced = false;
     let workloadSynced = false;
     let reported = '';
     return new Promise((resolve) => {
-      const finish = (message?: string): void => {
+      const finish = (podsNotReady?: string): void => {
         clearTimeout(timer);
+        judge.dispose();
         stopPods();
         stopWorkload();
-        if (message !== undefined) reporter.progress('restoreWorkload', message);
-        resolve();
+        stopWorkloadPods();
+        if (podsNotReady !== undefined)
+          reporter.progress('restoreWorkload', `Restored; pods not ready: ${podsNotReady}`);
+        resolve(podsNotReady);
       };
       const check = (): void => {
         if (!podsSynced || !workloadSynced) return;
         if (devPods.size === 0 && (workload === undefined || isRolledOut(workload))) return finish();
+        const trouble = troubles.values().next();
+        if (devPods.size === 0 && !trouble.done) return finish(trouble.value);
         const message =
           devPods.size > 0
             ? `Waiting for ${devPods.size} dev pod(s) to terminate`
@@ -705,14 +785,22 @@ export class DevModeEngine {
         if (message !== reported) reporter.progress('restoreWorkload', message);
         reported = message;
       };
+      const judge = new UnschedulableJudge(
+        objects,
+        (pod, message) => {
+          troubles.set(pod.metadata.name, `pod ${pod.metadata.name} cannot be scheduled: ${message}`);
+          check();
+        },
+        () => devPods.size > 0,
+      );
       const timer = setTimeout(
         () =>
           finish(
             devPods.size > 0
-              ? `Restored; ${devPods.size} dev pod(s) still terminating`
-              : 'Restored; the original pods are not ready yet (kubectl rollout status shows why)',
+              ? `${devPods.size} dev pod(s) still terminating after ${restoreWaitMs / 1000} s`
+              : `the original pods are not ready after ${restoreWaitMs / 1000} s (kubectl rollout status shows why)`,
           ),
-        120_000,
+        restoreWaitMs,
       );
       const stopPods = objects.watch(
         'v1',
@@ -747,6 +835,22 @@ export class DevModeEngine {
           check();
         },
       );
+      const stopWorkloadPods =
+        workloadSelector === ''
+          ? () => undefined
+          : objects.watch('v1', 'Pod', target.namespace, { labelSelector: workloadSelector }, (type, pod) => {
+              const name = pod.metadata.name;
+              if (type === 'DELETED' || pod.metadata.labels?.[sessionLabel] !== undefined) {
+                troubles.delete(name);
+                judge.forget(name);
+              } else {
+                const lasting = lastingContainerTrouble(pod);
+                if (lasting !== undefined) troubles.set(name, `pod ${name}: ${lasting}`);
+                else troubles.delete(name);
+                judge.observe(pod);
+              }
+              check();
+            });
     });
   }
 }

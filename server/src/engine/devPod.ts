@@ -1,6 +1,7 @@
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 import { EngineError } from './engineError.js';
 import { sessionLabel } from './objects.js';
+import { UnschedulableJudge } from './scheduling.js';
 
 interface ContainerStatus {
   name: string;
@@ -47,9 +48,25 @@ const fatalReasons = new Set([
 ]);
 
 /**
+ * A container state of `pod` that will not clear without someone acting (an image that cannot be pulled, a crash
+ * loop, a container the runtime cannot create), as "<reason> (<message>)"; undefined when there is none.
+ */
+export function lastingContainerTrouble(pod: KubeObject): string | undefined {
+  const statuses = ((pod.status ?? {}) as PodStatus).containerStatuses ?? [];
+  for (const status of statuses) {
+    const waiting = status.state?.waiting;
+    if (waiting?.reason === undefined) continue;
+    if (!imagePullReasons.has(waiting.reason) && !fatalReasons.has(waiting.reason)) continue;
+    return `container ${status.name} is in ${waiting.reason}${waiting.message !== undefined ? ` (${waiting.message})` : ''}`;
+  }
+  return undefined;
+}
+
+/**
  * Waits for the pod of this DevMode session to run its dev container. Fails fast, with the reason from the pod's
- * status and events, when the image cannot be pulled or the container crash-loops; reports scheduling and volume
- * problems as status lines and includes the last of them in the timeout error.
+ * status and events, when the image cannot be pulled, the container crash-loops, or no node can run the pod and
+ * nothing is on its way to change that (scheduling.ts); reports other problems (volumes, a scheduling that may
+ * still clear) as status lines and includes the last of them in the timeout error.
  */
 export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptions): Promise<KubeObject> {
   return new Promise((resolve, reject) => {
@@ -58,6 +75,7 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
     const finish = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
+      judge.dispose();
       stopWatch();
       clearTimeout(timer);
       clearTimeout(candidate?.timer);
@@ -88,14 +106,37 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       );
     }, options.timeoutMs);
 
+    // The replaced pods hold their node's resources (and volumes) until they are gone: while any is being deleted,
+    // a dev pod the scheduler cannot place yet may still fit.
+    const terminating = new Set<string>();
+    const judge = new UnschedulableJudge(
+      objects,
+      (pod, message) =>
+        finish(() =>
+          reject(
+            new EngineError('PodNotStarted', `The dev pod cannot be scheduled: ${message}`, {
+              pod: pod.metadata.name,
+              reason: 'Unschedulable',
+              hint: "No node can run the dev pod. Check the nodes (kubectl get nodes), their taints and free resources, and the workload's nodeSelector, affinity, tolerations and resource requests.",
+            }),
+          ),
+        ),
+      () => terminating.size > 0,
+    );
     let candidate: { pod: string; restarts: number; timer: NodeJS.Timeout } | undefined;
     const examine = (pod: KubeObject): void => {
-      if (settled || pod.metadata.deletionTimestamp !== undefined) return;
+      if (settled) return;
+      if (pod.metadata.deletionTimestamp !== undefined) {
+        terminating.add(pod.metadata.name);
+        judge.forget(pod.metadata.name);
+        return;
+      }
       if (
         pod.metadata.annotations?.[sessionLabel] !== options.sessionId &&
         pod.metadata.labels?.[sessionLabel] !== options.sessionId
       )
         return;
+      judge.observe(pod);
       const status = (pod.status ?? {}) as PodStatus;
       const names = [options.container, ...(options.addedContainers ?? [])];
       const containers = names.map((name) => ({
@@ -208,7 +249,9 @@ export function waitForDevPod(objects: ObjectClient, options: WaitForDevPodOptio
       options.namespace,
       { labelSelector: options.selector },
       (type, pod) => {
-        if (type !== 'DELETED') examine(pod);
+        if (type !== 'DELETED') return examine(pod);
+        terminating.delete(pod.metadata.name);
+        judge.forget(pod.metadata.name);
       },
     );
   });

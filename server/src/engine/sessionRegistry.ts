@@ -23,6 +23,7 @@ import {
   type DevModeEngine,
   type DevModeReporter,
   type DevModeStateChange,
+  type ResetOutcome,
   type StartedWorkload,
   type StartRequest,
   type WorkloadStart,
@@ -116,6 +117,12 @@ export class DevSession {
       ...(entry.debug !== undefined ? { debug: entry.debug } : {}),
     }));
   }
+}
+
+/** What `stop` did: the workload it restored, and why its pods are not ready when they are not. */
+export interface StopOutcome {
+  target: WorkloadTarget;
+  podsNotReady?: string;
 }
 
 export interface StartedDevSession {
@@ -294,7 +301,7 @@ export class SessionRegistry {
   public async stop(
     selector: { sessionId: string } | { target: WorkloadTarget; takeOver?: boolean },
     reporter: DevModeReporter,
-  ): Promise<WorkloadTarget> {
+  ): Promise<StopOutcome> {
     const session =
       'sessionId' in selector
         ? this.sessions.get(selector.sessionId)
@@ -309,9 +316,9 @@ export class SessionRegistry {
       const target = selector.target;
       const records = await this.engine.stoppable(target, { takeOver: selector.takeOver === true });
       this.onStateChange({ target, state: 'stopping', phase: 'restoreWorkload' });
-      await this.engine.stop(target, records, reporter);
+      const podsNotReady = await this.engine.stop(target, records, reporter);
       this.onStateChange({ target, state: 'stopped' });
-      return target;
+      return { target, ...(podsNotReady !== undefined ? { podsNotReady } : {}) };
     }
     if (session.state === 'starting') return this.stopStarting(session, reporter);
     if (session.state === 'stopping') {
@@ -327,18 +334,19 @@ export class SessionRegistry {
     this.onStateChange({ sessionId: session.sessionId, target, state: 'stopping', phase: 'restoreWorkload' });
     // The sync is stopped first so that nothing writes into a container that is going away.
     await this.endLocalParts(session);
+    let podsNotReady: string | undefined;
     try {
-      await this.engine.stop(target, records, reporter);
+      podsNotReady = await this.engine.stop(target, records, reporter);
     } finally {
       this.sessions.delete(session.sessionId);
     }
     session.state = 'stopped';
     this.onStateChange({ sessionId: session.sessionId, target, state: 'stopped' });
-    return target;
+    return { target, ...(podsNotReady !== undefined ? { podsNotReady } : {}) };
   }
 
   /** A stop during a start: cancels the start, waits for its rollback, then for the workload to be back. */
-  private async stopStarting(session: DevSession, reporter: DevModeReporter): Promise<WorkloadTarget> {
+  private async stopStarting(session: DevSession, reporter: DevModeReporter): Promise<StopOutcome> {
     session.stopRequested = true;
     session.cancel.abort();
     await session.startDone;
@@ -346,12 +354,12 @@ export class SessionRegistry {
       // The start finished before it saw the cancellation: stop it as any running session.
       return this.stop({ sessionId: session.sessionId }, reporter);
     }
-    await this.engine.waitUntilRestored(session.target, session.sessionId, reporter);
+    const podsNotReady = await this.engine.waitUntilRestored(session.target, session.sessionId, reporter);
     this.onStateChange({ sessionId: session.sessionId, target: session.target, state: 'stopped' });
-    return session.target;
+    return { target: session.target, ...(podsNotReady !== undefined ? { podsNotReady } : {}) };
   }
 
-  public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<{ endedSessions: string[] }> {
+  public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<ResetOutcome> {
     const local = this.all().filter((session) => sameWorkload(session.target, target));
     for (const session of local) {
       if (session.state === 'starting') {

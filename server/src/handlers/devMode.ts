@@ -71,6 +71,10 @@ export async function startDevMode(
   }
 }
 
+function restoredMessage(podsNotReady: string | undefined): string {
+  return podsNotReady === undefined ? 'Workload restored' : `Workload restored, pods not ready: ${podsNotReady}`;
+}
+
 export async function stopDevMode(
   params: unknown,
   sessions: SessionRegistry,
@@ -86,9 +90,9 @@ export async function stopDevMode(
       : { target: workloadTarget(p), ...(takeOver !== undefined ? { takeOver } : {}) };
   const work = new WorkDone(connection, progressToken(p), 'Stopping DevMode', false);
   try {
-    const target = await sessions.stop(selector, reporterFor(work));
-    work.done('Workload restored');
-    return { target };
+    const stopped = await sessions.stop(selector, reporterFor(work));
+    work.done(restoredMessage(stopped.podsNotReady));
+    return stopped;
   } catch (error) {
     work.done('DevMode did not stop');
     throw error;
@@ -105,8 +109,12 @@ export async function resetDevMode(
   const work = new WorkDone(connection, progressToken(p), `Resetting ${target.kind} ${target.name}`, false);
   try {
     const result = await sessions.reset(target, reporterFor(work));
-    work.done('Workload restored');
-    return { target, endedSessions: result.endedSessions };
+    work.done(restoredMessage(result.podsNotReady));
+    return {
+      target,
+      endedSessions: result.endedSessions,
+      ...(result.podsNotReady !== undefined ? { podsNotReady: result.podsNotReady } : {}),
+    };
   } catch (error) {
     work.done('Reset failed');
     throw error;

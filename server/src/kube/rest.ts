@@ -33,6 +33,20 @@ export class RestTransport {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
+  /**
+   * Whether the API server answers at all: a GET /version that any HTTP status counts as an answer to (a 401 is
+   * a server that is there but refuses these credentials), bounded by `timeoutMs`.
+   */
+  public async answers(timeoutMs: number): Promise<boolean> {
+    try {
+      const response = await this.send('GET', '/version', undefined, undefined, timeoutMs);
+      response.resume();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Opens a streaming GET (watch, logs); the caller reads the response and destroys it when done. */
   public async stream(path: string): Promise<IncomingMessage> {
     const response = await this.send('GET', path, undefined, undefined);

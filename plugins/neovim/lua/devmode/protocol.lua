@@ -35,7 +35,7 @@
 ---@field namespace string The context's default namespace (`default` when the context sets none).
 ---@field user string The name of the user entry the context uses.
 ---@field current boolean True for the kubeconfig's current context.
----@field reachable? boolean True when the API server answered a version probe, false when it did not; absent when not probed.
+---@field reachable boolean True when the context's API server answered a version probe (`GET /version`, any HTTP status) within 2 s, false when it did not or the context cannot be used (no such cluster, a credential plugin that fails). Every context is probed at once; a probe's answer is reused for 5 s.
 
 --- The params of `sync/conflictContent`.
 ---@class devmode.ConflictContentParams
@@ -440,6 +440,7 @@
 ---@class devmode.ResetDevModeResult
 ---@field target devmode.Target The workload that was restored.
 ---@field endedSessions string[] The ids of this server's sessions on that workload that were ended by the reset.
+---@field podsNotReady? string Set when the workload was restored but its pods are not ready and will not become so by themselves, or are still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
 
 --- The params of `terminal/resize`.
 ---@class devmode.ResizeTerminalParams
@@ -530,6 +531,7 @@
 --- The result of `devMode/stop`.
 ---@class devmode.StopDevModeResult
 ---@field target devmode.Target The workload that was restored.
+---@field podsNotReady? string Set when the workload was restored but its pods are not ready and will not become so by themselves, or are still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
 
 --- The params of `portForward/stop`.
 ---@class devmode.StopPortForwardParams
@@ -822,11 +824,11 @@
 ---@class devmode.ClientRequests
 ---@field ['initialize'] { params: devmode.InitializeParams, result: devmode.InitializeResult } The first request a client sends. Any other request before it fails with `ServerNotInitialized`.
 ---@field ['shutdown'] { params: nil, result: nil } Asks the server to stop every session's local parts (sync, forwards, terminals, log streams). It does not end DevMode in the cluster: a later server can pick the sessions up again or reset them.
----@field ['cluster/list'] { params: devmode.ListClustersParams, result: devmode.ListClustersResult } Lists the kubeconfig contexts. A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the file and the reason.
+---@field ['cluster/list'] { params: devmode.ListClustersParams, result: devmode.ListClustersResult } Lists the kubeconfig contexts and whether each one's API server answers (a bounded probe, so the answer takes at most about 2 s however many contexts there are). A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the file and the reason.
 ---@field ['tree/children'] { params: devmode.TreeChildrenParams, result: devmode.TreeChildrenResult } Lists the children of a tree node. Asking for a node starts watching its children, so that `tree/didChange` reports what changes later; clients never poll.
----@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result). Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent.
----@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
----@field ['devMode/reset'] { params: devmode.ResetDevModeParams, result: devmode.ResetDevModeResult } Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the server that started it crashed. Any session of this server on that workload ends.
+---@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result). Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which no replaced pod was still being deleted and no node autoscaler announced a node for it.
+---@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used). After the restore it waits for the workload's pods to be ready, and answers with `podsNotReady` when they cannot become so by themselves (or are still not ready after two minutes).
+---@field ['devMode/reset'] { params: devmode.ResetDevModeParams, result: devmode.ResetDevModeResult } Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the server that started it crashed. Any session of this server on that workload ends. Like `devMode/stop`, it then waits for the workload's pods and says in `podsNotReady` why they are not ready when they cannot become so.
 ---@field ['devMode/list'] { params: devmode.ListDevModeSessionsParams, result: devmode.ListDevModeSessionsResult } Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
 ---@field ['devConfig/get'] { params: devmode.GetDevConfigParams, result: devmode.GetDevConfigResult } Returns the dev config `devMode/start` would use for a target and local folder, and where each value came from. An invalid file fails with `DevConfigInvalid` locating the fault.
 ---@field ['devConfig/schema'] { params: devmode.GetDevConfigSchemaParams, result: devmode.GetDevConfigSchemaResult } Returns the JSON Schema of the dev config file.

@@ -40,8 +40,9 @@ interface DevModeServerApi {
     fun shutdown(): CompletableFuture<Void>
 
     /**
-     * Lists the kubeconfig contexts. A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the
-     * file and the reason.
+     * Lists the kubeconfig contexts and whether each one's API server answers (a bounded probe, so the answer takes
+     * at most about 2 s however many contexts there are). A missing or broken kubeconfig fails with
+     * `KubeconfigInvalid` naming the file and the reason.
      */
     @JsonRequest("cluster/list")
     fun clusterList(params: ListClustersParams): CompletableFuture<ListClustersResult>
@@ -59,7 +60,10 @@ interface DevModeServerApi {
      * into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result).
      * Progress is reported on `workDoneToken` and through
      * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
-     * before the response is sent.
+     * before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear
+     * by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can
+     * run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which
+     * no replaced pod was still being deleted and no node autoscaler announced a node for it.
      */
     @JsonRequest("devMode/start")
     fun devModeStart(params: StartDevModeParams): CompletableFuture<StartDevModeResult>
@@ -69,13 +73,16 @@ interface DevModeServerApi {
      * it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then
      * answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started
      * by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
+     * After the restore it waits for the workload's pods to be ready, and answers with `podsNotReady` when they cannot
+     * become so by themselves (or are still not ready after two minutes).
      */
     @JsonRequest("devMode/stop")
     fun devModeStop(params: StopDevModeParams): CompletableFuture<StopDevModeResult>
 
     /**
      * Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the
-     * server that started it crashed. Any session of this server on that workload ends.
+     * server that started it crashed. Any session of this server on that workload ends. Like `devMode/stop`, it then
+     * waits for the workload's pods and says in `podsNotReady` why they are not ready when they cannot become so.
      */
     @JsonRequest("devMode/reset")
     fun devModeReset(params: ResetDevModeParams): CompletableFuture<ResetDevModeResult>
@@ -405,13 +412,15 @@ data class ClusterContext(
      */
     val current: Boolean,
     /**
+     * True when the context's API server answered a version probe (`GET /version`, any HTTP status) within 2 s,
+     * false when it did not or the context cannot be used (no such cluster, a credential plugin that fails). Every
+     * context is probed at once; a probe's answer is reused for 5 s.
+     */
+    val reachable: Boolean,
+    /**
      * The API server address of that cluster, when the kubeconfig has it.
      */
     val server: String? = null,
-    /**
-     * True when the API server answered a version probe, false when it did not; absent when not probed.
-     */
-    val reachable: Boolean? = null,
 )
 
 /**
@@ -1757,6 +1766,13 @@ data class ResetDevModeResult(
      * The ids of this server's sessions on that workload that were ended by the reset.
      */
     val endedSessions: List<String>,
+    /**
+     * Set when the workload was restored but its pods are not ready and will not become so by themselves, or are
+     * still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes
+     * available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself
+     * succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
+     */
+    val podsNotReady: String? = null,
 )
 
 /**
@@ -2044,6 +2060,13 @@ data class StopDevModeResult(
      * The workload that was restored.
      */
     val target: Target,
+    /**
+     * Set when the workload was restored but its pods are not ready and will not become so by themselves, or are
+     * still not ready after two minutes: why, from the cluster ("pod web-5d9c-x2x cannot be scheduled: no nodes
+     * available to schedule pods", "pod web-5d9c-x2x: container web is in ImagePullBackOff (...)"). The restore itself
+     * succeeded; the workload is as it was before DevMode, including whatever keeps its pods from running.
+     */
+    val podsNotReady: String? = null,
 )
 
 /**
