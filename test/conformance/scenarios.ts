@@ -501,6 +501,25 @@ spec:
       },
     ],
   },
+  {
+    name: 'Secrets: stringData, types and tables',
+    steps: [
+      kubectl('create', 'secret', 'generic', 'creds', '--from-literal=user=admin', '-n', '{ns}'),
+      apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: written, namespace: "{ns}"}\nstringData: {token: abc}\n`),
+      {
+        kubectl: ['get', 'secrets', '-n', '{ns}', '-o', 'json'],
+        pick: (list: any) =>
+          list.items.map((secret: any) => ({
+            name: secret.metadata.name,
+            type: secret.type,
+            data: secret.data,
+            stringData: secret.stringData,
+          })),
+      },
+      kubectl('get', 'secrets', '-n', '{ns}'),
+      apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: "{ns}"}\ndata: {token: "not base64!"}\n`),
+    ],
+  },
   // ---------------------------------------------------------------- patches
   {
     name: 'strategic merge patch list order',

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, type KubeObject } from '../contracts.js';
 import { resourceByKey } from '../resources.js';
 import { decodeObject, decodePatched } from './decode.js';
+import { applyDefaults } from './defaults.js';
 
 const deployments = resourceByKey('deployments.apps')!;
 
@@ -32,6 +33,24 @@ describe('typed decoding', () => {
     ]);
     expect(object.extra).toBeUndefined();
     expect(object.spec.template.spec.containers[0]).toEqual({ name: 'main', image: 'x' });
+  });
+
+  it('checks Secret data as base64, and stringData ends up encoded in data', () => {
+    const secrets = resourceByKey('secrets')!;
+    const secret = (data: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data,
+    });
+    expect(decodeObject(secrets, secret({ token: 'not base64!' })).mismatch).toBe(
+      'illegal base64 data at input byte 3',
+    );
+    expect(decodeObject(secrets, secret({ token: 'YWJj' })).mismatch).toBeUndefined();
+    const written: KubeObject = { ...secret({ a: 'YQ==' }), stringData: { token: 'abc' } };
+    applyDefaults('secrets', written);
+    expect(written.data).toEqual({ a: 'YQ==', token: 'YWJj' });
+    expect(written.stringData).toBeUndefined();
   });
 
   it('answers a patch that leaves a wrong type with 422 on the field "patch"', () => {
