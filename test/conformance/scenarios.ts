@@ -223,7 +223,11 @@ export const SCENARIOS: Scenario[] = [
       apply(deploymentYaml({})),
       {
         kubectl: ['get', 'deploy', 'web', '-n', '{ns}', '-o', 'json'],
-        pick: (d: any) => ({ generation: d.metadata.generation, annotations: d.metadata.annotations, spec: d.spec }),
+        pick: (d: any) => {
+          // The revision annotation is the deployment controller's, written whenever it gets to it.
+          const { 'deployment.kubernetes.io/revision': _revision, ...annotations } = d.metadata.annotations ?? {};
+          return { generation: d.metadata.generation, annotations, spec: d.spec };
+        },
       },
     ],
   },
