@@ -110,13 +110,47 @@ async function localTarget() {
   };
 }
 
-function newSession(SyncSession, target, localDir, workDir, useGitignore = true) {
+function newSession(SyncSession, target, localDir, workDir, useGitignore = true, compress = 'auto') {
   return new SyncSession({
     localDir,
     workDir,
     config: { mode: MODE, ignore: [], include: [], useGitignore },
     openRemote: target.openRemote,
+    compress,
   });
+}
+
+/**
+ * On a fast link compression could cost more than it saves (there `auto`, the default, does not compress): there
+ * the initial syncs are also timed with compression forced on and with it off.
+ */
+const measureCompressionCost = () => ['loopback', 'lan'].includes(networkName());
+
+/** What crossed the network for a transfer, e.g. "4.1 MB with zstd". */
+function wire(counts) {
+  return `${(counts.wireBytes / 1e6).toFixed(counts.wireBytes < 1e6 ? 3 : 1)} MB ${counts.codec === undefined ? 'uncompressed' : `with ${counts.codec}`}`;
+}
+
+/** Times an initial sync of `local` into `dir` with compression `compress` (true or false). */
+async function timedSync(SyncSession, target, local, dir, useGitignore, compress) {
+  settleDisk();
+  const session = newSession(SyncSession, target, local, dir, useGitignore, compress);
+  const started = process.hrtime.bigint();
+  await session.start();
+  const ms = elapsed(started);
+  await session.stop();
+  return ms;
+}
+
+/** Prints the median initial syncs with compression forced on and ours (`auto`) next to compression off. */
+function reportCompressionCost(label, ours, forced, off) {
+  report(`  ${label}, compression forced on`, median(forced), 'ms', 'compression off', median(off));
+  report(`  ${label}, compression auto (ours)`, median(ours), 'ms', 'compression off', median(off));
+  const cost = median(forced) / median(off);
+  const auto = median(ours) / median(off);
+  console.log(
+    `compression ${networkName()} ${label}: forced on ${cost.toFixed(2)}x, auto ${auto.toFixed(2)}x the time without it`,
+  );
 }
 
 async function latency(SyncSession, target) {
@@ -173,7 +207,10 @@ async function latency(SyncSession, target) {
 async function initialSyncOf(SyncSession, target, local, label) {
   const ours = [];
   const theirs = [];
+  const uncompressed = [];
+  const forced = [];
   let files = 0;
+  let sent = '';
   for (let run = 0; run < RUNS; run++) {
     const slug = label.replace(/[^a-z0-9]+/gi, '-');
     settleDisk();
@@ -188,7 +225,14 @@ async function initialSyncOf(SyncSession, target, local, label) {
     ours.push(elapsed(started));
     await session.stop();
     files = counts.filesTransferred;
+    sent = wire(counts);
     if (files === 0) throw new Error(`the initial sync of ${label} sent no file`);
+    if (measureCompressionCost()) {
+      forced.push(await timedSync(SyncSession, target, local, `${target.base}/${slug}-forced-${run}`, false, true));
+      uncompressed.push(
+        await timedSync(SyncSession, target, local, `${target.base}/${slug}-plain-${run}`, false, false),
+      );
+    }
   }
   report(
     `initial sync, ${label}, ${files} files (median of ${RUNS})`,
@@ -197,6 +241,8 @@ async function initialSyncOf(SyncSession, target, local, label) {
     `${target.baselineName} of the folder`,
     median(theirs),
   );
+  console.log(`  sent ${sent}`);
+  if (measureCompressionCost()) reportCompressionCost(`initial sync ${label}`, ours, forced, uncompressed);
   goalInitialSync(`initial sync ${label}`, median(ours), median(theirs));
 }
 
@@ -276,6 +322,10 @@ async function bulk(SyncSession, target) {
   const baselineInitial = [];
   const resync = [];
   const baselineResync = [];
+  const uncompressed = [];
+  const forced = [];
+  let sent = '';
+  let resent = '';
   try {
     for (let run = 0; run < RUNS; run++) {
       // Every run copies into new directories: deleting 100 MB between runs would time the disk's discards instead.
@@ -297,6 +347,11 @@ async function bulk(SyncSession, target) {
       const last = `pkg${Math.floor((FILES - 1) / 100)}/file${(FILES - 1) % 100}.js`;
       const sample = await target.read(`${synced}/${last}`);
       if (!sample.equals(readFileSync(join(local, last)))) throw new Error('the initial sync missed a file');
+      sent = wire(counts);
+      if (measureCompressionCost()) {
+        forced.push(await timedSync(SyncSession, target, local, `${target.base}/forced-${run}`, true, true));
+        uncompressed.push(await timedSync(SyncSession, target, local, `${target.base}/plain-${run}`, true, false));
+      }
 
       for (let i = 0; i < 10; i++) writeFileSync(join(local, `pkg${(i * 9) % dirs}/file${i}.js`), sourceText(1024));
       const again = newSession(SyncSession, target, local, synced);
@@ -306,6 +361,7 @@ async function bulk(SyncSession, target) {
       resync.push(elapsed(started));
       await again.stop();
       if (changed.filesTransferred !== 10) throw new Error(`the resync sent ${changed.filesTransferred} files, not 10`);
+      resent = `${changed.filesTransferred} files, ${changed.bytesSent} bytes of content, ${wire(changed)}`;
 
       settleDisk();
       started = process.hrtime.bigint();
@@ -323,6 +379,9 @@ async function bulk(SyncSession, target) {
     `${target.baselineName} of the folder`,
     median(baselineInitial),
   );
+  console.log(`  sent ${sent}`);
+  if (measureCompressionCost())
+    reportCompressionCost(`initial sync ${FILES} files / ${mb} MB`, initial, forced, uncompressed);
   report(
     `resync after reconnect, 10 changed (${label})`,
     median(resync),
@@ -330,6 +389,7 @@ async function bulk(SyncSession, target) {
     `${target.baselineName} of the folder`,
     median(baselineResync),
   );
+  console.log(`  sent ${resent}`);
   goalInitialSync(`initial sync ${FILES} files / ${mb} MB`, median(initial), median(baselineInitial));
   if (networkName() !== 'loopback') {
     const ratio = median(resync) / median(baselineResync);

@@ -127,6 +127,50 @@ export interface DevEnvVar {
 }
 
 /**
+ * One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+ * Exactly one of `exec` and `restart` is given.
+ */
+export interface OnSyncRule {
+  /**
+   * Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or
+   * `web/**`; every batch triggers it when absent.
+   */
+  match?: string | string[];
+
+  /**
+   * A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open`
+   * with an `onSync` target).
+   */
+  exec?: string[];
+
+  /**
+   * True to restart the dev command in place (the pod and the synced files stay).
+   */
+  restart?: boolean;
+}
+
+/**
+ * The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+ * or `custom` (the dev command already starts one).
+ */
+export type DebugKind = 'node' | 'python' | 'java' | 'go' | 'custom';
+
+/**
+ * Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+ */
+export interface DevDebugConfig {
+  /**
+   * The port the debugger listens on in the container.
+   */
+  port: integer;
+
+  /**
+   * The debugger; how the dev command is changed to start it.
+   */
+  kind: DebugKind;
+}
+
+/**
  * The dev config of one container, as written in the dev config file, the workload annotation or the
  * `config` param of `devMode/start`. Every field is optional; absent fields come from the next source down.
  */
@@ -195,6 +239,16 @@ export interface DevContainerConfig {
    * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
    */
   startTimeoutSeconds?: integer;
+
+  /**
+   * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+   */
+  onSync?: OnSyncRule | OnSyncRule[];
+
+  /**
+   * Remote debugging of the dev command.
+   */
+  debug?: DevDebugConfig;
 }
 
 /**
@@ -313,6 +367,16 @@ export interface EffectiveDevConfig {
    * How long `devMode/start` waits for the dev pod.
    */
   startTimeoutSeconds: integer;
+
+  /**
+   * The rules of `onSync`, in order; empty when nothing runs after a sync.
+   */
+  onSync: OnSyncRule[];
+
+  /**
+   * Remote debugging; absent when the dev command runs without a debugger.
+   */
+  debug?: DevDebugConfig;
 }
 
 /**
@@ -403,7 +467,9 @@ export interface GetDevConfigResult {
  *       "sync": {"mode": "send", "ignore": ["node_modules"], "include": [], "useGitignore": true},
  *       "persistentDirs": [],
  *       "patches": [],
- *       "startTimeoutSeconds": 300
+ *       "startTimeoutSeconds": 300,
+ *       "onSync": [{"match": "*.js", "restart": true}],
+ *       "debug": {"port": 9229, "kind": "node"}
  *     },
  *     "sources": {"image": "file", "workDir": "file", "shell": "default", "command": "default", "env.DEBUG": "file", "portForward": "annotation", "sync.mode": "default"},
  *     "file": "/home/dev/src/web/devmode.yaml"

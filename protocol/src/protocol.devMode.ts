@@ -1,6 +1,6 @@
 import { type integer, MessageDirection, ProtocolNotificationType, ProtocolRequestType } from './messages.js';
 import type { WorkDoneProgressParams } from './protocol.$.js';
-import type { DevConfig } from './protocol.devConfig.js';
+import type { DebugKind, DevConfig } from './protocol.devConfig.js';
 import type { PortForward } from './protocol.portForward.js';
 import type { SyncStatus } from './protocol.sync.js';
 
@@ -116,6 +116,41 @@ export interface StartDevModeParams extends WorkDoneProgressParams {
 }
 
 /**
+ * What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+ */
+export interface DebugAttachInfo {
+  /**
+   * The debugger the dev command was started with, which tells the client which protocol to speak.
+   */
+  kind: DebugKind;
+
+  /**
+   * The local address the debug port is forwarded on (127.0.0.1).
+   */
+  address: string;
+
+  /**
+   * The local port to attach to: the forward of the debug port.
+   */
+  localPort: integer;
+
+  /**
+   * The debug port in the container.
+   */
+  remotePort: integer;
+
+  /**
+   * The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+   */
+  remoteRoot: string;
+
+  /**
+   * The local folder synced into `remoteRoot`.
+   */
+  localRoot: string;
+}
+
+/**
  * One container of a session in DevMode: where its files go, its sync and its port-forwards.
  */
 export interface DevModeContainer {
@@ -143,6 +178,11 @@ export interface DevModeContainer {
    * The port-forwards its dev config started.
    */
   portForwards: PortForward[];
+
+  /**
+   * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+   */
+  debug?: DebugAttachInfo;
 }
 
 /**
@@ -175,6 +215,12 @@ export interface StartDevModeResult {
   sync?: SyncStatus;
 
   /**
+   * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+   * for `debug`; absent when none does.
+   */
+  debug?: DebugAttachInfo;
+
+  /**
    * Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with
    * its own sync and port-forwards.
    */
@@ -183,7 +229,9 @@ export interface StartDevModeResult {
 
 /**
  * Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the
- * configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through
+ * configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes
+ * into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result).
+ * Progress is reported on `workDoneToken` and through
  * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
  * before the response is sent.
  *
@@ -222,6 +270,14 @@ export interface StartDevModeResult {
  *       "lastSyncAt": "2026-01-12T09:30:00.000Z",
  *       "errors": [],
  *       "conflicts": []
+ *     },
+ *     "debug": {
+ *       "kind": "node",
+ *       "address": "127.0.0.1",
+ *       "localPort": 9229,
+ *       "remotePort": 9229,
+ *       "remoteRoot": "/app",
+ *       "localRoot": "/home/dev/src/web"
  *     },
  *     "containers": [
  *       {"container": "web", "workDir": "/app", "localDir": "/home/dev/src/web", "portForwards": [], "sync": {"sessionId": "s-4f2a", "container": "web", "state": "idle", "localDir": "/home/dev/src/web", "remoteDir": "/app", "mode": "send", "pendingFiles": 0, "errors": [], "conflicts": []}},
@@ -404,6 +460,11 @@ export interface DevModeSession {
    * When DevMode was started, as an RFC 3339 timestamp.
    */
   startedAt?: string;
+
+  /**
+   * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+   */
+  debug?: DebugAttachInfo;
 
   /**
    * The containers in DevMode, the target container first; for sessions of this server with their sync and

@@ -3,9 +3,29 @@ import type { PodTarget, Target } from './protocol.devMode.js';
 import type { WorkDoneProgressParams } from './protocol.$.js';
 
 /**
- * Whose logs to stream: every pod of a workload, or one named pod.
+ * The output of a DevMode session's `onSync` runs (its `exec` commands and restarts), as a log source of its own.
  */
-export type LogsTarget = Target | PodTarget;
+export interface OnSyncLogsTarget {
+  /**
+   * The DevMode session.
+   */
+  sessionId: string;
+
+  /**
+   * The log source: `onSync` for the runs of the session's `onSync` rules.
+   */
+  source: 'onSync';
+
+  /**
+   * The container in DevMode whose rules ran; the session's target container when absent.
+   */
+  container?: string;
+}
+
+/**
+ * Whose logs to stream: every pod of a workload, one named pod, or a session's `onSync` runs.
+ */
+export type LogsTarget = Target | PodTarget | OnSyncLogsTarget;
 
 /**
  * The params of `logs/open`.
@@ -75,10 +95,13 @@ export interface OpenLogsResult {
 }
 
 /**
- * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+ * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends. With a
+ * target `{sessionId, source: "onSync"}` the stream carries the output of the session's `onSync` runs (each line
+ * with its `onSync` rule and run, plus a line devmode adds before and after each run): the lines kept so far
+ * (the last 2000, or `tailLines`), then, with `follow`, each new line until the session ends (`completed`).
  *
  * @since 0.1.0
- * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, ContainerNotRunning
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, ContainerNotRunning, UnknownId
  * @example
  * {
  *   "params": {"target": {"namespace": "shop", "kind": "Deployment", "name": "web"}, "follow": true, "tailLines": 100},
@@ -114,6 +137,26 @@ export interface LogLine {
    * When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
    */
   timestamp?: string;
+
+  /**
+   * For an `onSync` stream: the rule and run the line belongs to.
+   */
+  onSync?: OnSyncLineOrigin;
+}
+
+/**
+ * The `onSync` run a log line belongs to, as `OnSyncRun` names it.
+ */
+export interface OnSyncLineOrigin {
+  /**
+   * The rule's index in the session's `onSync` rules.
+   */
+  rule: integer;
+
+  /**
+   * The run's number for that rule.
+   */
+  run: integer;
 }
 
 /**

@@ -67,6 +67,87 @@ export interface SyncFileError {
 }
 
 /**
+ * Where the latest run of an `onSync` rule stands: `running`, `succeeded` (exit code 0) or `failed` (another exit
+ * code, or the run could not start).
+ */
+export type OnSyncRunState = 'running' | 'succeeded' | 'failed';
+
+/**
+ * The latest run of one `onSync` rule.
+ */
+export interface OnSyncRun {
+  /**
+   * The rule's index in the session's `onSync` rules.
+   */
+  rule: integer;
+
+  /**
+   * What the rule does: run a command (`exec`) or restart the dev command (`restart`).
+   */
+  action: 'exec' | 'restart';
+
+  /**
+   * The run's number for this rule, from 1; each log line of the run carries it.
+   */
+  run: integer;
+
+  /**
+   * Where the run stands.
+   */
+  state: OnSyncRunState;
+
+  /**
+   * When the run started, as an RFC 3339 timestamp.
+   */
+  startedAt: string;
+
+  /**
+   * How long the run took, in milliseconds, once it ended.
+   */
+  durationMs?: integer;
+
+  /**
+   * The command's exit code, once it ended.
+   */
+  exitCode?: integer;
+
+  /**
+   * True when batches landed during this run: exactly one more run follows it.
+   */
+  pending: boolean;
+
+  /**
+   * Why the run could not start or did not finish, when that is not the command's own exit code.
+   */
+  error?: OnSyncRunError;
+}
+
+/**
+ * Why an `onSync` run failed outside the command itself.
+ */
+export interface OnSyncRunError {
+  /**
+   * The error code, e.g. `MissingTool` (-31015) when the container has no `sh`.
+   */
+  code: integer;
+
+  /**
+   * The error code's name, as `DevModeErrorCodes` spells it (`MissingTool`, `ContainerNotRunning`...).
+   */
+  codeName: string;
+
+  /**
+   * What went wrong.
+   */
+  message: string;
+
+  /**
+   * What the person can do about it.
+   */
+  hint?: string;
+}
+
+/**
  * The state of one session's file sync.
  */
 export interface SyncStatus {
@@ -124,6 +205,11 @@ export interface SyncStatus {
    * Why the sync is `disconnected` or in `error`.
    */
   message?: string;
+
+  /**
+   * The latest run of each `onSync` rule that has run; absent when the dev config has no `onSync`.
+   */
+  onSyncRuns?: OnSyncRun[];
 }
 
 /**
@@ -147,7 +233,8 @@ export interface SyncSessionParams {
 export type GetSyncStatusResult = SyncStatus;
 
 /**
- * Returns the state of a session's file sync.
+ * Returns the state of a session's file sync into one container: the one `container` names, or the target
+ * container. A session with several containers in DevMode has one sync per container with a sync folder.
  *
  * @since 0.1.0
  * @errors UnknownId
@@ -379,13 +466,18 @@ export interface DidChangeSyncStateParams {
    * Files changed on both sides, when that list changed.
    */
   conflicts?: SyncConflict[];
+
+  /**
+   * The latest run of each `onSync` rule, when a run started or ended.
+   */
+  onSyncRuns?: OnSyncRun[];
 }
 
 /**
  * Tells the client that a session's sync changed state. While syncing, sent at most a few times a second.
  *
  * @since 0.1.0
- * @example {"params": {"sessionId": "s-4f2a", "state": "syncing", "pendingFiles": 12}}
+ * @example {"params": {"sessionId": "s-4f2a", "state": "idle", "pendingFiles": 0, "onSyncRuns": [{"rule": 0, "action": "exec", "run": 3, "state": "succeeded", "startedAt": "2026-01-12T09:31:07.000Z", "durationMs": 840, "exitCode": 0, "pending": false}]}}
  */
 export namespace DidChangeSyncStateNotification {
   export const method = 'sync/didChangeState' as const;

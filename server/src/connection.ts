@@ -129,11 +129,15 @@ export function createServerConnection(options: ServerOptions): MessageConnectio
     },
     () => state.rootPath,
   );
-  const logs = new LogStreams(logsClusters(clusters), {
-    append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
-    end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
-  });
   const sessions = new SessionRegistry(devMode, clusters, forwards, syncSessions, notifyDevMode, log, window);
+  const logs = new LogStreams(
+    logsClusters(clusters),
+    {
+      append: (params) => connection.sendNotification(DidAppendLogsNotification.type, params),
+      end: (params) => void connection.sendNotification(DidEndLogsNotification.type, params),
+    },
+    (sessionId, container) => sessions.onSyncOf(sessionId, container),
+  );
 
   /** Registers a request handler that refuses to run before `initialize` or after `shutdown`. */
   function on<P, R>(type: ProtocolRequestType<P, R>, handler: Handler<P, R>): void {

@@ -175,6 +175,16 @@ describe('two containers of one pod in DevMode', () => {
     const workerPort = await freePort();
     const dir = twoContainerProject(workerPort);
 
+    // devConfig/get shows what the start will do to each container.
+    const effective = await client.request<{ container: string; devContainers?: unknown[] }>('devConfig/get', {
+      target,
+      localDir: dir,
+    });
+    expect(effective.container).toBe('web');
+    expect(effective.devContainers).toMatchObject([
+      { container: 'worker', config: { image: 'devmode/dev', workDir: '/srv/worker', sync: { localPath: 'worker' } } },
+    ]);
+
     const started = await client.request<Started>('devMode/start', { target, localDir: dir, workDoneToken: 'two' });
 
     // The answer lists both containers, the target first, each with its own workDir, folder, sync and forwards.
@@ -306,6 +316,39 @@ describe('two containers of one pod in DevMode', () => {
     );
     expect(forward).toBe('refused');
   }, 240_000);
+
+  test('requests that name no container reach the target container, also when it is not the first', async () => {
+    const before = await snapshot(sandbox, 'deployment', 'shop');
+    const dir = projectDir(
+      `image: devmode/dev\nworkDir: /srv/worker\ncommand: ${announce('worker')}\ncontainers:\n  web:\n` +
+        `    dev: true\n    image: devmode/dev\n    command: ${announce('web')}\n`,
+    );
+    const started = await client.request<Started>('devMode/start', {
+      target: { ...target, container: 'worker' },
+      localDir: dir,
+    });
+    expect(started.containers.map((entry) => entry.container)).toEqual(['worker', 'web']);
+    const script = ['sh', '-c', 'echo "in $PWD"'];
+    const terminal = await terminalOutput(undefined, script);
+    expect(terminal.runsIn).toBe('worker');
+    expect(terminal.output).toContain('in /srv/worker');
+    expect(await client.request('sync/status', { sessionId: started.sessionId })).toMatchObject({
+      container: 'worker',
+      remoteDir: '/srv/worker',
+    });
+    const { streamId } = await client.request<{ streamId: string }>('logs/open', { target, follow: true });
+    try {
+      const line = await client.waitForNotification(
+        (n) => n.method === 'logs/didAppend' && n.params.streamId === streamId,
+      );
+      expect((line.params.lines as { container: string }[])[0]?.container).toBe('worker');
+    } finally {
+      await client.request('logs/close', { streamId });
+    }
+    await client.request('devMode/stop', { sessionId: started.sessionId });
+    expect(await snapshot(sandbox, 'deployment', 'shop')).toBe(before);
+    await rolledOut(sandbox, 'deployment/shop');
+  }, 180_000);
 
   test('a start whose added container cannot run rolls every container back', async () => {
     const before = await snapshot(sandbox, 'deployment', 'shop');

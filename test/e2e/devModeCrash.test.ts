@@ -152,6 +152,33 @@ describe('SIGKILL during devMode/stop, then devMode/reset', () => {
   );
 });
 
+describe('SIGKILL during a restart on sync, then devMode/reset', () => {
+  test('Deployment killed while a saved file restarts the dev command is restored exactly', async () => {
+    const before = await originals('Deployment');
+    const target = { namespace: 'default', kind: 'Deployment', name: 'ratings' };
+    const dir = projectDir('image: devmode/dev\nonSync: {match: "*.txt", restart: true}\n');
+    const doomed = await startClient({ ...sandbox.env, DEVMODE_FAILPOINT: 'onSync:duringRestart' });
+    const started = await doomed.request<{ sessionId: string }>('devMode/start', { target, localDir: dir });
+    // A save lands as a batch, whose restart run is where the server dies.
+    writeFileSync(join(dir, 'notes.txt'), 'saved\n');
+    const exited = await Promise.race([
+      doomed.server.exited.then(() => 'exited'),
+      new Promise((resolve) => setTimeout(resolve, 60_000, 'still running')),
+    ]);
+    if (exited !== 'exited') {
+      const status = await doomed.request('sync/status', { sessionId: started.sessionId }).catch(String);
+      doomed.server.child.kill('SIGKILL');
+      throw new Error(`the restart on sync never reached its failpoint: ${JSON.stringify(status)}`);
+    }
+    expect(doomed.server.child.signalCode).toBe('SIGKILL');
+    doomed.server.connection.dispose();
+    await client.request('devMode/reset', { target });
+    expect(await originals('Deployment')).toEqual(before);
+    const leftovers = await sandbox.kubectl(['get', 'pods', '-l', 'devmode.dev/session', '-o', 'name']);
+    expect(leftovers.stdout).toBe('');
+  }, 150_000);
+});
+
 describe('$/cancelRequest during devMode/start', () => {
   test('rolls the workload back and answers RequestCancelled', async () => {
     const before = await originals('Deployment');

@@ -7,6 +7,8 @@ import { devmodeBin } from './rawServer.js';
 
 interface InspectorReply {
   id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
   result?: Record<string, unknown>;
   error?: { message: string };
 }
@@ -15,9 +17,17 @@ export class Inspector {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
 
+  private readonly events: { method: string; params: Record<string, unknown> }[] = [];
+  private readonly eventWaiters = new Set<() => void>();
+
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener('message', (event: MessageEvent) => {
       const reply = JSON.parse(String(event.data)) as InspectorReply;
+      if (reply.method !== undefined) {
+        this.events.push({ method: reply.method, params: reply.params ?? {} });
+        for (const wake of this.eventWaiters) wake();
+        return;
+      }
       const waiter = reply.id === undefined ? undefined : this.pending.get(reply.id);
       if (waiter === undefined || reply.id === undefined) return;
       this.pending.delete(reply.id);
@@ -41,6 +51,28 @@ export class Inspector {
       this.pending.set(id, { resolve: (result) => resolve(result as T), reject });
       this.socket.send(JSON.stringify({ id, method, params }));
     });
+  }
+
+  /** The first event named `method` (received so far or later) whose params satisfy `matches`. */
+  public async event(
+    method: string,
+    matches: (params: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find((event) => event.method === method && matches(event.params));
+      if (found !== undefined) return found.params;
+      if (Date.now() > deadline) throw new Error(`no ${method} event within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.eventWaiters.delete(wake);
+          resolve();
+        };
+        this.eventWaiters.add(wake);
+        setTimeout(wake, 500);
+      });
+    }
   }
 
   /** Heap used in bytes, as it is: no collection is forced. */

@@ -370,6 +370,7 @@ describe('effectiveDevConfig', () => {
       persistentDirs: [],
       patches: [],
       startTimeoutSeconds: 300,
+      onSync: [],
     });
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));
     expect(sources.image).toBe('default');
@@ -414,6 +415,35 @@ describe('effectiveDevConfig', () => {
       portForward: 'file',
       startTimeoutSeconds: 'default',
     });
+  });
+
+  it('reads onSync as one rule or a list, per container, and debug', () => {
+    const fileConfig = parseDevConfig(
+      'onSync: {exec: [make]}\ndebug: {port: 9229, kind: node}\n' +
+        'containers: {api: {onSync: [{match: "*.go", restart: true}, {match: ["web/**", "*.css"], exec: [npm, run, build]}]}}\n',
+      { file, kind: 'file' },
+    );
+    expect(effectiveDevConfig({ container: 'api', fileConfig }).config).toMatchObject({
+      onSync: [
+        { match: ['*.go'], restart: true },
+        { match: ['web/**', '*.css'], exec: ['npm', 'run', 'build'] },
+      ],
+      debug: { port: 9229, kind: 'node' },
+    });
+    expect(effectiveDevConfig({ container: 'worker', fileConfig }).config.onSync).toEqual([
+      { match: [], exec: ['make'] },
+    ]);
+  });
+
+  it('refuses an onSync rule with both actions or none, and an unknown debug kind, naming the field', () => {
+    expect(rejection('onSync: [{match: "*.go", restart: true, exec: [make]}]\n')).toMatchObject({
+      line: 1,
+      field: 'onSync[0]',
+    });
+    expect(rejection('onSync:\n  match: "*.go"\n')).toMatchObject({ field: 'onSync.exec' });
+    expect(rejection('onSync: {restart: false}\n')).toMatchObject({ field: 'onSync.restart' });
+    expect(rejection('debug: {port: 9229, kind: ruby}\n')).toMatchObject({ line: 1, field: 'debug.kind' });
+    expect(rejection('debug: {kind: node}\n')).toMatchObject({ field: 'debug.port' });
   });
 
   it('ignores other containers sections', () => {

@@ -61,6 +61,25 @@ export interface RawContainerConfig {
   persistentDirs?: { path: string; capacity?: string; storageClass?: string }[];
   patches?: DevPatch[];
   startTimeoutSeconds?: number;
+  onSync?: RawOnSyncRule | RawOnSyncRule[];
+  debug?: DebugConfig;
+}
+
+/** One `onSync` rule as written: `match` may be one pattern or a list. */
+export interface RawOnSyncRule {
+  match?: string | string[];
+  exec?: string[];
+  restart?: true;
+}
+
+/** One `onSync` rule with its patterns as a list (empty: every batch) and exactly one action. */
+export type OnSyncRule = { match: string[] } & ({ exec: string[] } | { restart: true });
+
+export type DebugKind = 'node' | 'python' | 'java' | 'go' | 'custom';
+
+export interface DebugConfig {
+  port: number;
+  kind: DebugKind;
 }
 
 /** A whole source as written: container defaults at the top level plus per-container overrides. */
@@ -97,6 +116,10 @@ export interface EffectiveDevConfig {
   persistentDirs: PersistentDir[];
   patches: DevPatch[];
   startTimeoutSeconds: number;
+  /** What runs after each sync batch lands, in order; empty when nothing does. */
+  onSync: OnSyncRule[];
+  /** Remote debugging of the dev command; undefined without. */
+  debug?: DebugConfig;
 }
 
 /**
@@ -487,6 +510,8 @@ const wholeFields = [
   'persistentDirs',
   'patches',
   'startTimeoutSeconds',
+  'onSync',
+  'debug',
 ] as const;
 const syncFields = ['mode', 'ignore', 'include', 'useGitignore', 'localPath'] as const;
 const resourceFields = ['limits', 'requests'] as const;
@@ -502,6 +527,8 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
     persistentDirs: [],
     patches: [],
     startTimeoutSeconds: defaultStartTimeoutSeconds,
+    onSync: [],
+    debug: undefined,
     'sync.mode': 'send',
     'sync.ignore': [],
     'sync.include': [],
@@ -573,11 +600,22 @@ export function effectiveDevConfig(input: EffectiveDevConfigInput): EffectiveDev
     })),
     patches: structuredClone(values.patches as DevPatch[]),
     startTimeoutSeconds: values.startTimeoutSeconds as number,
+    onSync: onSyncRules(values.onSync as RawContainerConfig['onSync']),
+    ...(values.debug !== undefined && { debug: { ...(values.debug as DebugConfig) } }),
   };
   if (config.image === undefined) delete config.image;
   if (config.shell === undefined) delete config.shell;
   if (config.resources === undefined) delete config.resources;
   return { config, sources, writtenAt };
+}
+
+/** The rules of `onSync` as a list, each with its patterns as a list. */
+function onSyncRules(onSync: RawContainerConfig['onSync']): OnSyncRule[] {
+  if (onSync === undefined) return [];
+  return (Array.isArray(onSync) ? onSync : [onSync]).map((rule) => {
+    const match = rule.match === undefined ? [] : Array.isArray(rule.match) ? [...rule.match] : [rule.match];
+    return rule.exec !== undefined ? { match, exec: [...rule.exec] } : { match, restart: true };
+  });
 }
 
 function envEntries(env: RawContainerConfig['env']): [string, EnvValue][] {

@@ -32,6 +32,8 @@ export const devConfigLimits = {
   persistentDirs: 64,
   patches: 256,
   containers: 64,
+  onSyncRules: 64,
+  onSyncPatterns: 256,
 } as const;
 
 const limits = devConfigLimits;
@@ -139,6 +141,40 @@ const patch: JsonSchema = {
         patch: patchOperations,
       },
     },
+  ],
+};
+
+const onSyncPattern: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: limits.syncPattern,
+  description: 'A gitignore-style pattern of paths relative to the local folder, e.g. *.go or web/**.',
+};
+
+const onSyncRule: JsonSchema = {
+  type: 'object',
+  description: 'What runs after a sync batch that changed a matching path: exec (a command) or restart: true.',
+  additionalProperties: false,
+  properties: {
+    match: {
+      description: 'The paths that trigger the rule; every batch when absent.',
+      oneOf: [onSyncPattern, { type: 'array', minItems: 1, maxItems: limits.onSyncPatterns, items: onSyncPattern }],
+    },
+    exec: {
+      type: 'array',
+      minItems: 1,
+      maxItems: limits.commandArguments,
+      items: { type: 'string', maxLength: limits.argument, description: 'One argument.' },
+      description: 'A command run in workDir as an argv array; its output is the onSync log stream.',
+    },
+    restart: {
+      enum: [true],
+      description: 'Restart the dev command in place, keeping the pod and the synced files (needs sh in the image).',
+    },
+  },
+  oneOf: [
+    { required: ['exec'], description: 'Runs a command.' },
+    { required: ['restart'], description: 'Restarts the dev command.' },
   ],
 };
 
@@ -306,6 +342,27 @@ const containerProperties: Record<string, JsonSchema> = {
     maximum: 86400,
     description: 'How long start waits for the dev pod to run before rolling back.',
     default: 300,
+  },
+  onSync: {
+    description:
+      'What runs after each sync batch lands: one rule, or a list of rules each with its own match. Batches that ' +
+      'land while a rule runs are coalesced into one more run.',
+    oneOf: [onSyncRule, { type: 'array', minItems: 1, maxItems: limits.onSyncRules, items: onSyncRule }],
+  },
+  debug: {
+    type: 'object',
+    description: 'Start the dev command with a debugger listening on port, and forward that port.',
+    additionalProperties: false,
+    required: ['port', 'kind'],
+    properties: {
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The debug port in the container.' },
+      kind: {
+        enum: ['node', 'python', 'java', 'go', 'custom'],
+        description:
+          'node: --inspect; python: debugpy; java: JDWP through JAVA_TOOL_OPTIONS; go: dlv exec; custom: the ' +
+          'command as given (it starts its own debugger on port).',
+      },
+    },
   },
 };
 

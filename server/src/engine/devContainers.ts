@@ -21,9 +21,12 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
   devConfigFieldError,
   effectiveDevConfig,
+  type DevConfigError,
+  type DevConfigOrigin,
   type DevConfigSourceKind,
   type EffectiveDevConfig,
   type EffectiveDevConfigInput,
+  type EffectiveDevConfigResult,
   type RawDevConfig,
 } from './devConfig.js';
 import type { SchemaPath } from './jsonSchema.js';
@@ -38,6 +41,8 @@ export interface DevConfigSources {
 /** One container in DevMode with its effective config and the local folder synced into it. */
 export interface DevContainer {
   config: EffectiveDevConfig;
+  /** Where each value of the config came from, by dotted path (as `devConfig/get` reports it). */
+  sources: Record<string, DevConfigOrigin>;
   /** The absolute local folder synced into the container; undefined when it syncs nothing. */
   localDir?: string;
 }
@@ -60,6 +65,8 @@ export interface DevContainerSetInput {
   localDir: string;
 }
 
+type Merged = EffectiveDevConfigResult & { localDir?: string };
+
 /** The effective configs and sync folders of every container a dev config puts into DevMode, checked. */
 export function devContainerSet(input: DevContainerSetInput): DevContainerSet {
   const { sources } = input;
@@ -69,42 +76,39 @@ export function devContainerSet(input: DevContainerSetInput): DevContainerSet {
       if (input.podContainers.includes(name)) continue;
       throw fieldError(
         sources,
-        kind,
-        ['containers', name],
+        { kind, path: ['containers', name] },
         `names no container of ${input.workload}; its containers: ${input.podContainers.join(', ') || 'none'}`,
       );
     }
   }
-  const merged = (container: string, ownSettingsOnly: boolean) =>
-    effectiveDevConfig({ container, ...mergeInput(sources), ownSettingsOnly });
-  const entries: { result: ReturnType<typeof merged>; localDir?: string }[] = [];
+  const merged: Merged[] = [];
   for (const container of [input.target, ...input.podContainers]) {
-    if (entries.some((entry) => entry.result.config.container === container)) continue;
+    if (merged.some((entry) => entry.config.container === container)) continue;
     const isTarget = container === input.target;
     if (!isTarget && !isDev(layers, container)) continue;
-    const result = merged(container, !isTarget);
+    const result = effectiveDevConfig({ container, ...mergeInput(sources), ownSettingsOnly: !isTarget });
     if (!isTarget && result.sources.startTimeoutSeconds !== 'default') {
       throw fieldError(
         sources,
-        result.sources.startTimeoutSeconds as DevConfigSourceKind,
-        result.writtenAt.startTimeoutSeconds ?? [],
+        whereSet(result, 'startTimeoutSeconds'),
         'is the whole pod start timeout: set it at the top level, for the target container',
       );
     }
     const localPath = result.config.sync.localPath;
     const localDir =
-      localPath === undefined
-        ? isTarget
+      localPath !== undefined
+        ? syncFolder(input.localDir, localPath, (problem) =>
+            fieldError(sources, whereSet(result, 'sync.localPath'), problem),
+          )
+        : isTarget
           ? input.localDir
-          : undefined
-        : syncFolder(input.localDir, localPath, () =>
-            fieldRef(sources, result.sources['sync.localPath'], result.writtenAt['sync.localPath']),
-          );
-    entries.push({ result, ...(localDir !== undefined ? { localDir } : {}) });
+          : undefined;
+    merged.push({ ...result, ...(localDir !== undefined ? { localDir } : {}) });
   }
-  checkAcross(sources, entries);
-  const [target, ...added] = entries.map((entry): DevContainer => ({
-    config: entry.result.config,
+  checkAcross(sources, merged);
+  const [target, ...added] = merged.map((entry): DevContainer => ({
+    config: entry.config,
+    sources: entry.sources,
     ...(entry.localDir !== undefined ? { localDir: entry.localDir } : {}),
   }));
   return { target: target as DevContainer, added };
@@ -136,39 +140,40 @@ function mergeInput(sources: DevConfigSources): Omit<EffectiveDevConfigInput, 'c
   };
 }
 
-interface FieldRef {
-  sources: DevConfigSources;
+/** A field as written in one source. */
+interface FieldSite {
   kind: DevConfigSourceKind;
   path: SchemaPath;
 }
 
-function fieldRef(sources: DevConfigSources, origin: string | undefined, path: SchemaPath | undefined): FieldRef {
-  return { sources, kind: (origin ?? 'request') as DevConfigSourceKind, path: path ?? [] };
+/** Where a field of a merged config was set; only called for fields a source set. */
+function whereSet(result: EffectiveDevConfigResult, field: string): FieldSite {
+  const origin = result.sources[field];
+  return {
+    kind: origin === undefined || origin === 'default' ? 'request' : origin,
+    path: result.writtenAt[field] ?? field.split('.'),
+  };
 }
 
-function fieldError(sources: DevConfigSources, kind: DevConfigSourceKind, path: SchemaPath, problem: string) {
-  const file = kind === 'file' ? sources.file?.file : undefined;
-  return devConfigFieldError({ kind, ...(file !== undefined ? { file } : {}) }, path, problem);
+function fieldError(sources: DevConfigSources, site: FieldSite, problem: string): DevConfigError {
+  const file = site.kind === 'file' ? sources.file?.file : undefined;
+  return devConfigFieldError({ kind: site.kind, ...(file !== undefined ? { file } : {}) }, site.path, problem);
 }
 
 /** The absolute folder `localPath` names, checked to be a folder inside the session's folder. */
-function syncFolder(localDir: string, localPath: string, where: () => FieldRef): string {
-  const fail = (problem: string): never => {
-    const ref = where();
-    throw fieldError(ref.sources, ref.kind, ref.path, problem);
-  };
+function syncFolder(localDir: string, localPath: string, fault: (problem: string) => DevConfigError): string {
   const folder = resolve(localDir, localPath);
-  const outside = (): never => fail(`must name a folder inside the local folder ${localDir}, not ${folder}`);
-  if (!isInside(localDir, folder)) outside();
+  const outside = `must name a folder inside the local folder ${localDir}, not ${folder}`;
+  if (!isInside(localDir, folder)) throw fault(outside);
   let real: string;
   try {
     real = realpathSync(folder);
   } catch {
-    return fail(`names ${folder}, which does not exist`);
+    throw fault(`names ${folder}, which does not exist`);
   }
   // A symbolic link on the way may lead out of the local folder.
-  if (!isInside(realpathSync(localDir), real)) outside();
-  if (!statSync(real).isDirectory()) return fail(`names ${folder}, which is not a folder`);
+  if (!isInside(realpathSync(localDir), real)) throw fault(outside);
+  if (!statSync(real).isDirectory()) throw fault(`names ${folder}, which is not a folder`);
   return real;
 }
 
@@ -178,38 +183,33 @@ function isInside(folder: string, path: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-function checkAcross(
-  sources: DevConfigSources,
-  entries: { result: ReturnType<typeof effectiveDevConfig>; localDir?: string }[],
-): void {
+function checkAcross(sources: DevConfigSources, merged: Merged[]): void {
   const ports = new Map<number, string>();
-  entries.forEach((entry, index) => {
-    const { config, sources: origins, writtenAt } = entry.result;
+  merged.forEach((entry, index) => {
+    const { config } = entry;
     for (const forward of config.portForward) {
       const other = ports.get(forward.local);
       if (other !== undefined) {
         throw fieldError(
           sources,
-          origins.portForward as DevConfigSourceKind,
-          writtenAt.portForward ?? [],
+          whereSet(entry, 'portForward'),
           `forwards local port ${forward.local}, which container ${other} forwards already`,
         );
       }
       ports.set(forward.local, config.container);
     }
     if (entry.localDir === undefined) return;
-    for (const earlier of entries.slice(0, index)) {
+    for (const earlier of merged.slice(0, index)) {
       if (earlier.localDir === undefined) continue;
       const overlap = isInside(earlier.localDir, entry.localDir) || isInside(entry.localDir, earlier.localDir);
-      const twoWay = [earlier, entry].find((candidate) => candidate.result.config.sync.mode === 'both');
+      const twoWay = [earlier, entry].find((candidate) => candidate.config.sync.mode === 'both');
       if (!overlap || twoWay === undefined) continue;
       // The later container has a sync folder only because it names one: that is the field to change.
       throw fieldError(
         sources,
-        entry.result.sources['sync.localPath'] as DevConfigSourceKind,
-        entry.result.writtenAt['sync.localPath'] ?? [],
-        `syncs ${entry.localDir}, which overlaps ${earlier.localDir} of container ${earlier.result.config.container}, ` +
-          `and container ${twoWay.result.config.container} syncs both ways: what one container writes back would ` +
+        whereSet(entry, 'sync.localPath'),
+        `syncs ${entry.localDir}, which overlaps ${earlier.localDir} of container ${earlier.config.container}, ` +
+          `and container ${twoWay.config.container} syncs both ways: what one container writes back would ` +
           'reach the other; give each container a folder of its own',
       );
     }

@@ -14,7 +14,6 @@ import type { Clusters } from './clusters.js';
 import {
   annotationDevConfig,
   DevConfigError,
-  effectiveDevConfig,
   loadDevConfigFile,
   validateDevConfig,
   type EffectiveDevConfig,
@@ -534,13 +533,7 @@ export class DevModeEngine {
       workload: `${target.kind} ${target.name}`,
       localDir,
     });
-    const result = effectiveDevConfig({
-      container,
-      ...(sources.annotation !== undefined ? { annotationConfig: sources.annotation } : {}),
-      ...(sources.file !== undefined ? { fileConfig: sources.file.config } : {}),
-      ...(sources.request !== undefined ? { requestConfig: sources.request } : {}),
-    });
-    return { container, set, result };
+    return { container, set, result: set.target };
   }
 
   private plan(

@@ -18,7 +18,8 @@
  * cleared), workingDir, the config's env (winning over same-named variables) and resources (when set); workDir is an
  * emptyDir `devmode-workdir`, or the PVC of a persistent dir on that path; other persistent dirs mount their own
  * PVCs (`devmode-<workload>-<sha1(path):10>`, per user in duplicate mode); probes go from every container; the
- * template carries `devmode.dev/session` as annotation and label; the config's patches are applied last.
+ * template carries `devmode.dev/session` as annotation and label (and, with several containers in DevMode,
+ * `kubectl.kubernetes.io/default-container` naming the target container); the config's patches are applied last.
  *
  * ## Duplicate mode
  * Every kind gets a Deployment `<name>-devmode-<short session>` whose selector and pod labels are only devmode's, so

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DevPatch, EffectiveDevConfig } from './devConfig.js';
+import { devCommand } from './devCommand.js';
 import {
   cloneJson,
   ensureObjectAt,
@@ -15,6 +16,9 @@ import {
   sessionLabel,
 } from './objects.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patches.js';
+
+/** The pod annotation that names the container `kubectl exec` and `kubectl logs` use when none is given. */
+const defaultContainerAnnotation = 'kubectl.kubernetes.io/default-container';
 
 /** The emptyDir (or PVC) volume mounted at workDir in the dev container. */
 export const workDirVolumeName = 'devmode-workdir';
@@ -137,7 +141,11 @@ export function rewritePodTemplate(input: RewriteInput): PodTemplate {
     rewriteContainer(spec, name, other.config, other.persistentDirs, addedWorkDirVolumeName(name));
   }
 
-  ensureObjectAt(template, 'metadata', 'annotations')[sessionLabel] = input.sessionId;
+  const annotations = ensureObjectAt(template, 'metadata', 'annotations');
+  annotations[sessionLabel] = input.sessionId;
+  // With several containers in DevMode, a terminal or log stream that names none (ours, kubectl's) reaches the
+  // target container, as it does when the target is the only one.
+  if (added.length > 0) annotations[defaultContainerAnnotation] = input.container;
   ensureObjectAt(template, 'metadata', 'labels')[sessionLabel] = input.sessionId;
   return applyDevPatches(template, [...input.config.patches, ...added.flatMap((other) => other.config.patches)]);
 }
@@ -153,10 +161,11 @@ function rewriteContainer(
   const dev = objectList(spec.containers).find((container) => container.name === name);
   if (dev === undefined) throw new DevModePlanError('ContainerNotFound', `no container "${name}"`);
   if (config.image !== undefined) dev.image = config.image;
-  dev.command = [...config.command];
+  const launch = devCommand(config);
+  dev.command = launch.command;
   delete dev.args;
   dev.workingDir = config.workDir;
-  mergeEnv(dev, config.env);
+  mergeEnv(dev, { ...config.env, ...launch.env });
   if (config.resources !== undefined) dev.resources = cloneJson(config.resources);
 
   const workDir = normalizeDir(config.workDir);

@@ -21,6 +21,7 @@ import {
   type PodWaitOptions,
 } from './podTargets.js';
 import { EngineError } from './engineError.js';
+import type { OnSyncOutputLine, OnSyncRunner } from './onSync.js';
 
 export interface LogsCluster {
   objects: ObjectClient;
@@ -66,14 +67,56 @@ const STATUS_SETTLE_MS = 2000;
 /** How long a followed stream waits for a stopped container to come back before it looks again. */
 const RESTART_WAIT_MS = 30_000;
 
+/** What every open stream can do, whatever its source. */
+interface OpenStream {
+  end(reason: LogsEndReason, message?: string): Promise<void>;
+}
+
+/** The onSync runs of a DevMode session of this server, as a log source. */
+export type OnSyncSource = (sessionId: string, container: string | undefined) => OnSyncRunner | undefined;
+
+export interface OpenOnSyncLogsOptions {
+  sessionId: string;
+  /** The container in DevMode whose rules ran; the target container when absent. */
+  container?: string;
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+}
+
 export class LogStreams {
-  private readonly streams = new Map<string, LogStream>();
+  private readonly streams = new Map<string, OpenStream>();
   private nextId = 1;
 
   public constructor(
     private readonly cluster: (context: string | undefined) => Promise<LogsCluster>,
     private readonly events: LogsEvents,
+    private readonly onSyncSource: OnSyncSource = () => undefined,
   ) {}
+
+  /**
+   * Opens the output of a session's onSync runs: the lines kept so far (the last `tailLines`), then, when
+   * followed, each new line until the session ends.
+   */
+  public openOnSync(options: OpenOnSyncLogsOptions): { streamId: string; pods: string[] } {
+    const runner = this.onSyncSource(options.sessionId, options.container);
+    if (runner === undefined) {
+      const which = options.container === undefined ? '' : ` in container ${options.container}`;
+      throw new EngineError(
+        'UnknownId',
+        `No DevMode session of this server with id ${options.sessionId} has onSync rules${which}`,
+        {
+          field: options.container === undefined ? 'target.sessionId' : 'target.container',
+          hint: 'devMode/list shows the sessions; onSync in the dev config gives a session its runs.',
+        },
+      );
+    }
+    const id = `l-${this.nextId++}`;
+    const stream = new OnSyncLogStream(id, runner, options, this.events, () => this.streams.delete(id));
+    this.streams.set(id, stream);
+    const pods = stream.start();
+    return { streamId: id, pods };
+  }
 
   private containersOfAny(pod: KubeObject): string[] {
     return ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
@@ -440,5 +483,58 @@ class LogStream {
       }
     }
     await flush();
+  }
+}
+
+/** A stream of a session's onSync output: what was kept, then (followed) each new line until the session ends. */
+class OnSyncLogStream implements OpenStream {
+  private readonly batcher: Batcher<LogLine>;
+  private unsubscribe: (() => void) | undefined;
+  private ended = false;
+
+  public constructor(
+    private readonly id: string,
+    private readonly runner: OnSyncRunner,
+    private readonly options: OpenOnSyncLogsOptions,
+    private readonly events: LogsEvents,
+    private readonly forget: () => void,
+  ) {
+    this.batcher = new Batcher((lines) => this.events.append({ streamId: this.id, lines }));
+  }
+
+  /** Queues the kept lines and subscribes; returns the pods the kept lines came from. */
+  public start(): string[] {
+    const kept = this.runner.output();
+    const tail = this.options.tailLines;
+    const initial = tail === undefined ? kept : kept.slice(Math.max(0, kept.length - tail));
+    for (const line of initial) this.batcher.push(this.toLogLine(line));
+    if (this.options.follow === true && !this.runner.ended) {
+      this.unsubscribe = this.runner.subscribe(
+        (line) => this.batcher.push(this.toLogLine(line)),
+        () => void this.end('completed', 'the DevMode session ended'),
+      );
+    } else {
+      void this.end('completed');
+    }
+    return [...new Set(initial.map((line) => line.pod).filter((pod) => pod !== ''))];
+  }
+
+  public async end(reason: LogsEndReason, message?: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.unsubscribe?.();
+    this.forget();
+    await this.batcher.flushAll();
+    this.events.end({ streamId: this.id, reason, ...(message !== undefined ? { message } : {}) });
+  }
+
+  private toLogLine(line: OnSyncOutputLine): LogLine {
+    return {
+      pod: line.pod,
+      container: this.runner.container,
+      text: line.text,
+      onSync: { rule: line.rule, run: line.run },
+      ...(this.options.timestamps === true ? { timestamp: line.timestamp } : {}),
+    };
   }
 }

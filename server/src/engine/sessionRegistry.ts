@@ -9,7 +9,14 @@
  * when someone else restores the workload, the session stops its own parts and says so.
  */
 import { randomUUID } from 'node:crypto';
-import type { DevModeContainer, DevModeMode, DevModePhase, DevModeState, PortForward } from '@devmode/protocol';
+import type {
+  DebugAttachInfo,
+  DevModeContainer,
+  DevModeMode,
+  DevModePhase,
+  DevModeState,
+  PortForward,
+} from '@devmode/protocol';
 import type { Clusters } from './clusters.js';
 import {
   sameWorkload,
@@ -22,14 +29,15 @@ import {
   type WorkloadTarget,
 } from './devMode.js';
 import type { DevModeRecord } from './devModePatch.js';
-import { execInPod } from '../kube/exec.js';
+import { execInPod, type RemoteProcess } from '../kube/exec.js';
 import type { KubeObject } from '../kube/objects.js';
 import { isPodStarted } from './podTargets.js';
 import type { PortForwards } from './portForward.js';
 import { sessionLabel } from './objects.js';
 import { runPhases, type PhaseStep } from './phases.js';
 import { SyncSession, type SyncSnapshot } from './sync/session.js';
-import type { TransferCounts } from './sync/replica.js';
+import { OnSyncRunner } from './onSync.js';
+import { describeBytes, type TransferCounts } from './sync/replica.js';
 import type { SyncSessions } from './sync/sessions.js';
 import { EngineError } from './engineError.js';
 import { silentUserEvents, type UserEvents } from './userEvents.js';
@@ -42,6 +50,10 @@ export interface DevSessionContainer {
   localDir: string | undefined;
   forwards: PortForward[];
   sync: SyncSession | undefined;
+  /** Runs its dev config's onSync rules after each batch of its sync; undefined without rules. */
+  onSync: OnSyncRunner | undefined;
+  /** How a debugger attaches to its dev command, when its dev config asks for debug. */
+  debug: DebugAttachInfo | undefined;
 }
 
 /** One DevMode session of this server, from the moment `devMode/start` is received until it has stopped. */
@@ -76,6 +88,11 @@ export class DevSession {
     return this.containers.flatMap((container) => container.forwards);
   }
 
+  /** How a debugger attaches: to the target container, or the first container with debug. */
+  public get debug(): DebugAttachInfo | undefined {
+    return this.containers.find((container) => container.debug !== undefined)?.debug;
+  }
+
   /** The target container's file sync. */
   public get sync(): SyncSession | undefined {
     return this.containers[0]?.sync;
@@ -96,6 +113,7 @@ export class DevSession {
         ? { sync: { sessionId: this.sessionId, container: entry.container, ...entry.sync.status() } }
         : {}),
       portForwards: entry.forwards,
+      ...(entry.debug !== undefined ? { debug: entry.debug } : {}),
     }));
   }
 }
@@ -105,6 +123,7 @@ export interface StartedDevSession {
   portForwards: PortForward[];
   sync?: SyncSnapshot & { sessionId: string; container: string };
   containers: DevModeContainer[];
+  debug?: DebugAttachInfo;
 }
 
 /** A workload in DevMode as `devMode/list` shows it: this server's sessions, then the cluster's other records. */
@@ -139,6 +158,11 @@ export class SessionRegistry {
     return this.sessions.get(sessionId)?.container(container)?.sync;
   }
 
+  /** The onSync runs of a session of this server in one container (the target container when none is named). */
+  public onSyncOf(sessionId: string, container?: string): OnSyncRunner | undefined {
+    return this.sessions.get(sessionId)?.container(container)?.onSync;
+  }
+
   /** The target container of a session of this server. */
   public targetContainer(sessionId: string): string | undefined {
     return this.sessions.get(sessionId)?.container()?.container;
@@ -170,6 +194,8 @@ export class SessionRegistry {
             localDir: entry.localDir,
             forwards: [],
             sync: undefined,
+            onSync: undefined,
+            debug: undefined,
           }));
           for (const container of session.containers) await this.startForwards(session, container, reporter);
         },
@@ -256,6 +282,7 @@ export class SessionRegistry {
       portForwards: session.forwards,
       ...(target?.sync !== undefined ? { sync: { ...target.sync, container: target.container } } : {}),
       containers: session.containerStates(),
+      ...(session.debug !== undefined ? { debug: session.debug } : {}),
     };
   }
 
@@ -361,6 +388,7 @@ export class SessionRegistry {
     for (const container of session.containers) {
       for (const forward of container.forwards) this.forwards.stop(forward.id);
       container.forwards = [];
+      container.onSync?.dispose();
       const sync = container.sync;
       container.sync = undefined;
       if (sync !== undefined) {
@@ -404,9 +432,15 @@ export class SessionRegistry {
     reporter: DevModeReporter,
   ): Promise<void> {
     const started = session.started as StartedWorkload;
-    const specs = started.devContainers.find((entry) => entry.config.container === container.container)?.config
-      .portForward;
-    if (specs === undefined || specs.length === 0) return;
+    const config = started.devContainers.find((entry) => entry.config.container === container.container)?.config;
+    if (config === undefined) return;
+    const debug = config.debug;
+    // The debug port is forwarded like any other, unless the config already forwards it.
+    const specs =
+      debug === undefined || config.portForward.some((spec) => spec.remote === debug.port)
+        ? config.portForward
+        : [...config.portForward, { local: debug.port, remote: debug.port }];
+    if (specs.length === 0) return;
     const of = session.containers.length > 1 ? ` of container ${container.container}` : '';
     reporter.progress(
       'portForward',
@@ -425,6 +459,22 @@ export class SessionRegistry {
         `Port-forward ${forward.address}:${forward.localPort} -> ${forward.remotePort} is active${moved}`,
       );
     }
+    const debugForward = forwards.find((forward) => forward.remotePort === debug?.port);
+    if (debug !== undefined && debugForward !== undefined) {
+      const localRoot = container.localDir ?? session.localDir;
+      container.debug = {
+        kind: debug.kind,
+        address: debugForward.address,
+        localPort: debugForward.localPort,
+        remotePort: debug.port,
+        remoteRoot: config.workDir,
+        localRoot,
+      };
+      reporter.progress(
+        'portForward',
+        `Debugger (${debug.kind}) at ${debugForward.address}:${debugForward.localPort}${of}, sources ${localRoot} -> ${config.workDir}`,
+      );
+    }
   }
 
   /** Starts the file sync of one container, when it has a local folder to sync. */
@@ -439,20 +489,17 @@ export class SessionRegistry {
     if (config === undefined || localDir === undefined) return;
     const into = session.containers.length > 1 ? `${container.container}:` : '';
     reporter.progress('sync', `Synchronizing ${localDir} -> ${into}${config.workDir} (${config.sync.mode})`, 85);
+    const execIn = async (pod: string, command: string[], stdin: boolean): Promise<RemoteProcess> => {
+      const cluster = await this.clusters.client(started.devWorkload.context);
+      const target = { namespace: started.target.namespace, pod, container: container.container };
+      return execInPod(cluster, target, command, { stdin });
+    };
     const sync = new SyncSession({
       localDir,
       workDir: config.workDir,
       config: config.sync,
-      openRemote: async (command) => {
-        const cluster = await this.clusters.client(started.devWorkload.context);
-        const pod = await this.devPod(session.sessionId, started);
-        return execInPod(
-          cluster,
-          { namespace: started.target.namespace, pod, container: container.container },
-          command,
-          { stdin: true },
-        );
-      },
+      openRemote: async (command) => execIn(await this.devPod(session.sessionId, started), command, true),
+      ...(config.onSync.length > 0 ? { onBatch: (batch) => container.onSync?.batchLanded(batch) } : {}),
       onProgress: (progress) => {
         if (progress.operation !== 'initial') return;
         reporter.progress(
@@ -463,6 +510,21 @@ export class SessionRegistry {
       log: this.log,
       events: this.events,
     });
+    if (config.onSync.length > 0) {
+      // The runner follows the sync's batches, and the sync shows its runs with its status.
+      container.onSync = new OnSyncRunner({
+        rules: config.onSync,
+        container: container.container,
+        workDir: config.workDir,
+        target: async () => {
+          const pod = await this.devPod(session.sessionId, started);
+          return { pod, exec: (argv) => execIn(pod, argv, false) };
+        },
+        onChange: (runs) => sync.noteOnSyncRuns(runs),
+        log: this.log,
+      });
+      sync.noteOnSyncRuns([], false);
+    }
     let sent: TransferCounts;
     try {
       sent = await sync.start();
@@ -509,5 +571,5 @@ function formatBytes(bytes: number): string {
 
 function describeCounts(counts: TransferCounts): string {
   if (counts.filesTransferred === 0 && counts.filesDeleted === 0) return 'the container was already in step';
-  return `${counts.filesTransferred} file(s) sent, ${counts.filesDeleted} removed`;
+  return `${counts.filesTransferred} file(s) sent (${describeBytes(counts)}), ${counts.filesDeleted} removed`;
 }

@@ -62,6 +62,7 @@ export async function startDevMode(
       container: started.session.started.container,
       portForwards: started.portForwards,
       ...(started.sync !== undefined ? { sync: started.sync } : {}),
+      ...(started.debug !== undefined ? { debug: started.debug } : {}),
       containers: started.containers,
     };
   } catch (error) {
@@ -129,6 +130,7 @@ export async function listDevModeSessions(
     mine: true,
     localDir: session.localDir,
     ...(session.started !== undefined ? { pod: session.started.pod, startedAt: session.started.startedAt } : {}),
+    ...(session.debug !== undefined ? { debug: session.debug } : {}),
     ...(session.containers.length > 0 ? { containers: session.containerStates() } : {}),
   }));
   const records = await engine.clusterRecords(context, namespace);

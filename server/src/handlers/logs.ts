@@ -5,7 +5,14 @@ import { devModeError, invalidParams } from './errors.js';
 import { parsePodsTarget } from './targets.js';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { podWaitOf, progressToken, WorkDone } from './progress.js';
-import { optionalBoolean, optionalInteger, optionalString, paramsObject, requiredString } from './validate.js';
+import {
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  paramsObject,
+  requiredString,
+  type Params,
+} from './validate.js';
 
 export async function openLogs(
   params: unknown,
@@ -13,6 +20,7 @@ export async function openLogs(
   connection: MessageConnection,
 ): Promise<OpenLogsResult> {
   const input = paramsObject(params, false);
+  if (isOnSyncTarget(input.target)) return openOnSyncLogs(input, logs);
   const target = parsePodsTarget(input);
   const container = optionalString(input, 'container');
   const allContainers = optionalBoolean(input, 'allContainers');
@@ -54,6 +62,37 @@ export async function openLogs(
     }
     throw error;
   }
+}
+
+function isOnSyncTarget(target: unknown): boolean {
+  return typeof target === 'object' && target !== null && (target as { source?: unknown }).source !== undefined;
+}
+
+/** `logs/open` of a session's onSync runs: `target` is `{sessionId, source: "onSync"}`. */
+function openOnSyncLogs(input: Params, logs: LogStreams): OpenLogsResult {
+  const target = input.target as Params;
+  if (target.source !== 'onSync') throw invalidParams('target.source', 'must be "onSync"');
+  const sessionId = target.sessionId;
+  if (typeof sessionId !== 'string' || sessionId === '') {
+    throw invalidParams('target.sessionId', 'must name the DevMode session whose onSync runs to stream');
+  }
+  const container = target.container;
+  if (container !== undefined && (typeof container !== 'string' || container === '')) {
+    throw invalidParams('target.container', 'must be the name of a container of the session');
+  }
+  for (const field of ['container', 'allContainers', 'sinceSeconds', 'previous', 'podRunningTimeoutSeconds']) {
+    if (input[field] !== undefined) throw invalidParams(field, 'does not apply to an onSync stream');
+  }
+  const follow = optionalBoolean(input, 'follow');
+  const tailLines = optionalInteger(input, 'tailLines', { min: 0 });
+  const timestamps = optionalBoolean(input, 'timestamps');
+  return logs.openOnSync({
+    sessionId,
+    ...(container !== undefined ? { container } : {}),
+    ...(follow !== undefined ? { follow } : {}),
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(timestamps !== undefined ? { timestamps } : {}),
+  });
 }
 
 export function closeLogs(params: unknown, logs: LogStreams): null {

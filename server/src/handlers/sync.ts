@@ -6,7 +6,7 @@ import {
   type ResyncResult,
 } from '@devmode/protocol';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
-import type { SyncSession, SyncSessions, SyncStateChange } from '../engine/sync/index.js';
+import { describeBytes, type SyncSession, type SyncSessions, type SyncStateChange } from '../engine/sync/index.js';
 import { devModeError, invalidParams } from './errors.js';
 import { WorkDone } from './progress.js';
 import {
@@ -121,8 +121,8 @@ export async function syncResync(
       }),
       cancelled(token),
     ]);
-    work.done(`${result.filesTransferred} files copied, ${result.filesDeleted} deleted`);
-    return result;
+    work.done(`${result.filesTransferred} files copied (${describeBytes(result)}), ${result.filesDeleted} deleted`);
+    return { filesTransferred: result.filesTransferred, filesDeleted: result.filesDeleted };
   } catch (error) {
     work.done((error as Error).message);
     throw error;

@@ -58,6 +58,15 @@
 ---@class devmode.CreateWorkDoneProgressParams
 ---@field token devmode.ProgressToken The token the server will use in `$/progress`.
 
+--- What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+---@class devmode.DebugAttachInfo
+---@field kind devmode.DebugKind The debugger the dev command was started with, which tells the client which protocol to speak.
+---@field address string The local address the debug port is forwarded on (127.0.0.1).
+---@field localPort integer The local port to attach to: the forward of the debug port.
+---@field remotePort integer The debug port in the container.
+---@field remoteRoot string The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+---@field localRoot string The local folder synced into `remoteRoot`.
+
 --- The dev config file (`devmode.yaml` in the local folder), the workload annotation `devmode.dev/config` and the
 --- `config` param of `devMode/start` share this shape: top-level fields are the defaults of the target container,
 --- and `containers.<name>` overrides them for one container.
@@ -79,6 +88,13 @@
 ---@field persistentDirs? devmode.DevPersistentDir[] Directories kept across pod restarts.
 ---@field patches? devmode.DevPatch[] Further changes to the pod template.
 ---@field startTimeoutSeconds? integer How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
+---@field onSync? devmode.OnSyncRule|devmode.OnSyncRule[] What runs after each sync batch lands: one rule, or rules each with its own `match`.
+---@field debug? devmode.DevDebugConfig Remote debugging of the dev command.
+
+--- Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+---@class devmode.DevDebugConfig
+---@field port integer The port the debugger listens on in the container.
+---@field kind devmode.DebugKind The debugger; how the dev command is changed to start it.
 
 --- One environment variable, as a container spec lists it.
 ---@class devmode.DevEnvVar
@@ -92,6 +108,7 @@
 ---@field localDir? string The local folder synced into it; absent when it syncs nothing, and for sessions of other servers.
 ---@field sync? devmode.SyncStatus The state of its file sync; absent when it has none.
 ---@field portForwards devmode.PortForward[] The port-forwards its dev config started.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger to its dev command, when its dev config asks for `debug`.
 
 --- The data carried by every devmode error, so that an editor can show the person something to act on.
 ---@class devmode.DevModeErrorData
@@ -113,6 +130,7 @@
 ---@field localDir? string The local folder being synced, for sessions of this server.
 ---@field pod? string The name of the dev pod, when it exists.
 ---@field startedAt? string When DevMode was started, as an RFC 3339 timestamp.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger, for sessions of this server started with `debug` in their dev config.
 ---@field containers? devmode.DevModeContainer[] The containers in DevMode, the target container first; for sessions of this server with their sync and port-forwards. Absent while a session of this server is starting.
 
 --- A change to the pod template beyond the fields above, applied after them.
@@ -176,6 +194,7 @@
 ---@field message? string Why the sync is `disconnected` or in `error`.
 ---@field errors? devmode.SyncFileError[] Files that could not be synced, when that list changed.
 ---@field conflicts? devmode.SyncConflict[] Files changed on both sides, when that list changed.
+---@field onSyncRuns? devmode.OnSyncRun[] The latest run of each `onSync` rule, when a run started or ended.
 
 --- The params of `tree/didChange`.
 ---@class devmode.DidChangeTreeParams
@@ -211,6 +230,8 @@
 ---@field persistentDirs devmode.DevPersistentDir[] Directories kept across pod restarts.
 ---@field patches devmode.DevPatch[] Further changes to the pod template.
 ---@field startTimeoutSeconds integer How long `devMode/start` waits for the dev pod.
+---@field onSync devmode.OnSyncRule[] The rules of `onSync`, in order; empty when nothing runs after a sync.
+---@field debug? devmode.DevDebugConfig Remote debugging; absent when the dev command runs without a debugger.
 
 --- The sync settings with every default filled in.
 ---@class devmode.EffectiveSyncConfig
@@ -306,6 +327,7 @@
 ---@field container string The container that wrote it.
 ---@field text string The line, without its line break.
 ---@field timestamp? string When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
+---@field onSync? devmode.OnSyncLineOrigin For an `onSync` stream: the rule and run the line belongs to.
 
 --- The params of `window/logMessage`.
 ---@class devmode.LogMessageParams
@@ -316,6 +338,43 @@
 ---@class devmode.LogTraceParams
 ---@field message string The trace line.
 ---@field verbose? string More detail, sent only when the trace level is `verbose`.
+
+--- The `onSync` run a log line belongs to, as `OnSyncRun` names it.
+---@class devmode.OnSyncLineOrigin
+---@field rule integer The rule's index in the session's `onSync` rules.
+---@field run integer The run's number for that rule.
+
+--- The output of a DevMode session's `onSync` runs (its `exec` commands and restarts), as a log source of its own.
+---@class devmode.OnSyncLogsTarget
+---@field sessionId string The DevMode session.
+---@field source 'onSync' The log source: `onSync` for the runs of the session's `onSync` rules.
+---@field container? string The container in DevMode whose rules ran; the session's target container when absent.
+
+--- One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+--- Exactly one of `exec` and `restart` is given.
+---@class devmode.OnSyncRule
+---@field match? string|string[] Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or `web/**`; every batch triggers it when absent.
+---@field exec? string[] A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open` with an `onSync` target).
+---@field restart? boolean True to restart the dev command in place (the pod and the synced files stay).
+
+--- The latest run of one `onSync` rule.
+---@class devmode.OnSyncRun
+---@field rule integer The rule's index in the session's `onSync` rules.
+---@field action 'exec'|'restart' What the rule does: run a command (`exec`) or restart the dev command (`restart`).
+---@field run integer The run's number for this rule, from 1; each log line of the run carries it.
+---@field state devmode.OnSyncRunState Where the run stands.
+---@field startedAt string When the run started, as an RFC 3339 timestamp.
+---@field durationMs? integer How long the run took, in milliseconds, once it ended.
+---@field exitCode? integer The command's exit code, once it ended.
+---@field pending boolean True when batches landed during this run: exactly one more run follows it.
+---@field error? devmode.OnSyncRunError Why the run could not start or did not finish, when that is not the command's own exit code.
+
+--- Why an `onSync` run failed outside the command itself.
+---@class devmode.OnSyncRunError
+---@field code integer The error code, e.g. `MissingTool` (-31015) when the container has no `sh`.
+---@field codeName string The error code's name, as `DevModeErrorCodes` spells it (`MissingTool`, `ContainerNotRunning`...).
+---@field message string What went wrong.
+---@field hint? string What the person can do about it.
 
 --- The params of `logs/open`.
 ---@class devmode.OpenLogsParams : devmode.WorkDoneProgressParams
@@ -442,6 +501,7 @@
 ---@field container string The name of the dev container in that pod.
 ---@field portForwards devmode.PortForward[] The port-forwards the dev config asked for, as they stand once the session is running.
 ---@field sync? devmode.SyncStatus The state of the target container's file sync after the first full sync; absent while it has no file sync.
+---@field debug? devmode.DebugAttachInfo How to attach a debugger: to the target container's dev command, or the first container whose dev config asks for `debug`; absent when none does.
 ---@field containers devmode.DevModeContainer[] Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with its own sync and port-forwards.
 
 --- The params of `portForward/start`.
@@ -507,6 +567,7 @@
 ---@field errors devmode.SyncFileError[] Files that could not be synced.
 ---@field conflicts devmode.SyncConflict[] Files changed on both sides.
 ---@field message? string Why the sync is `disconnected` or in `error`.
+---@field onSyncRuns? devmode.OnSyncRun[] The latest run of each `onSync` rule that has run; absent when the dev config has no `onSync`.
 
 --- A workload (or one of its containers) named the Kubernetes way.
 ---@class devmode.Target
@@ -561,6 +622,15 @@
 ---@field message? string What is being done now; absent means unchanged.
 ---@field percentage? integer How far the operation has got, from 0 to 100; absent means unchanged.
 ---@field phase? devmode.DevModePhase For DevMode work (`devMode/start`, `devMode/stop`, `devMode/reset`): the step being worked on; absent means unchanged.
+
+--- The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+--- or `custom` (the dev command already starts one).
+---@alias devmode.DebugKind
+---| 'node' # node
+---| 'python' # python
+---| 'java' # java
+---| 'go' # go
+---| 'custom' # custom
 
 --- Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
 --- dev config file, or the `config` param of the request. Later sources override earlier ones.
@@ -623,6 +693,13 @@
 ---| 3 # Information about normal progress.
 ---| 4 # A plain log line.
 ---| 5 # A detail useful when looking into a problem.
+
+--- Where the latest run of an `onSync` rule stands: `running`, `succeeded` (exit code 0) or `failed` (another exit
+--- code, or the run could not start).
+---@alias devmode.OnSyncRunState
+---| 'running' # running
+---| 'succeeded' # succeeded
+---| 'failed' # failed
 
 --- Where a port-forward stands. `reconnecting` means the pod went away, the connection dropped or the API server
 --- cannot be reached, and the server is looking for the next ready pod; the local port stays bound and new local
@@ -720,8 +797,8 @@
 --- The params of `cluster/list`: none.
 ---@alias devmode.ListClustersParams table<string, never>
 
---- Whose logs to stream: every pod of a workload, or one named pod.
----@alias devmode.LogsTarget devmode.Target|devmode.PodTarget
+--- Whose logs to stream: every pod of a workload, one named pod, or a session's `onSync` runs.
+---@alias devmode.LogsTarget devmode.Target|devmode.PodTarget|devmode.OnSyncLogsTarget
 
 --- What a port-forward connects to: a workload (whose ready pod is picked, and picked again when it is replaced)
 --- or one named pod.
@@ -747,7 +824,7 @@
 ---@field ['shutdown'] { params: nil, result: nil } Asks the server to stop every session's local parts (sync, forwards, terminals, log streams). It does not end DevMode in the cluster: a later server can pick the sessions up again or reset them.
 ---@field ['cluster/list'] { params: devmode.ListClustersParams, result: devmode.ListClustersResult } Lists the kubeconfig contexts. A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the file and the reason.
 ---@field ['tree/children'] { params: devmode.TreeChildrenParams, result: devmode.TreeChildrenResult } Lists the children of a tree node. Asking for a node starts watching its children, so that `tree/didChange` reports what changes later; clients never poll.
----@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent.
+---@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result). Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent.
 ---@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used).
 ---@field ['devMode/reset'] { params: devmode.ResetDevModeParams, result: devmode.ResetDevModeResult } Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the server that started it crashed. Any session of this server on that workload ends.
 ---@field ['devMode/list'] { params: devmode.ListDevModeSessionsParams, result: devmode.ListDevModeSessionsResult } Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
@@ -756,7 +833,7 @@
 ---@field ['portForward/start'] { params: devmode.StartPortForwardParams, result: devmode.StartPortForwardResult } Starts forwarding a local port to a port in a pod. The response is sent once the local port is listening.
 ---@field ['portForward/stop'] { params: devmode.StopPortForwardParams, result: nil } Stops a port-forward and closes its open connections.
 ---@field ['portForward/list'] { params: devmode.ListPortForwardsParams, result: devmode.ListPortForwardsResult } Lists this server's port-forwards.
----@field ['sync/status'] { params: devmode.SyncSessionParams, result: devmode.GetSyncStatusResult } Returns the state of a session's file sync.
+---@field ['sync/status'] { params: devmode.SyncSessionParams, result: devmode.GetSyncStatusResult } Returns the state of a session's file sync into one container: the one `container` names, or the target container. A session with several containers in DevMode has one sync per container with a sync folder.
 ---@field ['sync/flush'] { params: devmode.FlushSyncParams, result: devmode.FlushSyncResult } Resolves once every change made to the local folder before the call is visible in the container, including changes the file watcher has not reported yet. Tests and "run" commands call it before using the container.
 ---@field ['sync/pause'] { params: devmode.SyncSessionParams, result: nil } Stops transferring changes until `sync/resume`; changes are still recorded meanwhile.
 ---@field ['sync/resume'] { params: devmode.SyncSessionParams, result: nil } Resumes a paused sync and transfers what changed while it was paused.
@@ -764,7 +841,7 @@
 ---@field ['sync/conflictContent'] { params: devmode.ConflictContentParams, result: devmode.ConflictContentResult } Reads the container's version of a file in conflict (two-way mode), so that a client can show it beside the local version. Only files listed in the session's `conflicts` can be read.
 ---@field ['terminal/open'] { params: devmode.OpenTerminalParams, result: devmode.OpenTerminalResult } Opens an interactive terminal with a pseudo-terminal. Output arrives through `terminal/didOutput`, and `terminal/didExit` follows when the command ends.
 ---@field ['terminal/close'] { params: devmode.CloseTerminalParams, result: nil } Ends a terminal's command (hang-up, then kill) and frees the terminal. `terminal/didExit` is still sent.
----@field ['logs/open'] { params: devmode.OpenLogsParams, result: devmode.OpenLogsResult } Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+---@field ['logs/open'] { params: devmode.OpenLogsParams, result: devmode.OpenLogsResult } Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends. With a target `{sessionId, source: "onSync"}` the stream carries the output of the session's `onSync` runs (each line with its `onSync` rule and run, plus a line devmode adds before and after each run): the lines kept so far (the last 2000, or `tailLines`), then, with `follow`, each new line until the session ends (`completed`).
 ---@field ['logs/close'] { params: devmode.CloseLogsParams, result: nil } Closes a log stream. `logs/didEnd` with reason `closed` follows.
 
 --- Requests the server sends, by method.

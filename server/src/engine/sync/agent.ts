@@ -5,13 +5,21 @@
  */
 import { once } from 'node:events';
 import type { RemoteProcess } from '../../kube/exec.js';
+import { CODECS, type Codec } from './agentScript.js';
 import { ByteQueue } from './byteQueue.js';
+import { canCompress, sendCompressed } from './compression.js';
 import { relFromBytes, type RelPath } from './paths.js';
 import { readTar, type ReadEntry } from './tarReader.js';
 import { tarStream, type EntryType, type TarEntry, type WrittenEntry } from './tarWriter.js';
 import { EngineError } from '../engineError.js';
 
 export type SyncProcess = Pick<RemoteProcess, 'stdin' | 'stdout' | 'stderr' | 'exit' | 'close'>;
+
+/** Whether archives are compressed: always when the container can undo it, never, or `auto` (see `codec`). */
+export type Compression = boolean | 'auto';
+
+/** Below this round trip, `auto` sends plain tar. */
+export const COMPRESS_MIN_RTT_MS = 10;
 
 /** What the container holds at a path, as `find -printf` reports it. */
 export interface RemoteEntry {
@@ -96,6 +104,15 @@ export class SyncAgent {
   public hashTool: string | undefined;
   /** Whether the container's `find` supports `-printf`, which listing needs. */
   public canList = false;
+  /** The best compression the container can undo, if any. */
+  public decompressor: Codec | undefined;
+  /**
+   * The shortest round trip of the channel measured so far: a command that does nothing goes out with every
+   * listing, just before it, so measuring costs no round trip of its own.
+   */
+  public rttMs: number | undefined;
+  private compress: Compression = 'auto';
+  private compressMinRttMs = COMPRESS_MIN_RTT_MS;
   /** Resolves when the process has ended, for whatever reason. */
   public readonly ended: Promise<void>;
   public stderrTail = '';
@@ -132,7 +149,13 @@ export class SyncAgent {
   public static async start(
     process: SyncProcess,
     workDir: string,
-    options: { timeoutMs?: number; onStderr?: (text: string) => void } = {},
+    options: {
+      timeoutMs?: number;
+      onStderr?: (text: string) => void;
+      compress?: Compression;
+      /** The round trip from which `auto` compresses (`COMPRESS_MIN_RTT_MS`). */
+      compressMinRttMs?: number;
+    } = {},
   ): Promise<SyncAgent> {
     const agent = new SyncAgent(process, workDir, options.onStderr ?? (() => undefined));
     let timer: NodeJS.Timeout | undefined;
@@ -163,6 +186,10 @@ export class SyncAgent {
       if (fields[0] !== 'READY') throw new AgentStartError('protocol', `unexpected greeting from the sync agent`);
       agent.hashTool = fields[2] === '-' ? undefined : fields[2];
       agent.canList = fields[3] === '1';
+      const found = (fields[4] ?? '-').split(',');
+      agent.decompressor = CODECS.find((codec) => found.includes(codec) && canCompress(codec));
+      agent.compress = options.compress ?? 'auto';
+      agent.compressMinRttMs = options.compressMinRttMs ?? COMPRESS_MIN_RTT_MS;
       return agent;
     } catch (error) {
       process.close();
@@ -170,6 +197,35 @@ export class SyncAgent {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The compression archives are sent with, or undefined for plain tar: the container's best, unless compression
+   * is off, or (`auto`) the round trip is under `COMPRESS_MIN_RTT_MS`: a cluster that near is on a network whose
+   * bandwidth outruns compression, which would only cost CPU on both sides.
+   */
+  public get codec(): Codec | undefined {
+    if (this.compress === false) return undefined;
+    if (this.compress === 'auto' && (this.rttMs ?? 0) < this.compressMinRttMs) return undefined;
+    return this.decompressor;
+  }
+
+  /** Measures the channel's round trip with a command that does nothing. */
+  public ping(): Promise<number> {
+    return this.exclusive(async () => {
+      const id = this.nextId++;
+      const started = performance.now();
+      await this.write(Buffer.from(`S ${id} 0\n`, 'latin1'));
+      return this.pinged(id, started);
+    });
+  }
+
+  private async pinged(id: number, started: number): Promise<number> {
+    await this.readRecords(true);
+    await this.readReply(id);
+    const rtt = performance.now() - started;
+    this.rttMs = Math.min(this.rttMs ?? rtt, rtt);
+    return rtt;
   }
 
   public get alive(): boolean {
@@ -181,21 +237,37 @@ export class SyncAgent {
    * is extracted aside and each listed path renamed into place, so that a process reading it in the container sees
    * the old or the new file, never a partial one; the listed paths must be all the entries. A path placed with an
    * expectation is put in place only if the container still holds that version (null: nothing); otherwise the
-   * reply has a `changed <index>` line and the container's version stays.
+   * reply has a `changed <index>` line and the container's version stays. With `codec` (one of the container's) the
+   * archive is compressed; `wireBytes` is what crossed the channel for it.
    */
   public extract(
     entries: TarEntry[],
     onBytes?: (bytes: number) => void,
     place?: PlacedPath[],
-  ): Promise<{ reply: AgentReply; written: WrittenEntry[] }> {
+    codec?: Codec,
+  ): Promise<{ reply: AgentReply; written: WrittenEntry[]; wireBytes: number }> {
     return this.exclusive(async () => {
       const id = this.nextId++;
+      const format = codec ?? '-';
       const command =
         place === undefined
-          ? `X ${id}\n`
-          : `P ${id} ${place.length}\n${place.map(({ path, expect }) => `${encodePath(path)}\n${expectationLine(expect)}\n`).join('')}`;
+          ? `X ${id} ${format}\n`
+          : `P ${id} ${place.length} ${format}\n${place.map(({ path, expect }) => `${encodePath(path)}\n${expectationLine(expect)}\n`).join('')}`;
       await this.write(Buffer.from(command, 'latin1'));
       const written: WrittenEntry[] = [];
+      if (codec !== undefined) {
+        const counted = function* (source: Iterable<Buffer>): Generator<Buffer> {
+          for (const buffer of source) {
+            onBytes?.(buffer.length);
+            yield buffer;
+          }
+        };
+        const wireBytes = await sendCompressed(counted(tarStream(entries, written)), codec, (buffer) =>
+          this.write(buffer),
+        );
+        return { reply: await this.readReply(id), written, wireBytes };
+      }
+      let wireBytes = 0;
       // Small pieces are gathered into larger writes: one pipe write per header would dominate the cost.
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -203,6 +275,7 @@ export class SyncAgent {
         const buffer = Buffer.concat(pending, pendingBytes);
         pending = [];
         pendingBytes = 0;
+        wireBytes += buffer.length;
         await this.write(buffer);
         onBytes?.(buffer.length);
       };
@@ -212,7 +285,7 @@ export class SyncAgent {
         if (pendingBytes >= WRITE_BATCH) await flush();
       }
       if (pendingBytes > 0) await flush();
-      return { reply: await this.readReply(id), written };
+      return { reply: await this.readReply(id), written, wireBytes };
     });
   }
 
@@ -248,10 +321,16 @@ export class SyncAgent {
   public list(prune: RelPath[]): Promise<Map<RelPath, RemoteEntry> | undefined> {
     return this.exclusive(async () => {
       if (!this.canList) return undefined;
+      const ping = this.nextId++;
       const id = this.nextId++;
+      const started = performance.now();
       await this.write(
-        Buffer.from(`L ${id} ${prune.length}\n${prune.map((p) => `${encodePath(p)}\n`).join('')}`, 'latin1'),
+        Buffer.from(
+          `S ${ping} 0\nL ${id} ${prune.length}\n${prune.map((p) => `${encodePath(p)}\n`).join('')}`,
+          'latin1',
+        ),
       );
+      await this.pinged(ping, started);
       const entries = await this.readRecords(false);
       const reply = await this.readReply(id);
       return reply.exitCode === 127 ? undefined : entries;

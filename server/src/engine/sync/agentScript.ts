@@ -4,20 +4,31 @@
  * only argument; every path arrives on stdin as data, is decoded with `printf %b` and checked (relative, no `..`, no
  * symlinked parent) before use. Nothing is ever spliced into the script.
  *
- * Commands, one line each: `X id` extracts the tar archive that follows; `P id n` extracts it aside and renames
- * the n listed paths into place, each only if the container still holds the version the line after it names
- * (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file); `D id n` deletes n paths, each
- * with the same kind of expectation; `R id n` renames
- * n pairs; `L id n` lists the tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given
- * paths; `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each answer ends with
- * `DONE id exitCode length` and `length` bytes of error text.
+ * An archive may come compressed with a decompressor the agent found (`READY` names them): it then arrives as a
+ * plain tar archive of chunks whose contents, one after the other, are the compressed stream. That outer archive
+ * ends where its records end, as every archive on the channel does, so the channel stays open after it; a
+ * decompressor reading the channel itself would read past its end, into the next command. `READY version hash
+ * list decompressors` opens the conversation: the hashing tool (or `-`), whether `find -printf` works, and the
+ * decompressors that do (comma-separated, or `-`).
+ *
+ * Commands, one line each: `X id z` extracts the tar archive that follows (`z`: its compression, `-` for none);
+ * `P id n z` extracts it aside and renames the n listed paths into place, each only if the container still holds
+ * the version the line after it names (`-` for any, `0` for none, `f size seconds.nanoseconds` for that file);
+ * `D id n` deletes n paths, each with the same kind of expectation; `R id n` renames n pairs; `L id n` lists the
+ * tree (pruning n paths) as NUL-separated `find -printf` records; `S id n` lists n given paths (with n = 0, a
+ * no-op that measures the round trip); `H id n` hashes n files; `C id n` writes a tar archive of n paths. Each
+ * answer ends with `DONE id exitCode length` and `length` bytes of error text.
  */
 
 /** Where the agent stages placed files inside the work directory; hidden from listings, removed when it exits. */
 export const STAGING_DIR = '.devmode-sync-staging.tmp';
 
 /** The protocol version the agent reports in its `READY` line. */
-export const SYNC_AGENT_VERSION = '2';
+export const SYNC_AGENT_VERSION = '3';
+
+/** The compressions the agent can undo, best first. */
+export const CODECS = ['zstd', 'gzip'] as const;
+export type Codec = (typeof CODECS)[number];
 
 export const SYNC_AGENT_SCRIPT = `# The devmode sync agent. It reads one command per line on stdin and answers on stdout; paths arrive as lines with
 # every byte outside [A-Za-z0-9._/+-] written as a \\0ooo octal escape, and are checked here before any use.
@@ -49,7 +60,14 @@ find "$dir" -maxdepth 0 -printf '' >/dev/null 2>&1 && list=1
 stage=$dir/.devmode-sync-staging.tmp
 rm -rf -- "$stage"
 trap 'rm -rf -- "$stage"' EXIT
-printf 'READY 2 %s %s\\n' "$sum" "$list"
+# The decompressors that work here, best first ("-" for none); each is tried on a few bytes, not just looked up.
+unpack=
+for tool in zstd gzip; do
+  if command -v "$tool" >/dev/null 2>&1 && [ "$(printf ok | "$tool" -c 2>/dev/null | "$tool" -dc 2>/dev/null)" = ok ]; then
+    unpack=$unpack\${unpack:+,}$tool
+  fi
+done
+printf 'READY 3 %s %s %s\\n' "$sum" "$list" "\${unpack:--}"
 
 # Sets p to the path a line encodes.
 decode() {
@@ -85,8 +103,25 @@ reply() {
   printf 'DONE %s %s %s\\n%s' "$1" "$2" "\${#3}" "$3"
 }
 
+# Extracts the archive that follows into $1; $2 is its compression. A compressed archive is unwrapped (see the top)
+# and decompressed; whatever happens to the inner tar, the outer archive is read to its end, so the channel stays
+# in step.
+untar() {
+  case $2 in
+    gzip | zstd)
+      tar -x -O -b 20 -f - | (
+        "$2" -dc | tar -x -p -o -f - -C "$1"
+        r=$?
+        cat >/dev/null
+        exit "$r"
+      )
+      ;;
+    *) tar -x -p -o -b 20 -f - -C "$1" ;;
+  esac
+}
+
 cmd_extract() {
-  out=$(tar -x -p -o -b 20 -f - -C "$dir" 2>&1)
+  out=$(untar "$dir" "$2" 2>&1)
   reply "$1" $? "$out"
 }
 
@@ -176,7 +211,7 @@ remove_checked() {
 
 # Extracts into a staging folder, then renames each listed path into place, so readers never see half a file.
 cmd_place() {
-  id=$1 n=$2 i=0 errs=
+  id=$1 n=$2 codec=$3 i=0 errs=
   set --
   while [ "$i" -lt "$n" ]; do
     IFS= read -r line || exit 0
@@ -197,7 +232,7 @@ cmd_place() {
     reply "$id" 2 "\${errs}cannot create $stage"
     return
   fi
-  out=$(tar -x -p -o -b 20 -f - -C "$stage" 2>&1)
+  out=$(untar "$stage" "$codec" 2>&1)
   rc=$?
   i=0
   for q in "$@"; do
@@ -360,10 +395,10 @@ cmd_pack() {
   reply "$id" "$rc" ''
 }
 
-while IFS=' ' read -r cmd id n; do
+while IFS=' ' read -r cmd id n z; do
   case $cmd in
-    X) cmd_extract "$id" ;;
-    P) cmd_place "$id" "$n" ;;
+    X) cmd_extract "$id" "\${n:--}" ;;
+    P) cmd_place "$id" "$n" "\${z:--}" ;;
     D) cmd_remove "$id" "$n" ;;
     R) cmd_rename "$id" "$n" ;;
     L) cmd_list "$id" "$n" ;;

@@ -12,5 +12,6 @@ export {
   type SyncSnapshot,
   type SyncStateChange,
 } from './session.js';
+export { describeBytes, type TransferCounts } from './replica.js';
 export { SyncSessions } from './sessions.js';
 export { WatchLimitError } from './watcher.js';

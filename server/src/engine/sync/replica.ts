@@ -24,12 +24,31 @@ import {
   type FileState,
 } from './manifest.js';
 import { absoluteBytes, ancestors, isUnder, type RelPath } from './paths.js';
+import type { Codec } from './compression.js';
 import { hashFile } from './tarWriter.js';
-import { MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
+import { isPlaced, MAX_PULLED_BYTES, receiveEntries, sendArchive } from './transfer.js';
 
 export interface TransferCounts {
   filesTransferred: number;
   filesDeleted: number;
+  /** The content bytes of the files sent to the container. */
+  bytesSent: number;
+  /** What crossed the channel for them: archive headers included, after compression. */
+  wireBytes: number;
+  /** The compression the archives were sent with, when any was. */
+  codec?: Codec;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** What a transfer sent, for people: "1.2 MiB, 310.5 KiB over the network with zstd". */
+export function describeBytes(counts: TransferCounts): string {
+  const how = counts.codec === undefined ? 'uncompressed' : `with ${counts.codec}`;
+  return `${formatBytes(counts.bytesSent)}, ${formatBytes(counts.wireBytes)} over the network ${how}`;
 }
 
 export interface ProgressReport {
@@ -121,7 +140,15 @@ export class Replica {
         if ((dir === '' || isUnder(path, dir)) && !scan.entries.has(path)) candidates.add(path);
     }
     const plan = this.planLocal(candidates);
-    if (this.mode === 'both') await this.holdRemoteChanges(agent, plan);
+    if (this.mode === 'both') {
+      // A save (a few files put in place) is checked by the agent against the version last seen in the container,
+      // right before each rename: asking for the container's state first would cost a round trip more.
+      if (this.checkedInPlace(agent, plan)) {
+        for (const path of plan.sends.keys()) plan.remoteExpected.set(path, this.remoteBase.get(path) ?? null);
+      } else {
+        await this.holdRemoteChanges(agent, plan);
+      }
+    }
     const counts = await this.execute(agent, plan);
     return counts.filesTransferred + counts.filesDeleted;
   }
@@ -363,6 +390,20 @@ export class Replica {
     }
   }
 
+  /** Whether every transfer of the plan is a send the agent checks in place (see `isPlaced`). */
+  private checkedInPlace(agent: SyncAgent, plan: Plan): boolean {
+    return (
+      agent.canList &&
+      plan.deletes.size === 0 &&
+      plan.renames.length === 0 &&
+      plan.pulls.size === 0 &&
+      plan.sends.size > 0 &&
+      isPlaced(plan.sends, this.existingDir)
+    );
+  }
+
+  private readonly existingDir = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
+
   /** Two-way mode: any path the container changed since the last sync is held back as a conflict. */
   private async holdRemoteChanges(agent: SyncAgent, plan: Plan): Promise<void> {
     const paths = [
@@ -400,7 +441,7 @@ export class Replica {
     onProgress?: (progress: ProgressReport) => void,
     listing?: Map<RelPath, RemoteEntry>,
   ): Promise<TransferCounts> {
-    const counts: TransferCounts = { filesTransferred: 0, filesDeleted: 0 };
+    const counts: TransferCounts = { filesTransferred: 0, filesDeleted: 0, bytesSent: 0, wireBytes: 0 };
     if (plan.renames.length > 0) {
       const reply = await agent.rename(plan.renames);
       const failed = new Set([...reply.message.matchAll(/^(?:unsafe|failed) (\d+)/gm)].map((m) => Number(m[1])));
@@ -440,7 +481,11 @@ export class Replica {
       if (reply.exitCode !== 0) this.log(`deleting in the container reported: ${reply.message.trim()}`);
     }
     if (plan.sends.size > 0) {
-      counts.filesTransferred += await this.send(agent, plan.sends, onProgress, plan.remoteExpected);
+      const sent = await this.send(agent, plan.sends, onProgress, plan.remoteExpected);
+      counts.filesTransferred += sent.files;
+      counts.bytesSent += sent.bytes;
+      counts.wireBytes += sent.wireBytes;
+      if (sent.codec !== undefined) counts.codec = sent.codec;
     }
     if (plan.pulls.size > 0) {
       counts.filesTransferred += await this.pull(agent, plan.pulls, listing, plan.localExpected);
@@ -453,9 +498,8 @@ export class Replica {
     sends: Map<RelPath, FileState>,
     onProgress?: (progress: ProgressReport) => void,
     expected?: Map<RelPath, RemoteEntry | null>,
-  ): Promise<number> {
-    const existingDirs = (dir: RelPath): boolean => this.remoteBase.get(dir)?.type === 'dir';
-    const outcome = await sendArchive(agent, this.localDir, sends, existingDirs, onProgress, expected);
+  ): Promise<{ files: number; bytes: number; wireBytes: number; codec?: Codec }> {
+    const outcome = await sendArchive(agent, this.localDir, sends, this.existingDir, onProgress, expected);
     for (const path of outcome.changed) this.issues.addConflict(path);
     let count = 0;
     for (const [path, state] of outcome.sent) {
@@ -464,7 +508,12 @@ export class Replica {
       if (sends.has(path)) count++;
     }
     for (const [path, message] of outcome.failed) this.issues.addError(path, message);
-    return count;
+    return {
+      files: count,
+      bytes: outcome.bytes,
+      wireBytes: outcome.wireBytes,
+      ...(outcome.codec !== undefined ? { codec: outcome.codec } : {}),
+    };
   }
 
   private async pull(

@@ -11,9 +11,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { STAGING_DIR } from './agentScript.js';
+import { spawnLocalProcess } from './localRemote.js';
 import { localContainer, removeTempDirs, snapshot, tempDir, waitFor, type LocalContainer } from './testkit.js';
 
 const contexts: LocalContainer[] = [];
@@ -105,7 +108,9 @@ describe('initial sync', () => {
     write(context.remote, 'stray.txt', 'only in the container');
     const second = setup({}, {}, { local: context.local, remote: context.remote });
     const counts = await second.session.start();
-    expect(counts).toEqual({ filesTransferred: 1, filesDeleted: 1 });
+    // Only the changed file's bytes cross the channel, uncompressed (too few to be worth it).
+    expect(counts).toMatchObject({ filesTransferred: 1, filesDeleted: 1, bytesSent: 'changed locally'.length });
+    expect(counts.codec).toBeUndefined();
     expectSame(second);
   });
 
@@ -120,6 +125,44 @@ describe('initial sync', () => {
     const counts = await context.session.start();
     expect(counts.filesTransferred).toBe(1);
     expect(readFileSync(join(context.remote, 'differs.txt'), 'utf8')).toBe('aaaa');
+  });
+});
+
+describe('compression', () => {
+  const text = (i: number, size: number): string =>
+    Array.from({ length: Math.ceil(size / 20) }, (_, line) => `const item${i}_${line} = load(${line});`)
+      .join('\n')
+      .slice(0, size);
+
+  test('the initial sync and a large batch are compressed and arrive byte for byte, binary files included', async () => {
+    const context = setup({}, { compress: true });
+    for (let i = 0; i < 50; i++) write(context.local, `src/m${i}.js`, text(i, 8000));
+    write(context.local, 'assets/blob.bin', randomBytes(200_000), 0o600);
+    write(context.local, 'assets/icon.png', randomBytes(20_000));
+    const counts = await context.session.start();
+    expect(counts.codec).toBe('zstd');
+    expect(counts.bytesSent).toBe(50 * 8000 + 220_000);
+    // The text shrinks, the random bytes do not: well under the raw size, above the incompressible part.
+    expect(counts.wireBytes).toBeLessThan(counts.bytesSent * 0.7);
+    expect(counts.wireBytes).toBeGreaterThan(220_000);
+    expectSame(context);
+
+    // A burst of 60 changed files (a branch switch), then a save: both arrive.
+    for (let i = 0; i < 60; i++) write(context.local, `lib/n${i}.js`, text(i + 100, 6000));
+    write(context.local, 'assets/blob.bin', randomBytes(150_000), 0o600);
+    await context.session.flush();
+    write(context.local, 'src/m1.js', 'saved\n');
+    await context.session.flush();
+    expectSame(context);
+  });
+
+  test('with compression off, the same tree arrives uncompressed', async () => {
+    const context = setup({}, { compress: false });
+    for (let i = 0; i < 20; i++) write(context.local, `src/m${i}.js`, text(i, 8000));
+    const counts = await context.session.start();
+    expect(counts.codec).toBeUndefined();
+    expect(counts.wireBytes).toBeGreaterThan(counts.bytesSent);
+    expectSame(context);
   });
 });
 
@@ -303,6 +346,39 @@ describe('two-way mode', () => {
     await waitFor(() => !existsSync(join(context.local, 'package-lock.json')), 5000, 'the deletion');
   });
 
+  test('a save is one command to the container, which checks its own version right before the rename', async () => {
+    // Everything written to the agent, as text: command lines and archives.
+    let written = '';
+    const context = setup(
+      { mode: 'both' },
+      {
+        remotePollMs: 60_000,
+        openRemote: async (command) => {
+          const process_ = await spawnLocalProcess(command);
+          const tap = new PassThrough();
+          tap.on('data', (chunk: Buffer) => (written += chunk.toString('latin1')));
+          tap.pipe(process_.stdin);
+          return { ...process_, stdin: tap };
+        },
+      },
+    );
+    write(context.local, 'src/app.js', 'one');
+    await context.session.start();
+    written = '';
+    write(context.local, 'src/app.js', 'two');
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'src/app.js'), 'utf8')).toBe('two');
+    const commands = written.split('\n').filter((line) => /^[A-Z] \d+/.test(line));
+    expect(commands).toEqual([expect.stringMatching(/^P \d+ 1 -$/)]);
+
+    // The container's own edit is still never overwritten: the next save becomes a conflict.
+    write(context.remote, 'src/app.js', 'edited in the container');
+    write(context.local, 'src/app.js', 'three');
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'src/app.js'), 'utf8')).toBe('edited in the container');
+    expect(context.session.status().conflicts).toHaveLength(1);
+  });
+
   test('a file changed on both sides is a conflict: both versions are kept and reported', async () => {
     const context = setup({ mode: 'both' }, { remotePollMs: 60_000 });
     write(context.local, 'shared.txt', 'original');
@@ -413,7 +489,7 @@ describe('failures', () => {
     write(context.remote, 'f2.txt', 'truncated');
     write(context.remote, 'junk.txt', 'left over');
     const counts = await context.session.resync();
-    expect(counts).toEqual({ filesTransferred: 2, filesDeleted: 1 });
+    expect(counts).toMatchObject({ filesTransferred: 2, filesDeleted: 1 });
     expectSame(context);
   });
 

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { SyncMode, SyncState } from '@devmode/protocol';
+import type { OnSyncRun, SyncMode, SyncState } from '@devmode/protocol';
 import { AgentStartError, SyncAgent } from './agent.js';
 import { syncAgentCommand } from './agentScript.js';
 import { EngineError } from '../engineError.js';
@@ -14,7 +14,7 @@ import { LocalDirError, SyncDisconnectedError, SyncTimeoutError } from './errors
 import { IgnoreRules } from './ignore.js';
 import { WATCH_LIMIT_CODE } from './issues.js';
 import { parentRel, type RelPath } from './paths.js';
-import { Replica, type ProgressReport, type TransferCounts } from './replica.js';
+import { describeBytes, Replica, type ProgressReport, type TransferCounts } from './replica.js';
 import { StateReporter, type SyncStateChange } from './stateReporter.js';
 import type { SyncProgress, SyncSessionOptions, SyncSnapshot } from './types.js';
 import { FolderWatcher, WatchLimitError } from './watcher.js';
@@ -66,6 +66,8 @@ export class SyncSession {
   private watchLimit: string | undefined;
   /** Files sent, deleted or brought back since the session started. */
   private transferred = 0;
+  /** The latest run of each onSync rule, shown with the status; undefined when the session has no rules. */
+  private onSyncRuns: OnSyncRun[] | undefined;
 
   public constructor(private readonly options: SyncSessionOptions) {
     this.localDir = options.localDir.replace(/\/+$/, '') || '/';
@@ -118,6 +120,7 @@ export class SyncSession {
       this.lastSyncAt = new Date();
       this.setState('idle');
       this.schedulePoll();
+      this.fullSyncLanded(counts);
       // The watcher reads the whole tree before it is ready, so it starts once the first sync no longer needs the
       // CPU; what changed meanwhile is found by one more scan when it is ready.
       const watcher = this.watcher;
@@ -287,7 +290,17 @@ export class SyncSession {
       errors: [...this.replica.issues.errors.values()],
       conflicts: [...this.replica.issues.conflicts.values()],
       ...(this.message !== undefined ? { message: this.message } : {}),
+      ...(this.onSyncRuns !== undefined ? { onSyncRuns: this.onSyncRuns } : {}),
     };
+  }
+
+  /**
+   * The latest runs of the onSync rules that follow this sync's batches (run by their owner, onSync.ts): shown
+   * with the status from now on, and announced to the state listeners unless `announce` is false.
+   */
+  public noteOnSyncRuns(runs: OnSyncRun[], announce = true): void {
+    this.onSyncRuns = runs;
+    if (announce && !this.stopped) this.reporter.announce({ onSyncRuns: runs });
   }
 
   private get pendingFiles(): number {
@@ -359,8 +372,10 @@ export class SyncSession {
     this.setState('syncing');
     this.pollDelay = this.options.remotePollMs ?? 1000;
     try {
-      this.transferred += await this.replica.sendChanges(this.agent!, paths, rescans);
+      const landed = await this.replica.sendChanges(this.agent!, paths, rescans);
+      this.transferred += landed;
       this.lastSyncAt = new Date();
+      if (landed > 0) this.options.onBatch?.({ paths, rescanned: rescans, full: false });
     } catch (error) {
       // Nothing of a failed batch is lost: its paths are checked again once the channel is back.
       for (const path of paths) this.dirty.add(path);
@@ -369,6 +384,15 @@ export class SyncSession {
     } finally {
       this.inFlight = 0;
     }
+  }
+
+  /**
+   * A full sync that changed the container is a batch of the whole folder: a dev command that started before the
+   * files arrived (a new pod) may restart now that they are there.
+   */
+  private fullSyncLanded(counts: TransferCounts): void {
+    if (counts.filesTransferred + counts.filesDeleted > 0)
+      this.options.onBatch?.({ paths: [], rescanned: [], full: true });
   }
 
   /** Resolves when nothing is pending any more; rejects when the sync disconnects, pauses or stops first. */
@@ -421,11 +445,14 @@ export class SyncSession {
     const process = await this.options.openRemote(syncAgentCommand(this.workDir));
     const agent = await SyncAgent.start(process, this.workDir, {
       onStderr: (text) => this.log(`sync agent: ${text.trimEnd()}`),
+      compress: this.options.compress,
     });
     if (this.stopped) {
       agent.close();
       throw new SyncDisconnectedError('The sync was stopped');
     }
+    // Listing measures the round trip that compression depends on; without listing it is measured on its own.
+    if (!agent.canList && agent.decompressor !== undefined) await agent.ping();
     this.agent = agent;
     void agent.ended.then(() => {
       if (this.agent === agent && !this.stopped)
@@ -478,7 +505,10 @@ export class SyncSession {
             onProgress: (p) => work?.report(`${p.files} of ${p.totalFiles} files`, percentOf(p.bytes, p.totalBytes)),
           }),
         );
-        work?.done(`${counts.filesTransferred} files copied, ${counts.filesDeleted} deleted`);
+        work?.done(
+          `${counts.filesTransferred} files copied (${describeBytes(counts)}), ${counts.filesDeleted} deleted`,
+        );
+        this.fullSyncLanded(counts);
       } catch (error) {
         work?.done(`The resync failed: ${(error as Error).message}`);
         throw error;

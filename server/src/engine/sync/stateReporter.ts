@@ -2,7 +2,7 @@
  * Tells listeners where a sync stands, without flooding them: a report goes out when the state, its message or the
  * issue lists changed, and `syncing` only when a batch lasts long enough to be worth showing.
  */
-import type { SyncConflict, SyncFileError, SyncState } from '@devmode/protocol';
+import type { OnSyncRun, SyncConflict, SyncFileError, SyncState } from '@devmode/protocol';
 import type { SyncIssues } from './issues.js';
 
 export interface SyncStateChange {
@@ -13,6 +13,8 @@ export interface SyncStateChange {
   errors?: SyncFileError[];
   /** Present when the list changed since the last report. */
   conflicts?: SyncConflict[];
+  /** The latest run of each onSync rule, when a run started or ended. */
+  onSyncRuns?: OnSyncRun[];
 }
 
 export interface CurrentState {
@@ -54,6 +56,19 @@ export class StateReporter {
     }
     this.dispose();
     this.emit();
+  }
+
+  /** Tells every listener the current state with `extra`, whether or not the state changed (an onSync run did). */
+  public announce(extra: Partial<SyncStateChange>): void {
+    const { state, message, pendingFiles } = this.current();
+    const change: SyncStateChange = { state, pendingFiles, ...(message !== undefined ? { message } : {}), ...extra };
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log(`sync state listener failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   public dispose(): void {

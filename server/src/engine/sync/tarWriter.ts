@@ -146,7 +146,7 @@ export function entryHeader(entry: TarEntry, size: number): Buffer {
   return Buffer.concat(blocks);
 }
 
-function padding(length: number): Buffer {
+export function padding(length: number): Buffer {
   const rest = length % BLOCK;
   return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
 }

@@ -4,6 +4,7 @@
  * it failed. `receiveEntries` brings entries back from the container (two-way mode) and writes them locally.
  */
 import type { RemoteEntry, SyncAgent } from './agent.js';
+import { codecFor, type Codec } from './compression.js';
 import { LocalChangedError, writeLocalEntry } from './localWriter.js';
 import { statLocal, type FileState } from './manifest.js';
 import { absoluteBytes, ancestors, displayPath, UnsafePathError, type RelPath } from './paths.js';
@@ -16,10 +17,26 @@ export interface SendOutcome {
   failed: Map<RelPath, string>;
   /** Paths the container changed since the expected version: its version was kept, nothing was written. */
   changed: Set<RelPath>;
+  /** The content bytes of the files sent, and what crossed the channel for the whole archive. */
+  bytes: number;
+  wireBytes: number;
+  /** How the archive was compressed, if it was. */
+  codec?: Codec;
 }
 
 /** Batches up to this size whose folders already exist in the container are renamed into place (a typical save). */
 const PLACED_BATCH = 32;
+
+/**
+ * Whether `sendArchive` puts these files in place one by one (with the expectations checked in the container), as
+ * it does for a small batch of files whose folders the container has.
+ */
+export function isPlaced(sends: Map<RelPath, FileState>, existingDirs: (dir: RelPath) => boolean): boolean {
+  return (
+    sends.size <= PLACED_BATCH &&
+    [...sends].every(([path, state]) => state.type !== 'dir' && ancestors(path).every(existingDirs))
+  );
+}
 
 export async function sendArchive(
   agent: SyncAgent,
@@ -30,9 +47,7 @@ export async function sendArchive(
   expected?: Map<RelPath, RemoteEntry | null>,
 ): Promise<SendOutcome> {
   const entries = new Map<RelPath, FileState>();
-  const placed =
-    sends.size <= PLACED_BATCH &&
-    [...sends].every(([path, state]) => state.type !== 'dir' && ancestors(path).every(existingDirs));
+  const placed = isPlaced(sends, existingDirs);
   for (const path of [...sends.keys()].sort()) {
     // Otherwise every directory on the way goes first: tar then makes each a real directory, never following a
     // symlink there (placed batches are checked for symlinked folders by the agent instead).
@@ -53,9 +68,13 @@ export async function sendArchive(
     ...(state.racy === true ? { hash: true } : {}),
   }));
   const totalBytes = [...entries.values()].reduce((sum, state) => sum + (state.type === 'file' ? state.size : 0), 0);
+  const codec = codecFor(
+    agent.codec,
+    [...entries].map(([path, state]) => ({ path, size: state.type === 'file' ? state.size : 0 })),
+  );
   let bytes = 0;
   let reported = 0;
-  const { reply, written } = await agent.extract(
+  const { reply, written, wireBytes } = await agent.extract(
     tar,
     (count) => {
       bytes += count;
@@ -66,6 +85,7 @@ export async function sendArchive(
       }
     },
     placed ? [...entries.keys()].map((path) => ({ path, expect: expected?.get(path) })) : undefined,
+    codec,
   );
   const failed = new Map<RelPath, string>();
   const changed = new Set<RelPath>();
@@ -105,7 +125,8 @@ export async function sendArchive(
     sent.set(path, sha256 !== undefined ? { ...state, sha256 } : state);
   }
   onProgress?.({ files: sent.size, totalFiles: sends.size, bytes: totalBytes, totalBytes });
-  return { sent, failed, changed };
+  const sentBytes = written.reduce((sum, entry) => sum + Math.max(0, entry.size), 0);
+  return { sent, failed, changed, bytes: sentBytes, wireBytes, ...(codec !== undefined ? { codec } : {}) };
 }
 
 /** Files brought back from the container are held in memory while they are written; larger ones are reported. */

@@ -1,7 +1,7 @@
 import type { UserEvents } from '../userEvents.js';
 /** The shapes a sync session is created with and reports through. */
-import type { SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
-import type { SyncProcess } from './agent.js';
+import type { OnSyncRun, SyncConflict, SyncFileError, SyncMode, SyncState } from '@devmode/protocol';
+import type { Compression, SyncProcess } from './agent.js';
 import type { ProgressReport } from './replica.js';
 import type { SyncStateChange } from './stateReporter.js';
 
@@ -26,6 +26,15 @@ export interface SyncSnapshot {
   errors: SyncFileError[];
   conflicts: SyncConflict[];
   message?: string;
+  /** The latest run of each onSync rule, for a sync that has onSync rules. */
+  onSyncRuns?: OnSyncRun[];
+}
+
+/** Changes that landed in the container. */
+export interface LandedBatch {
+  paths: readonly string[];
+  rescanned: readonly string[];
+  full: boolean;
 }
 
 export interface SyncSessionOptions {
@@ -37,6 +46,12 @@ export interface SyncSessionOptions {
   openRemote: (command: string[]) => Promise<SyncProcess>;
   onState?: (change: SyncStateChange) => void;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Called after changes landed in the container: a batch (the changed paths relative to the local folder, and the
+   * folders compared whole), or a full sync that changed the container (`full`: the first one, or the one after
+   * reconnecting to a new pod).
+   */
+  onBatch?: (batch: LandedBatch) => void;
   log?: (line: string) => void;
   /** Where the person hears about background work (the resync after a dev pod restart). */
   events?: UserEvents;
@@ -48,4 +63,9 @@ export interface SyncSessionOptions {
   remotePollMs?: number;
   /** The first delay before reconnecting, doubled up to 5 s, in ms (250). */
   reconnectMs?: number;
+  /**
+   * Whether large archives are compressed when the container can decompress them: `auto` (the default) when the
+   * container is at least 10 ms away; true always, false never (for tests and benchmarks).
+   */
+  compress?: Compression;
 }

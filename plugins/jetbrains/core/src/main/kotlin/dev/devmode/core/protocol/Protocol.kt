@@ -55,7 +55,9 @@ interface DevModeServerApi {
 
     /**
      * Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the
-     * configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through
+     * configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes
+     * into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result).
+     * Progress is reported on `workDoneToken` and through
      * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
      * before the response is sent.
      */
@@ -116,7 +118,8 @@ interface DevModeServerApi {
     fun portForwardList(params: ListPortForwardsParams): CompletableFuture<ListPortForwardsResult>
 
     /**
-     * Returns the state of a session's file sync.
+     * Returns the state of a session's file sync into one container: the one `container` names, or the target
+     * container. A session with several containers in DevMode has one sync per container with a sync folder.
      */
     @JsonRequest("sync/status")
     fun syncStatus(params: SyncSessionParams): CompletableFuture<GetSyncStatusResult>
@@ -168,7 +171,10 @@ interface DevModeServerApi {
     fun terminalClose(params: CloseTerminalParams): CompletableFuture<Void>
 
     /**
-     * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends.
+     * Opens a log stream. Lines arrive through `logs/didAppend`; `logs/didEnd` follows when the stream ends. With a
+     * target `{sessionId, source: "onSync"}` the stream carries the output of the session's `onSync` runs (each line
+     * with its `onSync` rule and run, plus a line devmode adds before and after each run): the lines kept so far
+     * (the last 2000, or `tailLines`), then, with `follow`, each new line until the session ends (`completed`).
      */
     @JsonRequest("logs/open")
     fun logsOpen(params: OpenLogsParams): CompletableFuture<OpenLogsResult>
@@ -469,6 +475,36 @@ data class CreateWorkDoneProgressParams(
 )
 
 /**
+ * What a debugger client needs to attach to the dev command of a session started with `debug` in its dev config.
+ */
+data class DebugAttachInfo(
+    /**
+     * The debugger the dev command was started with, which tells the client which protocol to speak.
+     */
+    val kind: DebugKind,
+    /**
+     * The local address the debug port is forwarded on (127.0.0.1).
+     */
+    val address: String,
+    /**
+     * The local port to attach to: the forward of the debug port.
+     */
+    val localPort: Int,
+    /**
+     * The debug port in the container.
+     */
+    val remotePort: Int,
+    /**
+     * The folder the sources are synced to in the container (the workDir), for mapping remote paths to local ones.
+     */
+    val remoteRoot: String,
+    /**
+     * The local folder synced into `remoteRoot`.
+     */
+    val localRoot: String,
+)
+
+/**
  * The dev config file (`devmode.yaml` in the local folder), the workload annotation `devmode.dev/config` and the
  * `config` param of `devMode/start` share this shape: top-level fields are the defaults of the target container,
  * and `containers.<name>` overrides them for one container.
@@ -527,6 +563,14 @@ data class DevConfig(
      * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
      */
     val startTimeoutSeconds: Int? = null,
+    /**
+     * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+     */
+    val onSync: JsonElement? = null,
+    /**
+     * Remote debugging of the dev command.
+     */
+    val debug: DevDebugConfig? = null,
     /**
      * Per-container overrides, by container name.
      */
@@ -591,6 +635,28 @@ data class DevContainerConfig(
      * How long `devMode/start` waits for the dev pod before it gives up and restores the workload; 300 when absent.
      */
     val startTimeoutSeconds: Int? = null,
+    /**
+     * What runs after each sync batch lands: one rule, or rules each with its own `match`.
+     */
+    val onSync: JsonElement? = null,
+    /**
+     * Remote debugging of the dev command.
+     */
+    val debug: DevDebugConfig? = null,
+)
+
+/**
+ * Remote debugging: the dev command is started with a debugger listening on `port`, which is forwarded.
+ */
+data class DevDebugConfig(
+    /**
+     * The port the debugger listens on in the container.
+     */
+    val port: Int,
+    /**
+     * The debugger; how the dev command is changed to start it.
+     */
+    val kind: DebugKind,
 )
 
 /**
@@ -631,6 +697,10 @@ data class DevModeContainer(
      * The state of its file sync; absent when it has none.
      */
     val sync: SyncStatus? = null,
+    /**
+     * How to attach a debugger to its dev command, when its dev config asks for `debug`.
+     */
+    val debug: DebugAttachInfo? = null,
 )
 
 /**
@@ -700,6 +770,10 @@ data class DevModeSession(
      * When DevMode was started, as an RFC 3339 timestamp.
      */
     val startedAt: String? = null,
+    /**
+     * How to attach a debugger, for sessions of this server started with `debug` in their dev config.
+     */
+    val debug: DebugAttachInfo? = null,
     /**
      * The containers in DevMode, the target container first; for sessions of this server with their sync and
      * port-forwards. Absent while a session of this server is starting.
@@ -903,6 +977,10 @@ data class DidChangeSyncStateParams(
      * Files changed on both sides, when that list changed.
      */
     val conflicts: List<SyncConflict>? = null,
+    /**
+     * The latest run of each `onSync` rule, when a run started or ended.
+     */
+    val onSyncRuns: List<OnSyncRun>? = null,
 )
 
 /**
@@ -1003,6 +1081,10 @@ data class EffectiveDevConfig(
      */
     val startTimeoutSeconds: Int,
     /**
+     * The rules of `onSync`, in order; empty when nothing runs after a sync.
+     */
+    val onSync: List<OnSyncRule>,
+    /**
      * The dev image; absent when the container keeps its own image.
      */
     val image: String? = null,
@@ -1014,6 +1096,10 @@ data class EffectiveDevConfig(
      * The container's resources in DevMode; absent when the original container's resources are kept.
      */
     val resources: DevResources? = null,
+    /**
+     * Remote debugging; absent when the dev command runs without a debugger.
+     */
+    val debug: DevDebugConfig? = null,
 )
 
 /**
@@ -1295,6 +1381,10 @@ data class LogLine(
      * When the line was written, as an RFC 3339 timestamp; only when `timestamps` was asked for.
      */
     val timestamp: String? = null,
+    /**
+     * For an `onSync` stream: the rule and run the line belongs to.
+     */
+    val onSync: OnSyncLineOrigin? = null,
 )
 
 /**
@@ -1323,6 +1413,123 @@ data class LogTraceParams(
      * More detail, sent only when the trace level is `verbose`.
      */
     val verbose: String? = null,
+)
+
+/**
+ * The `onSync` run a log line belongs to, as `OnSyncRun` names it.
+ */
+data class OnSyncLineOrigin(
+    /**
+     * The rule's index in the session's `onSync` rules.
+     */
+    val rule: Int,
+    /**
+     * The run's number for that rule.
+     */
+    val run: Int,
+)
+
+/**
+ * The output of a DevMode session's `onSync` runs (its `exec` commands and restarts), as a log source of its own.
+ */
+data class OnSyncLogsTarget(
+    /**
+     * The DevMode session.
+     */
+    val sessionId: String,
+    /**
+     * The log source: `onSync` for the runs of the session's `onSync` rules.
+     */
+    val source: String,
+    /**
+     * The container in DevMode whose rules ran; the session's target container when absent.
+     */
+    val container: String? = null,
+) : LogsTarget
+
+/**
+ * One rule of `onSync`: what runs in the dev container after a sync batch that changed a matching path lands.
+ * Exactly one of `exec` and `restart` is given.
+ */
+data class OnSyncRule(
+    /**
+     * Gitignore-style patterns of paths (relative to the local folder) that trigger the rule, e.g. `*.go` or
+     * `web/&#42;*`; every batch triggers it when absent.
+     */
+    val match: JsonElement? = null,
+    /**
+     * A command to run in the dev container, as an argv array, in workDir. Its output is a log stream (`logs/open`
+     * with an `onSync` target).
+     */
+    val exec: List<String>? = null,
+    /**
+     * True to restart the dev command in place (the pod and the synced files stay).
+     */
+    val restart: Boolean? = null,
+)
+
+/**
+ * The latest run of one `onSync` rule.
+ */
+data class OnSyncRun(
+    /**
+     * The rule's index in the session's `onSync` rules.
+     */
+    val rule: Int,
+    /**
+     * What the rule does: run a command (`exec`) or restart the dev command (`restart`).
+     */
+    val action: String,
+    /**
+     * The run's number for this rule, from 1; each log line of the run carries it.
+     */
+    val run: Int,
+    /**
+     * Where the run stands.
+     */
+    val state: OnSyncRunState,
+    /**
+     * When the run started, as an RFC 3339 timestamp.
+     */
+    val startedAt: String,
+    /**
+     * True when batches landed during this run: exactly one more run follows it.
+     */
+    val pending: Boolean,
+    /**
+     * How long the run took, in milliseconds, once it ended.
+     */
+    val durationMs: Int? = null,
+    /**
+     * The command's exit code, once it ended.
+     */
+    val exitCode: Int? = null,
+    /**
+     * Why the run could not start or did not finish, when that is not the command's own exit code.
+     */
+    val error: OnSyncRunError? = null,
+)
+
+/**
+ * Why an `onSync` run failed outside the command itself.
+ */
+data class OnSyncRunError(
+    /**
+     * The error code, e.g. `MissingTool` (-31015) when the container has no `sh`.
+     */
+    val code: Int,
+    /**
+     * The error code's name, as `DevModeErrorCodes` spells it (`MissingTool`, `ContainerNotRunning`...).
+     */
+    val codeName: String,
+    /**
+     * What went wrong.
+     */
+    val message: String,
+    /**
+     * What the person can do about it.
+     */
+    val hint: String? = null,
 )
 
 /**
@@ -1743,6 +1950,11 @@ data class StartDevModeResult(
      * The state of the target container's file sync after the first full sync; absent while it has no file sync.
      */
     val sync: SyncStatus? = null,
+    /**
+     * How to attach a debugger: to the target container's dev command, or the first container whose dev config asks
+     * for `debug`; absent when none does.
+     */
+    val debug: DebugAttachInfo? = null,
 )
 
 /**
@@ -1951,6 +2163,10 @@ data class SyncStatus(
      * Why the sync is `disconnected` or in `error`.
      */
     val message: String? = null,
+    /**
+     * The latest run of each `onSync` rule that has run; absent when the dev config has no `onSync`.
+     */
+    val onSyncRuns: List<OnSyncRun>? = null,
 )
 
 /**
@@ -2127,6 +2343,24 @@ data class WorkDoneProgressReport(
 ) : WorkDoneProgressValue
 
 /**
+ * The debuggers devmode knows how to start: `node` (the inspector), `python` (debugpy), `java` (JDWP), `go` (Delve),
+ * or `custom` (the dev command already starts one).
+ */
+typealias DebugKind = String
+
+/** The values of [DebugKind] this protocol version declares. */
+object DebugKindValues {
+    const val node: String = "node"
+    const val python: String = "python"
+    const val java: String = "java"
+    const val go: String = "go"
+    const val custom: String = "custom"
+
+    /** Every value, in the order the protocol declares them. */
+    val all: List<String> = listOf(node, python, java, go, custom)
+}
+
+/**
  * Where a value of the effective dev config came from: a built-in default, the workload's annotation, the local
  * dev config file, or the `config` param of the request. Later sources override earlier ones.
  */
@@ -2264,6 +2498,22 @@ object MessageTypeValues {
 
     /** Every value, in the order the protocol declares them. */
     val all: List<Int> = listOf(Error, Warning, Info, Log, Debug)
+}
+
+/**
+ * Where the latest run of an `onSync` rule stands: `running`, `succeeded` (exit code 0) or `failed` (another exit
+ * code, or the run could not start).
+ */
+typealias OnSyncRunState = String
+
+/** The values of [OnSyncRunState] this protocol version declares. */
+object OnSyncRunStateValues {
+    const val running: String = "running"
+    const val succeeded: String = "succeeded"
+    const val failed: String = "failed"
+
+    /** Every value, in the order the protocol declares them. */
+    val all: List<String> = listOf(running, succeeded, failed)
 }
 
 /**
@@ -2452,7 +2702,7 @@ class InitializedParams
 class ListClustersParams
 
 /**
- * Whose logs to stream: every pod of a workload, or one named pod.
+ * Whose logs to stream: every pod of a workload, one named pod, or a session's `onSync` runs.
  */
 sealed interface LogsTarget
 
@@ -2644,6 +2894,7 @@ object ProtocolGson : TypeAdapterFactory {
         LogsTarget::class.java to listOf(
             UnionMember(Target::class.java, mapOf(), setOf("namespace", "kind", "name")),
             UnionMember(PodTarget::class.java, mapOf(), setOf("namespace", "pod")),
+            UnionMember(OnSyncLogsTarget::class.java, mapOf("source" to "onSync"), setOf("sessionId", "source")),
         ),
         PortForwardTarget::class.java to listOf(
             UnionMember(Target::class.java, mapOf(), setOf("namespace", "kind", "name")),
