@@ -45,7 +45,7 @@ const devPatch = [
 ];
 
 /** The devmode server over stdio, initialized. */
-async function startServer(env) {
+export async function startServer(env) {
   const { spawnServer } = await import('../server/dist/rpc/client.js');
   const server = spawnServer({ command: process.execPath, args: [devmodeBin] }, { env });
   await server.connection.sendRequest('initialize', { clientInfo: { name: 'bench' } });

@@ -12,9 +12,10 @@ import { run as portForward } from './portForward.mjs';
 import { run as terminal } from './terminal.mjs';
 import { run as sync } from './sync.mjs';
 import { run as soak } from './soak.mjs';
+import { run as onSync } from './onSync.mjs';
 
 const { values } = parseArgs({ options: { net: { type: 'string' }, only: { type: 'string' } } });
-const loopback = { serverStartup, binary, portForward, terminal, sync, sandbox, devMode, soak };
+const loopback = { serverStartup, binary, portForward, terminal, sync, sandbox, devMode, onSync, soak };
 // Over an emulated network only what talks to the cluster through the API server is measured again.
 const overNetwork = { netem: checkEmulator, sync, portForward, devMode };
 if (values.net !== undefined) {

@@ -229,7 +229,9 @@ export interface StartDevModeResult {
 
 /**
  * Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the
- * configured port-forwards and the file sync. Progress is reported on `workDoneToken` and through
+ * configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes
+ * into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result).
+ * Progress is reported on `workDoneToken` and through
  * `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored
  * before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear
  * by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can

@@ -233,7 +233,8 @@ export interface SyncSessionParams {
 export type GetSyncStatusResult = SyncStatus;
 
 /**
- * Returns the state of a session's file sync.
+ * Returns the state of a session's file sync into one container: the one `container` names, or the target
+ * container. A session with several containers in DevMode has one sync per container with a sync folder.
  *
  * @since 0.1.0
  * @errors UnknownId

@@ -204,6 +204,44 @@ describe('CLI against the sandbox', () => {
     expect(await snapshot(sandbox, 'deployment', 'shop')).toBe(before);
   });
 
+  test('start prints how to attach the debugger, and each onSync run with its output', async () => {
+    const before = await snapshot(sandbox, 'deployment', 'ratings');
+    const dir = project(
+      'image: devmode/dev\ndebug: {port: 9229, kind: node}\n' +
+        'onSync: {match: "*.txt", exec: [sh, -c, "echo built from $(cat notes.txt)"]}\n',
+    );
+    const child = spawn(cli.command, [...cli.args, 'start', 'deploy/ratings', '--dir', dir], {
+      env: sandbox.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const printed = (text: string): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (!stdout.includes(text)) return;
+          child.stdout.off('data', check);
+          resolve();
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    await printed('press Ctrl-C');
+    expect(stdout).toMatch(
+      new RegExp(
+        `attach a node debugger to 127\\.0\\.0\\.1:\\d+ \\(container ratings\\), remote root /home/devmode, local root ${dir}`,
+      ),
+    );
+    writeFileSync(join(dir, 'notes.txt'), 'the notes\n');
+    await printed('onSync: rule 0 command, run 1, succeeded');
+    // The run's output follows on the onSync stream.
+    await printed('  | built from the notes\n');
+    child.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+    expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+  });
+
   test('reset restores a workload left in DevMode by a killed CLI', async () => {
     const before = await snapshot(sandbox, 'deployment', 'ratings');
     const child = spawn(

@@ -223,7 +223,11 @@ export const SCENARIOS: Scenario[] = [
       apply(deploymentYaml({})),
       {
         kubectl: ['get', 'deploy', 'web', '-n', '{ns}', '-o', 'json'],
-        pick: (d: any) => ({ generation: d.metadata.generation, annotations: d.metadata.annotations, spec: d.spec }),
+        pick: (d: any) => {
+          // The revision annotation is the deployment controller's, written whenever it gets to it.
+          const { 'deployment.kubernetes.io/revision': _revision, ...annotations } = d.metadata.annotations ?? {};
+          return { generation: d.metadata.generation, annotations, spec: d.spec };
+        },
       },
     ],
   },
@@ -499,6 +503,25 @@ spec:
             .length === 0 && (await clients.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0,
         what: 'the dependents are gone with their owner',
       },
+    ],
+  },
+  {
+    name: 'Secrets: stringData, types and tables',
+    steps: [
+      kubectl('create', 'secret', 'generic', 'creds', '--from-literal=user=admin', '-n', '{ns}'),
+      apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: written, namespace: "{ns}"}\nstringData: {token: abc}\n`),
+      {
+        kubectl: ['get', 'secrets', '-n', '{ns}', '-o', 'json'],
+        pick: (list: any) =>
+          list.items.map((secret: any) => ({
+            name: secret.metadata.name,
+            type: secret.type,
+            data: secret.data,
+            stringData: secret.stringData,
+          })),
+      },
+      kubectl('get', 'secrets', '-n', '{ns}'),
+      apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: "{ns}"}\ndata: {token: "not base64!"}\n`),
     ],
   },
   // ---------------------------------------------------------------- patches

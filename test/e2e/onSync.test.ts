@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { projectDir } from './devModeHelpers.js';
+import { apply, projectDir, rolledOut } from './devModeHelpers.js';
 import { applyManifest, httpGet, ratingsDeployment, waitForReadyPod, waitUntil } from './streamFixtures.js';
 
 const MissingTool = -31015;
@@ -214,6 +214,54 @@ describe('onSync exec', () => {
     const unknown = await client.requestError('logs/open', { target: { sessionId: 'nope', source: 'onSync' } });
     expect(unknown).toMatchObject({ code: UnknownId, data: { field: 'target.sessionId' } });
   }, 120_000);
+});
+
+describe('onSync per container', () => {
+  it("runs each container's rules after its own sync, reported and streamed per container", async () => {
+    await apply(sandbox, 'two-containers.yaml');
+    await rolledOut(sandbox, 'deployment/shop');
+    const dir = projectDir();
+    write(dir, 'worker/job.txt', 'job one\n');
+    const started = await client.request<Started>('devMode/start', {
+      target: { namespace: 'default', kind: 'Deployment', name: 'shop' },
+      localDir: dir,
+      config: {
+        image: 'devmode/dev',
+        onSync: { match: '*.html', exec: ['sh', '-c', 'echo web built'] },
+        containers: {
+          worker: {
+            dev: true,
+            image: 'devmode/dev',
+            workDir: '/srv/worker',
+            sync: { localPath: 'worker' },
+            onSync: { exec: ['sh', '-c', 'echo "worker built $(cat job.txt) in $(pwd)"'] },
+          },
+        },
+      },
+    });
+    const workerStatus = async (): Promise<{ onSyncRuns?: OnSyncRun[] }> =>
+      client.request('sync/status', { sessionId: started.sessionId, container: 'worker' });
+    await saveAndFlush(started.sessionId, dir, 'worker/job.txt', 'job two\n');
+    await client.request('sync/flush', { sessionId: started.sessionId, container: 'worker', timeoutMs: 60_000 });
+    const run = await waitUntil(
+      async () => {
+        const latest = (await workerStatus()).onSyncRuns?.[0];
+        return latest?.state === 'succeeded' ? latest : undefined;
+      },
+      90_000,
+      "the worker container's run",
+    );
+    expect(run).toMatchObject({ rule: 0, action: 'exec', run: 1, exitCode: 0 });
+    // The target container's rule matches no path of that batch.
+    expect((await status(started.sessionId)).onSyncRuns).toEqual([]);
+
+    const stream = await client.request<{ streamId: string }>('logs/open', {
+      target: { sessionId: started.sessionId, source: 'onSync', container: 'worker' },
+    });
+    await client.waitForNotification((n) => n.method === 'logs/didEnd' && n.params.streamId === stream.streamId);
+    expect(onSyncLines(stream.streamId).map((line) => line.text)).toContain('worker built job two in /srv/worker');
+    await stop(started.sessionId);
+  }, 300_000);
 });
 
 describe('onSync restart', () => {

@@ -9,7 +9,8 @@ import type { ServerResponse } from 'node:http';
 import { ApiError, type KubeObject, type ResourceInfo } from '../contracts.js';
 
 /** A field's type: a Go scalar, a string map, a struct (by name), or a list of one of them. */
-type FieldType = 'string' | 'int32' | 'int64' | 'bool' | 'map' | 'opaque' | { struct: string } | { list: FieldType };
+type FieldType =
+  'string' | 'int32' | 'int64' | 'bool' | 'map' | 'bytesMap' | 'opaque' | { struct: string } | { list: FieldType };
 
 type Struct = Record<string, FieldType>;
 
@@ -126,7 +127,7 @@ const STRUCTS: Record<string, Struct> = {
     apiVersion: 'string',
     kind: 'string',
     metadata: s('ObjectMeta'),
-    data: 'opaque',
+    data: 'bytesMap',
     stringData: 'map',
     type: 'string',
     immutable: 'bool',
@@ -189,6 +190,19 @@ function jsonKind(value: unknown): string {
   return typeof value;
 }
 
+/** Go's error for text that is not standard base64 (`illegal base64 data at input byte 3`), if it is not. */
+function base64Error(text: string): string | undefined {
+  const clean = text.replace(/[\r\n]/g, '');
+  const invalid = clean.search(/[^A-Za-z0-9+/=]/);
+  const padding = clean.indexOf('=');
+  if (invalid >= 0) return `illegal base64 data at input byte ${invalid}`;
+  if (padding >= 0 && (/[^=]/.test(clean.slice(padding)) || clean.length % 4 !== 0))
+    return `illegal base64 data at input byte ${padding}`;
+  if (clean.length % 4 === 1) return `illegal base64 data at input byte ${clean.length - 1}`;
+  if (clean.length % 4 !== 0) return `illegal base64 data at input byte ${clean.length}`;
+  return undefined;
+}
+
 /** A value Go's decoder refuses: `json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`. */
 export interface TypeMismatch {
   message: string;
@@ -224,6 +238,19 @@ function walk(value: unknown, type: FieldType, path: string, goPath: string, own
   }
   if (type === 'int32' || type === 'int64') {
     if (typeof value !== 'number' || !Number.isInteger(value)) mismatch(type);
+    return;
+  }
+  if (type === 'bytesMap') {
+    if (typeof value !== 'object' || Array.isArray(value)) return mismatch('map[string][]uint8');
+    for (const member of Object.values(value as Record<string, unknown>)) {
+      if (member === null) continue;
+      if (typeof member !== 'string') {
+        result.mismatch ??= `json: cannot unmarshal ${jsonKind(member)} into Go struct field ${owner}.${goPath} of type []uint8`;
+      } else {
+        const bad = base64Error(member);
+        if (bad !== undefined) result.mismatch ??= bad;
+      }
+    }
     return;
   }
   if (type === 'map') {

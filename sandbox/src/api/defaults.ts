@@ -115,9 +115,18 @@ export function applyDefaults(resource: string, object: KubeObject): void {
         }
       }
       break;
-    case 'secrets':
-      (object as Loose).type ??= 'Opaque';
+    case 'secrets': {
+      const secret = object as Loose;
+      secret.type ??= 'Opaque';
+      // stringData is write-only: a real server merges it into data, encoded, and never stores it.
+      if (secret.stringData !== null && typeof secret.stringData === 'object') {
+        secret.data = { ...secret.data };
+        for (const [key, value] of Object.entries(secret.stringData as Record<string, unknown>))
+          secret.data[key] = Buffer.from(String(value)).toString('base64');
+      }
+      delete secret.stringData;
       break;
+    }
     case 'persistentvolumeclaims':
       if (spec) spec.volumeMode ??= 'Filesystem';
       break;

@@ -4,7 +4,13 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { DevModeContainer, DevModePhase, StartDevModeResult, WorkDoneProgressValue } from '@devmode/protocol';
+import type {
+  DevModeContainer,
+  DevModePhase,
+  OnSyncRun,
+  StartDevModeResult,
+  WorkDoneProgressValue,
+} from '@devmode/protocol';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { DevConfigError, loadDevConfigFile } from '../engine/devConfig.js';
 import { devConfigSchema } from '../engine/devConfigSchema.js';
@@ -161,8 +167,19 @@ async function startCommand({ args, out }: Context): Promise<number> {
   const timeout = flag(args, 'timeout');
   return withServer(out, async (rpc) => {
     showProgress(rpc, out);
+    const reportedRuns = new Map<number, number>();
+    let onSyncStream: string | undefined;
     onNotify(rpc, (method, params) => {
-      if (method === 'portForward/didChangeState' || method === 'sync/didChangeState') {
+      if (method === 'sync/didChangeState' && Array.isArray(params.onSyncRuns)) {
+        for (const run of params.onSyncRuns as OnSyncRun[]) {
+          if (run.state !== 'running' && reportedRuns.get(run.rule) !== run.run) {
+            reportedRuns.set(run.rule, run.run);
+            out.event('onSync', `  onSync: ${describeRun(run)}`, { ...run });
+          }
+        }
+      } else if (method === 'logs/didAppend' && params.streamId === onSyncStream) {
+        for (const line of params.lines as { text: string }[]) out.event('onSyncOutput', `  | ${line.text}`, line);
+      } else if (method === 'portForward/didChangeState' || method === 'sync/didChangeState') {
         out.event(
           method,
           `  ${method.split('/')[0] ?? ''}: ${text(params.state)}${params.message !== undefined ? ` (${text(params.message)})` : ''}`,
@@ -184,6 +201,24 @@ async function startCommand({ args, out }: Context): Promise<number> {
     if (started.containers.length > 1) {
       for (const entry of started.containers) out.event('container', `  ${describeContainer(entry)}`, { ...entry });
     }
+    for (const entry of started.containers) {
+      if (entry.debug === undefined) continue;
+      const { debug } = entry;
+      out.event(
+        'debug',
+        `  attach a ${debug.kind} debugger to ${debug.address}:${debug.localPort} (container ${entry.container}), ` +
+          `remote root ${debug.remoteRoot}, local root ${debug.localRoot}`,
+        { container: entry.container, ...debug },
+      );
+    }
+    // The output of the target container's onSync runs is shown as it comes.
+    if (started.sync?.onSyncRuns !== undefined) {
+      const stream = await rpc.sendRequest<{ streamId: string }>('logs/open', {
+        target: { sessionId: started.sessionId, source: 'onSync' },
+        follow: true,
+      });
+      onSyncStream = stream.streamId;
+    }
     const shells = names.map((name) => `devmode exec ${started.pod} -n ${target.namespace} -c ${name} -- sh`);
     out.event('hint', `  open a shell: ${shells.join('\n            or: ')}\n  press Ctrl-C to end`);
     out.result(started);
@@ -203,6 +238,19 @@ async function startCommand({ args, out }: Context): Promise<number> {
     out.success(`${target.kind} ${target.name} restored${podsNotReadyNote(stopped)}`);
     return 0;
   });
+}
+
+/** An onSync run's result on one line. */
+function describeRun(run: OnSyncRun): string {
+  const what = run.action === 'restart' ? 'restart of the dev command' : 'command';
+  const after = run.durationMs !== undefined ? ` after ${run.durationMs} ms` : '';
+  const result =
+    run.error !== undefined
+      ? `failed (${run.error.codeName}: ${run.error.message})`
+      : run.state === 'succeeded'
+        ? 'succeeded'
+        : `failed with exit code ${String(run.exitCode)}`;
+  return `rule ${run.rule} ${what}, run ${run.run}, ${result}${after}${run.pending ? '; runs again for the changes since' : ''}`;
 }
 
 /** One container of a session on one line: where its files go from and its port-forwards. */

@@ -112,6 +112,7 @@ export class SyncAgent {
    */
   public rttMs: number | undefined;
   private compress: Compression = 'auto';
+  private compressMinRttMs = COMPRESS_MIN_RTT_MS;
   /** Resolves when the process has ended, for whatever reason. */
   public readonly ended: Promise<void>;
   public stderrTail = '';
@@ -148,7 +149,13 @@ export class SyncAgent {
   public static async start(
     process: SyncProcess,
     workDir: string,
-    options: { timeoutMs?: number; onStderr?: (text: string) => void; compress?: Compression } = {},
+    options: {
+      timeoutMs?: number;
+      onStderr?: (text: string) => void;
+      compress?: Compression;
+      /** The round trip from which `auto` compresses (`COMPRESS_MIN_RTT_MS`). */
+      compressMinRttMs?: number;
+    } = {},
   ): Promise<SyncAgent> {
     const agent = new SyncAgent(process, workDir, options.onStderr ?? (() => undefined));
     let timer: NodeJS.Timeout | undefined;
@@ -182,6 +189,7 @@ export class SyncAgent {
       const found = (fields[4] ?? '-').split(',');
       agent.decompressor = CODECS.find((codec) => found.includes(codec) && canCompress(codec));
       agent.compress = options.compress ?? 'auto';
+      agent.compressMinRttMs = options.compressMinRttMs ?? COMPRESS_MIN_RTT_MS;
       return agent;
     } catch (error) {
       process.close();
@@ -198,7 +206,7 @@ export class SyncAgent {
    */
   public get codec(): Codec | undefined {
     if (this.compress === false) return undefined;
-    if (this.compress === 'auto' && (this.rttMs ?? 0) < COMPRESS_MIN_RTT_MS) return undefined;
+    if (this.compress === 'auto' && (this.rttMs ?? 0) < this.compressMinRttMs) return undefined;
     return this.decompressor;
   }
 

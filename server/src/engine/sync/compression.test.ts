@@ -59,14 +59,17 @@ function delayed(process_: SyncProcess, delayMs: number): SyncProcess {
 
 async function startAgent(
   workDir: string,
-  options: { missing?: string[]; compress?: Compression; delayMs?: number } = {},
+  options: { missing?: string[]; compress?: Compression; delayMs?: number; compressMinRttMs?: number } = {},
 ): Promise<SyncAgent> {
   const env = { ...process.env, PATH: pathWithout(options.missing ?? []) };
   const process_ = await spawnLocalProcess(syncAgentCommand(workDir), env);
   const agent = await SyncAgent.start(
     options.delayMs === undefined ? process_ : delayed(process_, options.delayMs),
     workDir,
-    { compress: options.compress ?? true },
+    {
+      compress: options.compress ?? true,
+      ...(options.compressMinRttMs !== undefined ? { compressMinRttMs: options.compressMinRttMs } : {}),
+    },
   );
   agents.push(agent);
   return agent;
@@ -175,13 +178,21 @@ describe('compressed archives', () => {
     expect(agent.codec).toBeUndefined();
   });
 
-  test('by default, only a container at least 10 ms away is sent compressed archives', async () => {
-    const near = await startAgent(join(tempDir('container'), 'app'), { compress: 'auto' });
-    expect(await near.ping()).toBeLessThan(10);
-    expect(near.codec).toBeUndefined();
+  test('by default, only a container far enough away is sent compressed archives', async () => {
+    // No round trip is measured before the first listing: until then, nothing is compressed.
     const far = await startAgent(join(tempDir('container'), 'app'), { compress: 'auto', delayMs: 25 });
-    expect(await far.ping()).toBeGreaterThanOrEqual(10);
+    expect(far.codec).toBeUndefined();
+    await far.list([]);
+    expect(far.rttMs).toBeGreaterThanOrEqual(25);
     expect(far.codec).toBe('zstd');
+    // The same round trip under a threshold above it: a near container gets plain tar.
+    const near = await startAgent(join(tempDir('container'), 'app'), {
+      compress: 'auto',
+      delayMs: 25,
+      compressMinRttMs: 60_000,
+    });
+    await near.list([]);
+    expect(near.codec).toBeUndefined();
   });
 
   test('small archives and archives of compressed formats are not compressed', () => {
