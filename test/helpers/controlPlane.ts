@@ -76,6 +76,8 @@ function freePort(): Promise<number> {
 }
 
 const running = new Set<Component>();
+/** The temporary folders of the control planes this process started and has not stopped yet. */
+const folders = new Set<string>();
 
 /** Kills a component's whole process group; safe to call for one that has already exited. */
 function killGroup(component: Component, signal: NodeJS.Signals): void {
@@ -90,6 +92,7 @@ function killGroup(component: Component, signal: NodeJS.Signals): void {
 
 process.on('exit', () => {
   for (const component of running) killGroup(component, 'SIGKILL');
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
 function hasExited(child: ChildProcess): boolean {
@@ -204,6 +207,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const binDir = controlPlaneBinDir();
   const stateDir = mkdtempSync(join(tmpdir(), 'devmode-control-plane-'));
   const home = mkdtempSync(join(tmpdir(), 'devmode-home-'));
+  folders.add(stateDir).add(home);
   const credentials = await ensureCredentials(stateDir);
   const pki = join(stateDir, 'pki');
   const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -230,6 +234,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const left = components.filter((component) => !hasExited(component.child));
     rmSync(home, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
+    folders.delete(home);
+    folders.delete(stateDir);
     if (left.length > 0) throw new Error(`still running after stop: ${left.map((c) => c.name).join(', ')}`);
   };
   try {
