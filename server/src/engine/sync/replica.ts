@@ -129,7 +129,15 @@ export class Replica {
   }
 
   /** Sends the local changes at `paths` (and below `rescans`) to the container. */
-  public async sendChanges(agent: SyncAgent, paths: Iterable<RelPath>, rescans: Iterable<RelPath>): Promise<number> {
+  /**
+   * Sends what changed among `paths` and under `rescans`. Resolves with how many files landed and every path the
+   * batch touched: a new folder brings the files inside it, a deleted folder the files it held.
+   */
+  public async sendChanges(
+    agent: SyncAgent,
+    paths: Iterable<RelPath>,
+    rescans: Iterable<RelPath>,
+  ): Promise<{ landed: number; paths: RelPath[] }> {
     const candidates = new Set(paths);
     for (const dir of rescans) {
       const scan = scanLocal(this.localDir, this.rules, dir);
@@ -149,8 +157,10 @@ export class Replica {
         await this.holdRemoteChanges(agent, plan);
       }
     }
+    const touched = new Set<RelPath>([...plan.sends.keys(), ...plan.deletes, ...plan.renames.flat()]);
+    for (const dir of plan.deletes) for (const path of this.synced.keys()) if (isUnder(path, dir)) touched.add(path);
     const counts = await this.execute(agent, plan);
-    return counts.filesTransferred + counts.filesDeleted;
+    return { landed: counts.filesTransferred + counts.filesDeleted, paths: [...touched] };
   }
 
   /** Compares the whole folder with the container and transfers every difference. */

@@ -206,6 +206,28 @@ describe('incremental sync', () => {
     expectSame(context);
   });
 
+  test('each landed batch names the files it brought: those of a folder moved in, and those of a folder deleted', async () => {
+    const landed: string[] = [];
+    // The batch goes out at once, before the watcher has read the new folder.
+    const context = setup({}, { onBatch: (batch) => landed.push(...batch.paths), coalesceMs: 0, maxCoalesceMs: 0 });
+    write(context.local, 'keep.txt', 'keep');
+    await context.session.start();
+
+    // A folder that appears whole is seen as one new folder: the files inside it travel with it.
+    const outside = tempDir('outside');
+    for (let index = 0; index < 20; index++) write(outside, `tools/sub${index % 4}/gen${index}.txt`, `${index}`);
+    renameSync(join(outside, 'tools'), join(context.local, 'tools'));
+    await context.session.flush(5000);
+    expect(readFileSync(join(context.remote, 'tools/sub3/gen19.txt'), 'utf8')).toBe('19');
+    for (let index = 0; index < 20; index++) expect(landed).toContain(`tools/sub${index % 4}/gen${index}.txt`);
+
+    landed.length = 0;
+    renameSync(join(context.local, 'tools'), join(outside, 'gone'));
+    await context.session.flush(5000);
+    expect(existsSync(join(context.remote, 'tools'))).toBe(false);
+    for (let index = 0; index < 20; index++) expect(landed).toContain(`tools/sub${index % 4}/gen${index}.txt`);
+  });
+
   test('the watcher sends a change without flush, within moments', async () => {
     const context = setup();
     await context.session.start();

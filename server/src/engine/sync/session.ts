@@ -372,10 +372,12 @@ export class SyncSession {
     this.setState('syncing');
     this.pollDelay = this.options.remotePollMs ?? 1000;
     try {
-      const landed = await this.replica.sendChanges(this.agent!, paths, rescans);
-      this.transferred += landed;
+      const sent = await this.replica.sendChanges(this.agent!, paths, rescans);
+      this.transferred += sent.landed;
       this.lastSyncAt = new Date();
-      if (landed > 0) this.options.onBatch?.({ paths, rescanned: rescans, full: false });
+      if (sent.landed > 0) {
+        this.options.onBatch?.({ paths: [...new Set([...paths, ...sent.paths])], rescanned: rescans, full: false });
+      }
     } catch (error) {
       // Nothing of a failed batch is lost: its paths are checked again once the channel is back.
       for (const path of paths) this.dirty.add(path);
