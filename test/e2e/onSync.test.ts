@@ -3,7 +3,7 @@
  * output on an onSync log stream, the dev command restarted in the same pod, batches coalesced into one more run,
  * rules per pattern, and failures reported by name.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
@@ -71,18 +71,27 @@ async function status(sessionId: string): Promise<{ onSyncRuns?: OnSyncRun[] }> 
 
 /** Waits until the latest run of `rule` is run number `run` and has ended. */
 async function ranTo(sessionId: string, rule: number, run: number, timeoutMs = 90_000): Promise<OnSyncRun> {
+  let latest: OnSyncRun | undefined;
   return waitUntil(
     async () => {
-      const latest = (await status(sessionId)).onSyncRuns?.find((candidate) => candidate.rule === rule);
+      latest = (await status(sessionId)).onSyncRuns?.find((candidate) => candidate.rule === rule);
       return latest !== undefined && latest.run === run && latest.state !== 'running' ? latest : undefined;
     },
     timeoutMs,
-    `run ${run} of onSync rule ${rule} to end`,
+    () => `run ${run} of onSync rule ${rule} to end (latest: ${JSON.stringify(latest)})`,
   );
 }
 
+/**
+ * Saves a file the way many editors do (written beside the folder, then renamed into place) and waits until the sync
+ * has sent it: a save is one change, so each save lands as one batch. (A file written in place can land twice, empty
+ * and then whole, and a rule would rightly run once more.)
+ */
 async function saveAndFlush(sessionId: string, dir: string, rel: string, content: string): Promise<void> {
-  write(dir, rel, content);
+  const staged = `${dir}.save`;
+  writeFileSync(staged, content);
+  mkdirSync(dirname(join(dir, rel)), { recursive: true });
+  renameSync(staged, join(dir, rel));
   await client.request('sync/flush', { sessionId, timeoutMs: 60_000 });
 }
 
