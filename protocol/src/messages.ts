@@ -118,6 +118,11 @@ export namespace DevModeErrorCodes {
   export const Timeout = -31017;
   /** The local folder does not exist or is not a directory; `data.field` names the parameter. */
   export const LocalDirInvalid = -31018;
+  /**
+   * The workload is controlled by another object (a Pod by its ReplicaSet, a Deployment by an operator's custom
+   * resource), whose controller would undo DevMode; `data.controller` names it (apiVersion, kind, name).
+   */
+  export const OwnedByController = -31019;
 
   /** The local port is already in use. */
   export const PortInUse = -31020;

@@ -71,9 +71,11 @@ export interface PodTarget {
 export type DevModeMode = 'replace' | 'duplicate';
 
 /**
- * Where a DevMode session stands.
+ * Where a DevMode session stands. `stale` is a session found in the cluster whose owning server has not renewed
+ * its heartbeat for longer than the stale threshold: it is most likely abandoned (the server was killed, the
+ * machine went away), and `devMode/reset` restores the workload.
  */
-export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type DevModeState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'stale';
 
 /**
  * The steps of `devMode/start`, in order, and the one step of `devMode/stop` and `devMode/reset`.
@@ -186,6 +188,34 @@ export interface DevModeContainer {
 }
 
 /**
+ * Someone other than DevMode who manages the workload and may undo what DevMode changes: a Helm release, an Argo CD
+ * application, a Flux Kustomization or HelmRelease, an operator's owner reference, a HorizontalPodAutoscaler.
+ */
+export interface DevModeWarning {
+  /**
+   * Who manages the workload, named for a person: `Helm release shop`, `Argo CD application shop`,
+   * `HorizontalPodAutoscaler web`.
+   */
+  manager: string;
+
+  /**
+   * What shows it, each as found on the workload: `label app.kubernetes.io/managed-by=Helm`,
+   * `annotation meta.helm.sh/release-name=shop`, `managedFields manager helm`, `owner reference Foo x`.
+   */
+  evidence: string[];
+
+  /**
+   * A sentence for the person: what the manager may do to the workload in DevMode.
+   */
+  message: string;
+
+  /**
+   * What to do about it; for a manager that may undo DevMode, duplicate mode, which leaves the original untouched.
+   */
+  hint: string;
+}
+
+/**
  * The result of `devMode/start`: a session that is running.
  */
 export interface StartDevModeResult {
@@ -225,6 +255,12 @@ export interface StartDevModeResult {
    * its own sync and port-forwards.
    */
   containers: DevModeContainer[];
+
+  /**
+   * Who else manages the workload and may undo DevMode (replace mode only: a duplicate leaves the original
+   * untouched); absent when nobody does. The same sentences went out as progress while starting.
+   */
+  warnings?: DevModeWarning[];
 }
 
 /**
@@ -238,8 +274,14 @@ export interface StartDevModeResult {
  * run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which
  * no replaced pod was still being deleted and no node autoscaler announced a node for it.
  *
+ * Before changing anything, the start looks at who else manages the workload: its managedFields managers, its
+ * labels and annotations (Helm, Argo CD, Flux), the HorizontalPodAutoscalers that target it and its owner
+ * references. A workload whose owner reference says `controller: true` (a Pod of a ReplicaSet, a Deployment of an
+ * operator) is refused with `OwnedByController`, nothing changed. Any other manager gives a warning in `warnings`
+ * (and as progress), whose hint offers duplicate mode.
+ *
  * @since 0.1.0
- * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, UnsupportedKind, LocalDirInvalid, DevConfigInvalid, AlreadyInDevMode, ImagePullFailed, PodNotStarted, MissingTool, PortInUse, WatchLimitReached, Timeout, RequestCancelled
+ * @errors ContextNotFound, ClusterUnreachable, Forbidden, NotFound, UnsupportedKind, OwnedByController, LocalDirInvalid, DevConfigInvalid, AlreadyInDevMode, ImagePullFailed, PodNotStarted, MissingTool, PortInUse, WatchLimitReached, Timeout, RequestCancelled
  * @example
  * {
  *   "params": {
@@ -434,6 +476,43 @@ export interface ListDevModeSessionsParams {
 }
 
 /**
+ * Why a session found in the cluster is shown as `stale`: its owner stopped renewing the heartbeat on the workload.
+ */
+export interface DevModeStaleness {
+  /**
+   * The user who started the session, as recorded in the cluster.
+   */
+  user: string;
+
+  /**
+   * The machine the session was started on, as recorded in the cluster.
+   */
+  machine: string;
+
+  /**
+   * The owner's last sign of life, as an RFC 3339 timestamp: its last heartbeat, or the start when it never wrote
+   * one (`heartbeat` false).
+   */
+  since: string;
+
+  /**
+   * True when `since` is a heartbeat; false when the owner never wrote one (a server without heartbeats), so
+   * `since` is when DevMode started.
+   */
+  heartbeat: boolean;
+
+  /**
+   * How long an owner may be silent before its session counts as stale, in seconds, on the listing server.
+   */
+  thresholdSeconds: integer;
+
+  /**
+   * What to do about it: `devMode/reset` restores the workload from the cluster's record.
+   */
+  hint: string;
+}
+
+/**
  * A workload in DevMode.
  */
 export interface DevModeSession {
@@ -448,7 +527,8 @@ export interface DevModeSession {
   target: Target;
 
   /**
-   * Where the session stands; workloads found only in the cluster are `running`.
+   * Where the session stands; workloads found only in the cluster are `running`, or `stale` when their owner has
+   * been silent past the stale threshold (see `stale`).
    */
   state: DevModeState;
 
@@ -493,6 +573,12 @@ export interface DevModeSession {
    * port-forwards. Absent while a session of this server is starting.
    */
   containers?: DevModeContainer[];
+
+  /**
+   * Set, with `state` `stale`, when the session's owner has stopped renewing its heartbeat: who, since when, and
+   * the hint to reset. Never set for this server's own sessions.
+   */
+  stale?: DevModeStaleness;
 }
 
 /**
@@ -506,7 +592,10 @@ export interface ListDevModeSessionsResult {
 }
 
 /**
- * Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
+ * Lists this server's DevMode sessions plus every workload found in DevMode in the cluster. The server that owns a
+ * session renews a heartbeat on the workload while it runs (every `DEVMODE_HEARTBEAT_SECONDS`, 15 by default); a
+ * session of another server whose last heartbeat (or, without any, its start) is older than
+ * `DEVMODE_STALE_AFTER_SECONDS` (60 by default) is listed as `stale`, with `stale` saying who and since when.
  *
  * @since 0.1.0
  * @errors ContextNotFound, ClusterUnreachable, Forbidden
@@ -532,6 +621,22 @@ export interface ListDevModeSessionsResult {
  *         "mode": "replace",
  *         "mine": false,
  *         "owner": "ben@desktop"
+ *       },
+ *       {
+ *         "target": {"namespace": "shop", "kind": "Deployment", "name": "cart", "container": "cart"},
+ *         "state": "stale",
+ *         "mode": "replace",
+ *         "mine": false,
+ *         "owner": "cleo@build-7",
+ *         "startedAt": "2026-01-11T17:02:10.000Z",
+ *         "stale": {
+ *           "user": "cleo",
+ *           "machine": "build-7",
+ *           "since": "2026-01-11T18:45:03.000Z",
+ *           "heartbeat": true,
+ *           "thresholdSeconds": 60,
+ *           "hint": "Its server has been silent since 2026-01-11T18:45:03.000Z. If that session is abandoned, devMode/reset restores the workload."
+ *         }
  *       }
  *     ]
  *   }

@@ -8,7 +8,8 @@ export type TreeNodeKind = 'context' | 'namespace' | 'group' | 'workload' | 'pod
 
 /**
  * The state a client shows on a node (icon, colour). `devMode-mine` is a workload in DevMode started by this
- * server; `devMode-other` one started elsewhere. `unreachable` is a context whose cluster does not answer.
+ * server; `devMode-other` one started elsewhere; `devMode-stale` one whose owning server stopped renewing its
+ * heartbeat (see `devMode/list`). `unreachable` is a context whose cluster does not answer.
  */
 export type TreeNodeState =
   | 'running'
@@ -19,6 +20,7 @@ export type TreeNodeState =
   | 'devMode-starting'
   | 'devMode-mine'
   | 'devMode-other'
+  | 'devMode-stale'
   | 'unreachable';
 
 /**

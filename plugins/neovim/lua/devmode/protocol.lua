@@ -123,7 +123,7 @@
 ---@class devmode.DevModeSession
 ---@field sessionId? string The session id, when the session belongs to this server.
 ---@field target devmode.Target The workload and dev container.
----@field state devmode.DevModeState Where the session stands; workloads found only in the cluster are `running`.
+---@field state devmode.DevModeState Where the session stands; workloads found only in the cluster are `running`, or `stale` when their owner has been silent past the stale threshold (see `stale`).
 ---@field mode devmode.DevModeMode How the workload was taken over.
 ---@field mine boolean True when this server process started the session, false when another machine, another server of the same user or a previous server did.
 ---@field owner? string Who started DevMode, as recorded in the cluster (user and host).
@@ -132,6 +132,24 @@
 ---@field startedAt? string When DevMode was started, as an RFC 3339 timestamp.
 ---@field debug? devmode.DebugAttachInfo How to attach a debugger, for sessions of this server started with `debug` in their dev config.
 ---@field containers? devmode.DevModeContainer[] The containers in DevMode, the target container first; for sessions of this server with their sync and port-forwards. Absent while a session of this server is starting.
+---@field stale? devmode.DevModeStaleness Set, with `state` `stale`, when the session's owner has stopped renewing its heartbeat: who, since when, and the hint to reset. Never set for this server's own sessions.
+
+--- Why a session found in the cluster is shown as `stale`: its owner stopped renewing the heartbeat on the workload.
+---@class devmode.DevModeStaleness
+---@field user string The user who started the session, as recorded in the cluster.
+---@field machine string The machine the session was started on, as recorded in the cluster.
+---@field since string The owner's last sign of life, as an RFC 3339 timestamp: its last heartbeat, or the start when it never wrote one (`heartbeat` false).
+---@field heartbeat boolean True when `since` is a heartbeat; false when the owner never wrote one (a server without heartbeats), so `since` is when DevMode started.
+---@field thresholdSeconds integer How long an owner may be silent before its session counts as stale, in seconds, on the listing server.
+---@field hint string What to do about it: `devMode/reset` restores the workload from the cluster's record.
+
+--- Someone other than DevMode who manages the workload and may undo what DevMode changes: a Helm release, an Argo CD
+--- application, a Flux Kustomization or HelmRelease, an operator's owner reference, a HorizontalPodAutoscaler.
+---@class devmode.DevModeWarning
+---@field manager string Who manages the workload, named for a person: `Helm release shop`, `Argo CD application shop`, `HorizontalPodAutoscaler web`.
+---@field evidence string[] What shows it, each as found on the workload: `label app.kubernetes.io/managed-by=Helm`, `annotation meta.helm.sh/release-name=shop`, `managedFields manager helm`, `owner reference Foo x`.
+---@field message string A sentence for the person: what the manager may do to the workload in DevMode.
+---@field hint string What to do about it; for a manager that may undo DevMode, duplicate mode, which leaves the original untouched.
 
 --- A change to the pod template beyond the fields above, applied after them.
 ---@class devmode.DevPatch
@@ -504,6 +522,7 @@
 ---@field sync? devmode.SyncStatus The state of the target container's file sync after the first full sync; absent while it has no file sync.
 ---@field debug? devmode.DebugAttachInfo How to attach a debugger: to the target container's dev command, or the first container whose dev config asks for `debug`; absent when none does.
 ---@field containers devmode.DevModeContainer[] Every container in DevMode, the target container first, then those `containers.<name>.dev` added, each with its own sync and port-forwards.
+---@field warnings? devmode.DevModeWarning[] Who else manages the workload and may undo DevMode (replace mode only: a duplicate leaves the original untouched); absent when nobody does. The same sentences went out as progress while starting.
 
 --- The params of `portForward/start`.
 ---@class devmode.StartPortForwardParams
@@ -663,13 +682,16 @@
 ---| 'terminal' # terminal
 ---| 'restoreWorkload' # restoreWorkload
 
---- Where a DevMode session stands.
+--- Where a DevMode session stands. `stale` is a session found in the cluster whose owning server has not renewed
+--- its heartbeat for longer than the stale threshold: it is most likely abandoned (the server was killed, the
+--- machine went away), and `devMode/reset` restores the workload.
 ---@alias devmode.DevModeState
 ---| 'starting' # starting
 ---| 'running' # running
 ---| 'stopping' # stopping
 ---| 'stopped' # stopped
 ---| 'failed' # failed
+---| 'stale' # stale
 
 --- How a patch is applied to the pod template: as a strategic merge patch (containers, volumes and env merged by
 --- name, as kubectl patch does), a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902, paths relative to the pod
@@ -766,7 +788,8 @@
 ---| 'container' # container
 
 --- The state a client shows on a node (icon, colour). `devMode-mine` is a workload in DevMode started by this
---- server; `devMode-other` one started elsewhere. `unreachable` is a context whose cluster does not answer.
+--- server; `devMode-other` one started elsewhere; `devMode-stale` one whose owning server stopped renewing its
+--- heartbeat (see `devMode/list`). `unreachable` is a context whose cluster does not answer.
 ---@alias devmode.TreeNodeState
 ---| 'running' # running
 ---| 'pending' # pending
@@ -776,6 +799,7 @@
 ---| 'devMode-starting' # devMode-starting
 ---| 'devMode-mine' # devMode-mine
 ---| 'devMode-other' # devMode-other
+---| 'devMode-stale' # devMode-stale
 ---| 'unreachable' # unreachable
 
 --- The workload kinds DevMode supports, spelled as the Kubernetes API spells them.
@@ -826,10 +850,10 @@
 ---@field ['shutdown'] { params: nil, result: nil } Asks the server to stop every session's local parts (sync, forwards, terminals, log streams). It does not end DevMode in the cluster: a later server can pick the sessions up again or reset them.
 ---@field ['cluster/list'] { params: devmode.ListClustersParams, result: devmode.ListClustersResult } Lists the kubeconfig contexts and whether each one's API server answers (a bounded probe, so the answer takes at most about 2 s however many contexts there are). A missing or broken kubeconfig fails with `KubeconfigInvalid` naming the file and the reason.
 ---@field ['tree/children'] { params: devmode.TreeChildrenParams, result: devmode.TreeChildrenResult } Lists the children of a tree node. Asking for a node starts watching its children, so that `tree/didChange` reports what changes later; clients never poll.
----@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result). Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which no replaced pod was still being deleted and no node autoscaler announced a node for it.
+---@field ['devMode/start'] { params: devmode.StartDevModeParams, result: devmode.StartDevModeResult } Puts a workload into DevMode: replaces the container's image with the dev image, restarts the pod, starts the configured port-forwards and the file sync. Every container the dev config marks `containers.<name>.dev` goes into DevMode in the same start, with its own settings, sync folder and forwards (`containers` in the result). Progress is reported on `workDoneToken` and through `devMode/didChangeState` with the current `phase`. When cancelled or when a step fails, the workload is restored before the response is sent. Waiting for the dev pod ends early, with the cluster's reason, on what will not clear by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which no replaced pod was still being deleted and no node autoscaler announced a node for it. Before changing anything, the start looks at who else manages the workload: its managedFields managers, its labels and annotations (Helm, Argo CD, Flux), the HorizontalPodAutoscalers that target it and its owner references. A workload whose owner reference says `controller: true` (a Pod of a ReplicaSet, a Deployment of an operator) is refused with `OwnedByController`, nothing changed. Any other manager gives a warning in `warnings` (and as progress), whose hint offers duplicate mode.
 ---@field ['devMode/stop'] { params: devmode.StopDevModeParams, result: devmode.StopDevModeResult } Ends a DevMode session of this server: stops its sync, port-forwards and terminals, and restores the workload as it was before `devMode/start`. A stop sent while the session is still starting cancels the start (which then answers `RequestCancelled`), waits for its rollback and answers once the workload is restored. A session started by another server is refused with `AlreadyInDevMode` unless `takeOver` is set (or `devMode/reset` is used). After the restore it waits for the workload's pods to be ready, and answers with `podsNotReady` when they cannot become so by themselves (or are still not ready after two minutes).
 ---@field ['devMode/reset'] { params: devmode.ResetDevModeParams, result: devmode.ResetDevModeResult } Restores a workload from what DevMode recorded in the cluster, whoever started DevMode and even after the server that started it crashed. Any session of this server on that workload ends. Like `devMode/stop`, it then waits for the workload's pods and says in `podsNotReady` why they are not ready when they cannot become so.
----@field ['devMode/list'] { params: devmode.ListDevModeSessionsParams, result: devmode.ListDevModeSessionsResult } Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
+---@field ['devMode/list'] { params: devmode.ListDevModeSessionsParams, result: devmode.ListDevModeSessionsResult } Lists this server's DevMode sessions plus every workload found in DevMode in the cluster. The server that owns a session renews a heartbeat on the workload while it runs (every `DEVMODE_HEARTBEAT_SECONDS`, 15 by default); a session of another server whose last heartbeat (or, without any, its start) is older than `DEVMODE_STALE_AFTER_SECONDS` (60 by default) is listed as `stale`, with `stale` saying who and since when.
 ---@field ['devConfig/get'] { params: devmode.GetDevConfigParams, result: devmode.GetDevConfigResult } Returns the dev config `devMode/start` would use for a target and local folder, and where each value came from. An invalid file fails with `DevConfigInvalid` locating the fault.
 ---@field ['devConfig/schema'] { params: devmode.GetDevConfigSchemaParams, result: devmode.GetDevConfigSchemaResult } Returns the JSON Schema of the dev config file.
 ---@field ['portForward/start'] { params: devmode.StartPortForwardParams, result: devmode.StartPortForwardResult } Starts forwarding a local port to a port in a pod. The response is sent once the local port is listening.
@@ -953,6 +977,7 @@ M.ErrorCodes = {
     WorkloadConflict = -31016,
     Timeout = -31017,
     LocalDirInvalid = -31018,
+    OwnedByController = -31019,
     PortInUse = -31020,
     UnknownId = -31021,
     WatchLimitReached = -31030,

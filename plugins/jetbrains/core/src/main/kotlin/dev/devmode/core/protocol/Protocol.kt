@@ -64,6 +64,12 @@ interface DevModeServerApi {
      * by itself: an image that cannot be pulled (`ImagePullFailed`), a crash loop (`PodNotStarted`), or a pod no node can
      * run (`PodNotStarted` with `data.reason` `Unschedulable` and the scheduler's message), judged after 5 s during which
      * no replaced pod was still being deleted and no node autoscaler announced a node for it.
+     *
+     * Before changing anything, the start looks at who else manages the workload: its managedFields managers, its
+     * labels and annotations (Helm, Argo CD, Flux), the HorizontalPodAutoscalers that target it and its owner
+     * references. A workload whose owner reference says `controller: true` (a Pod of a ReplicaSet, a Deployment of an
+     * operator) is refused with `OwnedByController`, nothing changed. Any other manager gives a warning in `warnings`
+     * (and as progress), whose hint offers duplicate mode.
      */
     @JsonRequest("devMode/start")
     fun devModeStart(params: StartDevModeParams): CompletableFuture<StartDevModeResult>
@@ -88,7 +94,10 @@ interface DevModeServerApi {
     fun devModeReset(params: ResetDevModeParams): CompletableFuture<ResetDevModeResult>
 
     /**
-     * Lists this server's DevMode sessions plus every workload found in DevMode in the cluster.
+     * Lists this server's DevMode sessions plus every workload found in DevMode in the cluster. The server that owns a
+     * session renews a heartbeat on the workload while it runs (every `DEVMODE_HEARTBEAT_SECONDS`, 15 by default); a
+     * session of another server whose last heartbeat (or, without any, its start) is older than
+     * `DEVMODE_STALE_AFTER_SECONDS` (60 by default) is listed as `stale`, with `stale` saying who and since when.
      */
     @JsonRequest("devMode/list")
     fun devModeList(params: ListDevModeSessionsParams): CompletableFuture<ListDevModeSessionsResult>
@@ -747,7 +756,8 @@ data class DevModeSession(
      */
     val target: Target,
     /**
-     * Where the session stands; workloads found only in the cluster are `running`.
+     * Where the session stands; workloads found only in the cluster are `running`, or `stale` when their owner has
+     * been silent past the stale threshold (see `stale`).
      */
     val state: DevModeState,
     /**
@@ -788,6 +798,68 @@ data class DevModeSession(
      * port-forwards. Absent while a session of this server is starting.
      */
     val containers: List<DevModeContainer>? = null,
+    /**
+     * Set, with `state` `stale`, when the session's owner has stopped renewing its heartbeat: who, since when, and
+     * the hint to reset. Never set for this server's own sessions.
+     */
+    val stale: DevModeStaleness? = null,
+)
+
+/**
+ * Why a session found in the cluster is shown as `stale`: its owner stopped renewing the heartbeat on the workload.
+ */
+data class DevModeStaleness(
+    /**
+     * The user who started the session, as recorded in the cluster.
+     */
+    val user: String,
+    /**
+     * The machine the session was started on, as recorded in the cluster.
+     */
+    val machine: String,
+    /**
+     * The owner's last sign of life, as an RFC 3339 timestamp: its last heartbeat, or the start when it never wrote
+     * one (`heartbeat` false).
+     */
+    val since: String,
+    /**
+     * True when `since` is a heartbeat; false when the owner never wrote one (a server without heartbeats), so
+     * `since` is when DevMode started.
+     */
+    val heartbeat: Boolean,
+    /**
+     * How long an owner may be silent before its session counts as stale, in seconds, on the listing server.
+     */
+    val thresholdSeconds: Int,
+    /**
+     * What to do about it: `devMode/reset` restores the workload from the cluster's record.
+     */
+    val hint: String,
+)
+
+/**
+ * Someone other than DevMode who manages the workload and may undo what DevMode changes: a Helm release, an Argo CD
+ * application, a Flux Kustomization or HelmRelease, an operator's owner reference, a HorizontalPodAutoscaler.
+ */
+data class DevModeWarning(
+    /**
+     * Who manages the workload, named for a person: `Helm release shop`, `Argo CD application shop`,
+     * `HorizontalPodAutoscaler web`.
+     */
+    val manager: String,
+    /**
+     * What shows it, each as found on the workload: `label app.kubernetes.io/managed-by=Helm`,
+     * `annotation meta.helm.sh/release-name=shop`, `managedFields manager helm`, `owner reference Foo x`.
+     */
+    val evidence: List<String>,
+    /**
+     * A sentence for the person: what the manager may do to the workload in DevMode.
+     */
+    val message: String,
+    /**
+     * What to do about it; for a manager that may undo DevMode, duplicate mode, which leaves the original untouched.
+     */
+    val hint: String,
 )
 
 /**
@@ -1971,6 +2043,11 @@ data class StartDevModeResult(
      * for `debug`; absent when none does.
      */
     val debug: DebugAttachInfo? = null,
+    /**
+     * Who else manages the workload and may undo DevMode (replace mode only: a duplicate leaves the original
+     * untouched); absent when nobody does. The same sentences went out as progress while starting.
+     */
+    val warnings: List<DevModeWarning>? = null,
 )
 
 /**
@@ -2440,7 +2517,9 @@ object DevModePhaseValues {
 }
 
 /**
- * Where a DevMode session stands.
+ * Where a DevMode session stands. `stale` is a session found in the cluster whose owning server has not renewed
+ * its heartbeat for longer than the stale threshold: it is most likely abandoned (the server was killed, the
+ * machine went away), and `devMode/reset` restores the workload.
  */
 typealias DevModeState = String
 
@@ -2451,9 +2530,10 @@ object DevModeStateValues {
     const val stopping: String = "stopping"
     const val stopped: String = "stopped"
     const val failed: String = "failed"
+    const val stale: String = "stale"
 
     /** Every value, in the order the protocol declares them. */
-    val all: List<String> = listOf(starting, running, stopping, stopped, failed)
+    val all: List<String> = listOf(starting, running, stopping, stopped, failed, stale)
 }
 
 /**
@@ -2666,7 +2746,8 @@ object TreeNodeKindValues {
 
 /**
  * The state a client shows on a node (icon, colour). `devMode-mine` is a workload in DevMode started by this
- * server; `devMode-other` one started elsewhere. `unreachable` is a context whose cluster does not answer.
+ * server; `devMode-other` one started elsewhere; `devMode-stale` one whose owning server stopped renewing its
+ * heartbeat (see `devMode/list`). `unreachable` is a context whose cluster does not answer.
  */
 typealias TreeNodeState = String
 
@@ -2680,10 +2761,11 @@ object TreeNodeStateValues {
     const val devModeStarting: String = "devMode-starting"
     const val devModeMine: String = "devMode-mine"
     const val devModeOther: String = "devMode-other"
+    const val devModeStale: String = "devMode-stale"
     const val unreachable: String = "unreachable"
 
     /** Every value, in the order the protocol declares them. */
-    val all: List<String> = listOf(running, pending, succeeded, failed, terminating, devModeStarting, devModeMine, devModeOther, unreachable)
+    val all: List<String> = listOf(running, pending, succeeded, failed, terminating, devModeStarting, devModeMine, devModeOther, devModeStale, unreachable)
 }
 
 /**
@@ -2847,6 +2929,11 @@ object DevModeErrorCodes {
      */
     const val LocalDirInvalid: Int = -31018
     /**
+     * The workload is controlled by another object (a Pod by its ReplicaSet, a Deployment by an operator's custom
+     * resource), whose controller would undo DevMode; `data.controller` names it (apiVersion, kind, name).
+     */
+    const val OwnedByController: Int = -31019
+    /**
      * The local port is already in use.
      */
     const val PortInUse: Int = -31020
@@ -2894,6 +2981,7 @@ object DevModeErrorCodes {
         -31016 -> "WorkloadConflict"
         -31017 -> "Timeout"
         -31018 -> "LocalDirInvalid"
+        -31019 -> "OwnedByController"
         -31020 -> "PortInUse"
         -31021 -> "UnknownId"
         -31030 -> "WatchLimitReached"
