@@ -4,7 +4,7 @@
  * in an order that a crash at any point leaves something `reset` can restore: the original is recorded in the
  * cluster before anything else is touched, and every later step can be undone from that record alone.
  */
-import type { DevModePhase, DevModeState, Target } from '@devmode/protocol';
+import type { DevModePhase, DevModeStaleness, DevModeState, DevModeWarning, Target } from '@devmode/protocol';
 import { statSync } from 'node:fs';
 import type { ClusterClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
@@ -34,7 +34,16 @@ import {
 import { lastingContainerTrouble, waitForDevPod } from './devPod.js';
 import { EngineError } from './engineError.js';
 import { failpoint } from './failpoints.js';
-import { clampHpas, restoreHpas } from './hpa.js';
+import {
+  heartbeatSettings,
+  latest,
+  readHeartbeat,
+  staleness,
+  startHeartbeat,
+  type HeartbeatSettings,
+} from './heartbeat.js';
+import { clampHpas, hpasTargeting, restoreHpas } from './hpa.js';
+import { workloadManagers } from './managers.js';
 import { abandonedByOwner, currentOwner, sameOwner, type Owner } from './identity.js';
 import { retryOnConflict, type PhaseStep } from './phases.js';
 import { generatedForLabel, sessionLabel } from './objects.js';
@@ -98,7 +107,21 @@ export interface WorkloadStart {
   sessionId: string;
   reporter: DevModeReporter;
   signal: AbortSignal;
+  /**
+   * The objects that may hold the session's record (the workload, and the Deployment generated for it), whose
+   * heartbeat the owner renews: set by the `restartPod` step.
+   */
+  holders?: WorkloadTarget[];
+  /** Who else manages the workload and may undo DevMode (replace mode): set by the `loadConfig` step. */
+  warnings?: DevModeWarning[];
   result?: StartedWorkload;
+}
+
+/** A workload in DevMode as the cluster records it, with its owner's last heartbeat and whether it is stale. */
+export interface ClusterSession {
+  record: DevModeRecord;
+  lastHeartbeat?: string;
+  stale?: DevModeStaleness;
 }
 
 function workloadRef(target: { namespace: string; kind: DevModeKind; name: string }): ObjectRef {
@@ -124,6 +147,7 @@ export class DevModeEngine {
   public constructor(
     private readonly clusters: Clusters,
     private readonly onStateChange: (change: DevModeStateChange) => void,
+    public readonly heartbeats: HeartbeatSettings = heartbeatSettings(),
   ) {}
 
   /**
@@ -173,6 +197,12 @@ export class DevModeEngine {
           containers = this.loadConfig(request, workload);
           config = containers.target.config;
           plan = this.plan(workload, target, containers, request.mode, sessionId);
+          if (request.mode === 'replace') {
+            // A duplicate leaves the original untouched, so only replace mode has anyone to warn about.
+            const hpas = await hpasTargeting(cluster.objects, target.namespace, target.kind, target.name);
+            start.warnings = workloadManagers(workload, hpas);
+            for (const warning of start.warnings) reporter.progress('loadConfig', `Warning: ${warning.message}`);
+          }
         },
       },
       {
@@ -249,6 +279,12 @@ export class DevModeEngine {
               return replanned.devObject;
             });
           }
+          const devObject = {
+            ...target,
+            kind: current.devObject.kind as DevModeKind,
+            name: current.devObject.metadata.name,
+          };
+          start.holders = sameWorkload(devObject, target) ? [target] : [target, devObject];
           failpoint('start:afterApply');
           if (current.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
           if (current.needsPodDeletion) await this.deleteWorkloadPods(objects, target, current.devObject);
@@ -410,6 +446,21 @@ export class DevModeEngine {
   }
 
   /**
+   * Renews the session's heartbeat on the object holding its record until the returned function is called (see
+   * heartbeat.ts); the function resolves once no renewal is in flight.
+   */
+  public async heartbeat(
+    holders: WorkloadTarget[],
+    sessionId: string,
+    log: (line: string) => void,
+  ): Promise<() => Promise<void>> {
+    const context = holders[0]?.context;
+    const cluster = await this.clusters.client(context);
+    const refs = holders.map((holder) => workloadRef(holder));
+    return startHeartbeat(cluster.objects, refs, sessionId, this.heartbeats.intervalMs, log);
+  }
+
+  /**
    * Stop writes the recorded original back; if someone else changed the dev workload meanwhile, doing so would
    * silently drop their change. Report it instead; reset is the explicit way to restore anyway.
    */
@@ -475,10 +526,14 @@ export class DevModeEngine {
     return [...records.values()];
   }
 
-  /** Workloads in DevMode in a namespace (or every namespace), as the cluster records them. */
-  public async clusterRecords(context: string | undefined, namespace: string | undefined): Promise<DevModeRecord[]> {
+  /**
+   * Workloads in DevMode in a namespace (or every namespace), as the cluster records them, each with its owner's
+   * latest heartbeat (a session's record may sit on two objects; the heartbeat on the one that holds its dev pod)
+   * and, once its owner has been silent past the threshold, why it is stale.
+   */
+  public async clusterSessions(context: string | undefined, namespace: string | undefined): Promise<ClusterSession[]> {
     const cluster = await this.clusters.client(context);
-    const records = new Map<string, DevModeRecord>();
+    const sessions = new Map<string, ClusterSession>();
     for (const kind of Object.keys(workloadApiVersions) as DevModeKind[]) {
       let items: KubeObject[];
       try {
@@ -489,10 +544,16 @@ export class DevModeEngine {
       }
       for (const item of items) {
         const record = this.recordOf(item);
-        if (record !== undefined) records.set(record.sessionId, record);
+        if (record === undefined) continue;
+        const beat = latest(sessions.get(record.sessionId)?.lastHeartbeat, readHeartbeat(item, record.sessionId));
+        sessions.set(record.sessionId, { record, ...(beat !== undefined ? { lastHeartbeat: beat } : {}) });
       }
     }
-    return [...records.values()];
+    const now = Date.now();
+    return [...sessions.values()].map((session) => {
+      const stale = staleness(session.record, session.lastHeartbeat, now, this.heartbeats.staleAfterMs);
+      return stale === undefined ? session : { ...session, stale };
+    });
   }
 
   public get me(): Owner {
@@ -957,6 +1018,7 @@ const planErrorCodes: Record<DevModePlanError['code'], EngineError['code']> = {
   UnsupportedKind: 'UnsupportedKind',
   InvalidWorkload: 'UnsupportedKind',
   PodHasOwner: 'UnsupportedKind',
+  OwnedByController: 'OwnedByController',
   InvalidSessionId: 'WorkloadConflict',
   ContainerNotFound: 'NotFound',
   AlreadyInDevMode: 'AlreadyInDevMode',

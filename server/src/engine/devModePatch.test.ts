@@ -307,7 +307,7 @@ describe('planDevMode', () => {
     expect(podSpec(duplicate).containers[0]?.ports).toEqual([{ containerPort: 80 }]);
   });
 
-  it('refuses a pod owned by a controller and unsupported kinds', () => {
+  it('refuses a pod with an owner and unsupported kinds', () => {
     const pod: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -321,6 +321,29 @@ describe('planDevMode', () => {
       'pod api-7d9-xk2 is managed by ReplicaSet api-7d9; start DevMode on that workload instead',
     );
     expect(planError(() => plan({ ...deployment(), kind: 'ReplicaSet' })).code).toBe('UnsupportedKind');
+  });
+
+  it('refuses a workload its controller would rewrite, naming the controller; a duplicate copies it', () => {
+    const controller = { apiVersion: 'example.com/v1', kind: 'Shop', name: 'main', uid: 'u-2', controller: true };
+    const owned = deployment();
+    owned.metadata.ownerReferences = [controller];
+    const error = planError(() => plan(owned));
+    expect(error.code).toBe('OwnedByController');
+    expect(error.message).toBe(
+      'Deployment api is controlled by Shop main (example.com/v1), which would undo DevMode; nothing was changed',
+    );
+    expect(error.details).toMatchObject({
+      controller: { apiVersion: 'example.com/v1', kind: 'Shop', name: 'main' },
+      hint: 'Use mode "duplicate" to develop in a copy that Shop main does not control, or change Shop main itself.',
+    });
+    expect(plan(owned, {}, { mode: 'duplicate' }).devObject.metadata.ownerReferences).toBeUndefined();
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'api-7d9-xk2', ownerReferences: [{ ...controller, kind: 'ReplicaSet', name: 'api-7d9' }] },
+      spec: { containers: [{ name: 'api', image: 'api:1' }] },
+    };
+    expect(planError(() => plan(pod, {}, { mode: 'duplicate' })).code).toBe('OwnedByController');
   });
 
   it('refuses a session id that cannot be a label value', () => {

@@ -39,6 +39,7 @@ import {
   shortHash,
   templateForDeployment,
 } from './devPodTemplate.js';
+import { controllerOf } from './managers.js';
 import {
   cloneJson,
   generatedForLabel,
@@ -46,6 +47,7 @@ import {
   type JsonObject,
   type KubeObject,
   objectList,
+  heartbeatAnnotation,
   recordAnnotation,
   sessionLabel,
 } from './objects.js';
@@ -124,6 +126,23 @@ export function planDevMode(input: DevModePlanInput): DevModePlan {
     throw new DevModePlanError('InvalidSessionId', `session id "${sessionId}" is not a valid label value`);
   }
   if (!isJsonObject(workload.spec)) throw new DevModePlanError('InvalidWorkload', `${kind} ${name} has no spec`);
+  // A controller rewrites what it controls, so it would undo DevMode; a duplicate of a workload (not of a Pod,
+  // which a duplicate does not free from its ReplicaSet's selector) is a copy no controller owns.
+  const controller = controllerOf(workload);
+  if (controller !== undefined && (mode === 'replace' || kind === 'Pod')) {
+    const owner = `${controller.kind} ${controller.name}`;
+    throw new DevModePlanError(
+      'OwnedByController',
+      `${kind} ${name} is controlled by ${owner} (${controller.apiVersion}), which would undo DevMode; nothing was changed`,
+      {
+        controller,
+        hint:
+          kind === 'Pod'
+            ? `Start DevMode on the workload that owns the pod: ${owner} (or the Deployment that owns it).`
+            : `Use mode "duplicate" to develop in a copy that ${owner} does not control, or change ${owner} itself.`,
+      },
+    );
+  }
   const ownerRefs = objectList(workload.metadata.ownerReferences);
   if (kind === 'Pod' && ownerRefs.length > 0) {
     const owner = ownerRefs[0];
@@ -272,6 +291,8 @@ function assertSupportedKind(kind: string): void {
 function recordedOriginal(workload: KubeObject, spec: JsonObject): DevModeRecord['original'] {
   const annotations = { ...workload.metadata.annotations };
   delete annotations[recordAnnotation];
+  // A heartbeat left behind by an earlier session is not part of the workload.
+  delete annotations[heartbeatAnnotation];
   for (const key of serverOwnedAnnotations) delete annotations[key];
   return { spec: cloneJson(spec), labels: { ...workload.metadata.labels }, annotations };
 }

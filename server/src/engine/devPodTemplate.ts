@@ -34,6 +34,7 @@ export type DevModePlanErrorCode =
   | 'InvalidSessionId'
   | 'ContainerNotFound'
   | 'PodHasOwner'
+  | 'OwnedByController'
   | 'AlreadyInDevMode'
   | 'PatchFailed'
   | 'InvalidRecord'
@@ -45,7 +46,12 @@ export class DevModePlanError extends Error {
   constructor(
     readonly code: DevModePlanErrorCode,
     message: string,
-    readonly details: { available?: string[]; owner?: { machine: string; user: string } } = {},
+    readonly details: {
+      available?: string[];
+      owner?: { machine: string; user: string };
+      controller?: { apiVersion: string; kind: string; name: string };
+      hint?: string;
+    } = {},
   ) {
     super(message);
   }

@@ -1,3 +1,4 @@
+import { KubeError } from '../kube/errors.js';
 import { retryOnConflict } from './phases.js';
 import type { KubeObject, ObjectClient } from '../kube/objects.js';
 
@@ -8,6 +9,26 @@ interface HpaSpec {
   minReplicas?: number;
   maxReplicas?: number;
   scaleTargetRef?: { kind?: string; name?: string };
+}
+
+/** The HorizontalPodAutoscalers that target the workload; none when the user may not list them. */
+export async function hpasTargeting(
+  objects: ObjectClient,
+  namespace: string,
+  kind: string,
+  name: string,
+): Promise<KubeObject[]> {
+  let hpas: KubeObject[];
+  try {
+    hpas = await objects.list('autoscaling/v2', 'HorizontalPodAutoscaler', namespace);
+  } catch (error) {
+    if (error instanceof KubeError && error.status === 403) return [];
+    throw error;
+  }
+  return hpas.filter((hpa) => {
+    const target = ((hpa.spec ?? {}) as HpaSpec).scaleTargetRef;
+    return target?.kind === kind && target.name === name;
+  });
 }
 
 /**

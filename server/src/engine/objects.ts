@@ -8,6 +8,12 @@
 /** The workload annotation holding the DevMode record (see devModePatch.ts for its format). */
 export const recordAnnotation = 'devmode.dev/original';
 
+/**
+ * The annotation on the object holding a session's record where its owning server renews a heartbeat while it runs
+ * (see heartbeat.ts): JSON `{"sessionId": "...", "at": "<ISO time>"}`.
+ */
+export const heartbeatAnnotation = 'devmode.dev/heartbeat';
+
 /** The workload annotation holding per-workload dev config defaults (YAML or JSON of the dev config schema). */
 export const configAnnotation = 'devmode.dev/config';
 

@@ -15,6 +15,7 @@ import type {
   DevModeMode,
   DevModePhase,
   DevModeState,
+  DevModeWarning,
   PortForward,
 } from '@devmode/protocol';
 import type { Clusters } from './clusters.js';
@@ -76,6 +77,8 @@ export class DevSession {
   /** Settles when the start has finished, successfully or after its rollback. */
   public startDone: Promise<void> = Promise.resolve();
   public unwatchRecord: (() => void) | undefined;
+  /** Stops renewing the session's heartbeat on its record (see heartbeat.ts); set from the dev pod's restart on. */
+  public stopHeartbeat: (() => Promise<void>) | undefined;
 
   public constructor(
     public readonly sessionId: string,
@@ -127,6 +130,8 @@ export interface StopOutcome {
 
 export interface StartedDevSession {
   session: DevSession & { started: StartedWorkload };
+  /** Who else manages the workload and may undo DevMode. */
+  warnings: DevModeWarning[];
   portForwards: PortForward[];
   sync?: SyncSnapshot & { sessionId: string; container: string };
   containers: DevModeContainer[];
@@ -189,8 +194,22 @@ export class SessionRegistry {
     let settle: () => void = () => undefined;
     session.startDone = new Promise((resolve) => (settle = resolve));
     const start: WorkloadStart = { request, sessionId: session.sessionId, reporter, signal: session.cancel.signal };
+    const clusterSteps = this.engine.startSteps(start);
+    const waitPod = clusterSteps.findIndex((step) => step.phase === 'waitPod');
+    // The heartbeat starts as soon as the record's holder exists, so a long wait for the dev pod is not taken for
+    // an abandoned session by other servers.
+    const heartbeat: PhaseStep = {
+      phase: 'restartPod',
+      run: async () => {
+        if (start.holders === undefined) return;
+        session.stopHeartbeat = await this.engine.heartbeat(start.holders, session.sessionId, this.log);
+      },
+      undo: async () => this.stopHeartbeat(session),
+    };
     const steps: PhaseStep[] = [
-      ...this.engine.startSteps(start),
+      ...clusterSteps.slice(0, waitPod),
+      heartbeat,
+      ...clusterSteps.slice(waitPod),
       {
         phase: 'portForward',
         run: async () => {
@@ -233,6 +252,7 @@ export class SessionRegistry {
           ),
         onRollback: (error) => {
           session.phase = 'restoreWorkload';
+          void this.stopHeartbeat(session);
           this.onStateChange({
             sessionId: session.sessionId,
             target: request.target,
@@ -284,8 +304,13 @@ export class SessionRegistry {
     // The watch is set up in the background: the session is running whether or not it is in place yet.
     void this.watchRecord(session, started);
     const target = session.containerStates()[0];
+    for (const warning of start.warnings ?? [])
+      this.log(
+        `DevMode of ${request.target.kind} ${request.target.name}: ${warning.message} (${warning.evidence.join(', ')})`,
+      );
     return {
       session: session as DevSession & { started: StartedWorkload },
+      warnings: start.warnings ?? [],
       portForwards: session.forwards,
       ...(target?.sync !== undefined ? { sync: { ...target.sync, container: target.container } } : {}),
       containers: session.containerStates(),
@@ -388,11 +413,17 @@ export class SessionRegistry {
     await Promise.all(sessions.map((session) => this.endLocalParts(session)));
   }
 
-  /** Stops what the session started locally: its record watch, port-forwards and sync. */
+  private async stopHeartbeat(session: DevSession): Promise<void> {
+    const stop = session.stopHeartbeat;
+    session.stopHeartbeat = undefined;
+    await stop?.();
+  }
+
+  /** Stops what the session started locally: its heartbeat, record watch, port-forwards and sync. */
   private async endLocalParts(session: DevSession): Promise<void> {
     session.unwatchRecord?.();
     session.unwatchRecord = undefined;
-    const stopping: Promise<void>[] = [];
+    const stopping: Promise<void>[] = [this.stopHeartbeat(session)];
     for (const container of session.containers) {
       for (const forward of container.forwards) this.forwards.stop(forward.id);
       container.forwards = [];

@@ -6,6 +6,7 @@ import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
 import { EngineError } from './engineError.js';
 import { workDirVolumeName } from './devPodTemplate.js';
+import { heartbeatSettings, readHeartbeat, staleAt, staleness, type HeartbeatSettings } from './heartbeat.js';
 
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
 export const recordAnnotationName = 'devmode.dev/original';
@@ -42,10 +43,17 @@ export class WorkloadTree {
   private readonly watches = new Map<string, () => void>();
   private pending = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * A session turns stale with time, not with a change in the cluster: one timer per group node fires when the
+   * first session shown in it would turn stale, and reports the group changed (a heartbeat in between re-reads the
+   * group anyway, which sets the timer again).
+   */
+  private readonly staleTimers = new Map<string, NodeJS.Timeout>();
 
   public constructor(
     private readonly clusters: Clusters,
     private readonly onChange: (nodeIds: string[]) => void,
+    private readonly heartbeats: HeartbeatSettings = heartbeatSettings(),
   ) {}
 
   public async children(id: string | undefined): Promise<TreeNode[]> {
@@ -71,6 +79,8 @@ export class WorkloadTree {
     for (const stop of this.watches.values()) stop();
     this.watches.clear();
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    for (const timer of this.staleTimers.values()) clearTimeout(timer);
+    this.staleTimers.clear();
   }
 
   private contexts(): TreeNode[] {
@@ -125,36 +135,86 @@ export class WorkloadTree {
     let items = await client.objects.list(entry.apiVersion, kind, namespace);
     // Pods that a workload owns appear under that workload, not as bare pods.
     if (kind === 'Pod') items = items.filter((pod) => (pod.metadata.ownerReferences ?? []).length === 0);
-    return items
+    const now = Date.now();
+    const nodes = items
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-      .map((item) => this.workloadNode(context, namespace, kind, item));
+      .map((item) => this.workloadNode(context, namespace, kind, item, now));
+    this.recheckStaleness(groupId, items);
+    return nodes;
   }
 
-  private workloadNode(context: string, namespace: string, kind: WorkloadKind, item: KubeObject): TreeNode {
+  private workloadNode(
+    context: string,
+    namespace: string,
+    kind: WorkloadKind,
+    item: KubeObject,
+    now: number,
+  ): TreeNode {
     const recorded = parseRecord(item.metadata.annotations?.[recordAnnotationName]);
     const record = recorded?.owner;
+    const stale =
+      recorded?.startedAt === undefined
+        ? undefined
+        : staleness(
+            { owner: recorded.owner, startedAt: recorded.startedAt },
+            readHeartbeat(item, recorded.sessionId ?? ''),
+            now,
+            this.heartbeats.staleAfterMs,
+          );
     const state: TreeNodeState =
       record === undefined
         ? workloadState(kind, item)
-        : sameOwner(record, this.owner)
-          ? 'devMode-mine'
-          : 'devMode-other';
+        : stale !== undefined
+          ? 'devMode-stale'
+          : sameOwner(record, this.owner)
+            ? 'devMode-mine'
+            : 'devMode-other';
     const actions: TreeNodeAction[] =
       state === 'devMode-mine'
         ? ['stopDevMode', 'resetDevMode', 'openTerminal', 'openLogs', 'startPortForward', 'syncStatus']
-        : state === 'devMode-other'
+        : state === 'devMode-other' || state === 'devMode-stale'
           ? ['resetDevMode', 'openLogs']
           : ['startDevMode', 'openDevConfig', 'openLogs', 'startPortForward'];
     return {
       id: nodeId('workload', context, namespace, kind, item.metadata.name),
       kind: 'workload',
       label: item.metadata.name,
-      description: describeWorkload(kind, item, recorded),
+      description:
+        stale !== undefined
+          ? `DevMode by ${stale.user}@${stale.machine}, stale: silent since ${stale.since}`
+          : describeWorkload(kind, item, recorded),
+      ...(stale !== undefined ? { tooltip: stale.hint } : {}),
       state,
       hasChildren: true,
       actions,
       target: { context, namespace, kind, name: item.metadata.name },
     };
+  }
+
+  /** Sets the group's timer for the first of its sessions that would turn stale if no heartbeat came. */
+  private recheckStaleness(groupId: string, items: KubeObject[]): void {
+    const previous = this.staleTimers.get(groupId);
+    if (previous !== undefined) clearTimeout(previous);
+    this.staleTimers.delete(groupId);
+    const now = Date.now();
+    let first: number | undefined;
+    for (const item of items) {
+      const recorded = parseRecord(item.metadata.annotations?.[recordAnnotationName]);
+      if (recorded?.startedAt === undefined) continue;
+      const at = staleAt(
+        { startedAt: recorded.startedAt },
+        readHeartbeat(item, recorded.sessionId ?? ''),
+        this.heartbeats.staleAfterMs,
+      );
+      if (at > now && (first === undefined || at < first)) first = at;
+    }
+    if (first === undefined) return;
+    const timer = setTimeout(() => {
+      this.staleTimers.delete(groupId);
+      this.changed([groupId]);
+    }, first - now);
+    timer.unref();
+    this.staleTimers.set(groupId, timer);
   }
 
   private async pods(context: string, namespace: string, kind: WorkloadKind, name: string): Promise<TreeNode[]> {
@@ -261,10 +321,12 @@ export class WorkloadTree {
   }
 }
 
-/** Who a DevMode record names, and the containers it put into DevMode. */
+/** Who a DevMode record names, the containers it put into DevMode, its session and start. */
 interface RecordSummary {
   owner: Owner;
   containers: string[];
+  sessionId?: string;
+  startedAt?: string;
 }
 
 function parseRecord(value: string | undefined): RecordSummary | undefined {
@@ -274,11 +336,15 @@ function parseRecord(value: string | undefined): RecordSummary | undefined {
       owner?: Owner;
       container?: unknown;
       addedContainers?: { container?: unknown }[];
+      sessionId?: unknown;
+      startedAt?: unknown;
     };
     const containers = [record.container, ...(record.addedContainers ?? []).map((added) => added.container)];
     return {
       owner: record.owner ?? { machine: '?', user: '?' },
       containers: containers.filter((name): name is string => typeof name === 'string'),
+      ...(typeof record.sessionId === 'string' ? { sessionId: record.sessionId } : {}),
+      ...(typeof record.startedAt === 'string' ? { startedAt: record.startedAt } : {}),
     };
   } catch {
     return { owner: { machine: '?', user: '?' }, containers: [] };

@@ -64,6 +64,7 @@ export async function startDevMode(
       ...(started.sync !== undefined ? { sync: started.sync } : {}),
       ...(started.debug !== undefined ? { debug: started.debug } : {}),
       containers: started.containers,
+      ...(started.warnings.length > 0 ? { warnings: started.warnings } : {}),
     };
   } catch (error) {
     work.done('DevMode did not start');
@@ -141,8 +142,8 @@ export async function listDevModeSessions(
     ...(session.debug !== undefined ? { debug: session.debug } : {}),
     ...(session.containers.length > 0 ? { containers: session.containerStates() } : {}),
   }));
-  const records = await engine.clusterRecords(context, namespace);
-  for (const record of records) {
+  const clusterSessions = await engine.clusterSessions(context, namespace);
+  for (const { record, stale } of clusterSessions) {
     if (local.some((session) => session.sessionId === record.sessionId)) continue;
     // A session in the cluster that this server process did not start is not this server's, whoever started it.
     listed.push({
@@ -153,7 +154,7 @@ export async function listDevModeSessions(
         name: record.name,
         container: record.container,
       },
-      state: 'running',
+      state: stale !== undefined ? 'stale' : 'running',
       mode: record.mode,
       mine: false,
       owner: `${record.owner.user}@${record.owner.machine}`,
@@ -167,6 +168,7 @@ export async function listDevModeSessions(
           portForwards: [],
         })),
       ],
+      ...(stale !== undefined ? { stale } : {}),
     });
   }
   return { sessions: listed };
