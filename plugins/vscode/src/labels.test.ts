@@ -49,6 +49,23 @@ describe('targetLabel and sessions', () => {
     expect(sessionDescription(session, 'restartPod')).toBe('starting · Restarting the pod · duplicate · by ana@laptop');
     expect(sessionDescription({ ...session, state: 'running', mode: 'replace', mine: true }, 'sync')).toBe('running');
   });
+
+  it('says who left a stale session and since when', () => {
+    const stale = {
+      user: 'ana',
+      machine: 'laptop',
+      since: '2026-01-12T09:30:00.000Z',
+      heartbeat: true,
+      thresholdSeconds: 60,
+      hint: 'devMode/reset restores the workload.',
+    };
+    expect(sessionDescription({ ...session, state: 'stale', mode: 'replace', stale })).toBe(
+      'stale · by ana@laptop · silent since 2026-01-12T09:30:00.000Z',
+    );
+    expect(
+      sessionDescription({ ...session, state: 'stale', mode: 'replace', stale: { ...stale, heartbeat: false } }),
+    ).toBe('stale · by ana@laptop · no heartbeat since 2026-01-12T09:30:00.000Z');
+  });
 });
 
 describe('port-forwards', () => {

@@ -55,6 +55,8 @@ export function sessionDescription(session: DevModeSession, phase?: DevModePhase
   if (session.state === 'starting' && phase !== undefined) parts.push(phaseLabel(phase));
   if (session.mode === 'duplicate') parts.push('duplicate');
   if (!session.mine && session.owner !== undefined) parts.push(`by ${session.owner}`);
+  if (session.stale !== undefined)
+    parts.push(`${session.stale.heartbeat ? 'silent since' : 'no heartbeat since'} ${session.stale.since}`);
   return parts.join(' · ');
 }
 

@@ -133,11 +133,19 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
         `${targetLabel(session.target)} in ${session.target.namespace}`,
         session.pod !== undefined ? `pod ${session.pod}` : undefined,
         session.localDir !== undefined ? `syncing ${session.localDir}` : undefined,
+        session.stale?.hint,
       ]
         .filter((line) => line !== undefined)
         .join('\n');
       row.contextValue = session.mine ? 'session-mine' : 'session-other';
-      const icon = session.state === 'running' ? 'tools' : session.state === 'failed' ? 'error' : 'sync~spin';
+      const icon =
+        session.state === 'running'
+          ? 'tools'
+          : session.state === 'failed'
+            ? 'error'
+            : session.state === 'stale'
+              ? 'warning'
+              : 'sync~spin';
       row.iconPath = new vscode.ThemeIcon(icon);
       return row;
     }

@@ -26,6 +26,7 @@ const stateIcons: Record<TreeNodeState, [string, string?]> = {
   'devMode-starting': ['sync~spin', 'charts.yellow'],
   'devMode-mine': ['tools', 'charts.green'],
   'devMode-other': ['tools', 'charts.orange'],
+  'devMode-stale': ['warning', 'charts.red'],
   unreachable: ['debug-disconnect', 'errorForeground'],
 };
 

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import type {
   DevModeContainer,
   DevModePhase,
+  ListDevModeSessionsResult,
   OnSyncRun,
   StartDevModeResult,
   WorkDoneProgressValue,
@@ -201,6 +202,8 @@ async function startCommand({ args, out }: Context): Promise<number> {
     if (started.containers.length > 1) {
       for (const entry of started.containers) out.event('container', `  ${describeContainer(entry)}`, { ...entry });
     }
+    for (const warning of started.warnings ?? [])
+      out.event('warning', `  warning: ${warning.message}\n  hint: ${warning.hint}`, { ...warning });
     for (const entry of started.containers) {
       if (entry.debug === undefined) continue;
       const { debug } = entry;
@@ -313,16 +316,7 @@ async function simpleRequest({ args, out }: Context, method: string, verb: strin
 async function listCommand({ args, out }: Context): Promise<number> {
   return withServer(out, async (rpc) => {
     const namespace = flag(args, 'namespace');
-    const result = await rpc.sendRequest<{
-      sessions: {
-        target: { namespace: string; kind: string; name: string };
-        mode: string;
-        mine: boolean;
-        owner?: string;
-        pod?: string;
-        startedAt?: string;
-      }[];
-    }>('devMode/list', {
+    const result = await rpc.sendRequest<ListDevModeSessionsResult>('devMode/list', {
       ...(namespace !== undefined ? { namespace } : {}),
       ...(flag(args, 'context') !== undefined ? { context: flag(args, 'context') } : {}),
     });
@@ -334,21 +328,30 @@ async function listCommand({ args, out }: Context): Promise<number> {
       out.event('empty', 'No workload is in DevMode.');
       return 0;
     }
-    out.event(
-      'row',
-      ['NAMESPACE', 'WORKLOAD', 'MODE', 'OWNER', 'STARTED']
-        .map((h, i) => h.padEnd([16, 32, 10, 28, 0][i] ?? 0))
-        .join(''),
-    );
+    const widths = [16, 32, 10, 10, 28, 0];
+    const row = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('');
+    out.event('row', row(['NAMESPACE', 'WORKLOAD', 'MODE', 'STATE', 'OWNER', 'STARTED']));
     for (const s of result.sessions) {
       const cells = [
         s.target.namespace,
         `${s.target.kind}/${s.target.name}`,
         s.mode,
+        s.state,
         s.mine ? 'you' : (s.owner ?? '?'),
         s.startedAt ?? '',
       ];
-      out.event('row', cells.map((c, i) => c.padEnd([16, 32, 10, 28, 0][i] ?? 0)).join(''));
+      out.event('row', row(cells));
+    }
+    // A stale session says who left it and since when, and how to get the workload back.
+    for (const s of result.sessions) {
+      if (s.stale === undefined) continue;
+      const workload = `${s.target.kind.toLowerCase()}/${s.target.name}`;
+      const silent = s.stale.heartbeat ? 'silent since' : 'no heartbeat since it started at';
+      out.event(
+        'stale',
+        `${workload} is stale: ${s.stale.user}@${s.stale.machine} ${silent} ${s.stale.since}; reset it with: devmode reset ${workload} -n ${s.target.namespace}`,
+        { target: s.target, stale: s.stale },
+      );
     }
     return 0;
   });
