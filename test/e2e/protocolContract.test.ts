@@ -83,14 +83,14 @@ function progressOf(token: string | number): { kind: string; message?: string; c
 }
 
 describe('named errors from the cluster and the dev pod', () => {
-  test('UnsupportedKind: DevMode on a pod that a ReplicaSet owns', async () => {
+  test('OwnedByController: DevMode on a pod that a ReplicaSet owns', async () => {
     const [pod] = await podsOf('ratings');
     const error = await client.requestError('devMode/start', {
       target: { namespace: 'default', kind: 'Pod', name: pod },
       localDir: projectDir('image: devmode/dev\n'),
     });
-    expect(error.code).toBe(-31006);
-    expect(error.data?.reason).toBe('PodHasOwner');
+    expect(error.code).toBe(-31019);
+    expect(error.data).toMatchObject({ reason: 'OwnedByController', controller: { kind: 'ReplicaSet' } });
   });
 
   test('PodNotStarted: a dev command that exits at once, and the workload is restored', async () => {
