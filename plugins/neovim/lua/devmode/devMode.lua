@@ -166,6 +166,18 @@ function M.list(callback)
   end)
 end
 
+--- One line of `:DevMode list`: ◆ this server's, ◇ another's, ⚠ a stale one with who left it and since when.
+function M.list_line(s)
+  local mark = s.stale and '⚠' or (s.mine and '◆' or '◇')
+  local line = ('%s %s/%s  %s%s%s'):format(mark, s.target.namespace, M.describe_target(s.target),
+    s.state, s.pod and ('  pod ' .. s.pod) or '', s.owner and ('  by ' .. s.owner) or '')
+  if s.stale then
+    line = line .. ('  %s %s; :DevMode reset restores it'):format(
+      s.stale.heartbeat and 'silent since' or 'no heartbeat since', s.stale.since)
+  end
+  return line
+end
+
 --- `:DevMode list`: one line per session.
 function M.show_list()
   M.list(function(sessions)
@@ -175,8 +187,7 @@ function M.show_list()
     end
     local lines = {}
     for _, s in ipairs(sessions) do
-      table.insert(lines, ('%s %s/%s  %s%s%s'):format(s.mine and '◆' or '◇', s.target.namespace, M.describe_target(s.target),
-        s.state, s.pod and ('  pod ' .. s.pod) or '', s.owner and ('  by ' .. s.owner) or ''))
+      table.insert(lines, M.list_line(s))
     end
     server.notify(table.concat(lines, '\n'))
   end)

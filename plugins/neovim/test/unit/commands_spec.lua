@@ -82,3 +82,13 @@ H.test('without server_path the binary is devmode on PATH, else the repository b
   H.eq(missing, nil, 'a configured path that is not executable')
   H.contains(problem, 'server_path', 'the message names the option')
 end)
+
+H.test(':DevMode list marks a stale session with who left it and since when', function()
+  local target = { namespace = 'shop', kind = 'Deployment', name = 'cart' }
+  H.eq(devMode.list_line({ target = target, state = 'running', mine = true }), '◆ shop/deployment/cart  running', 'mine')
+  local line = devMode.list_line({
+    target = target, state = 'stale', mine = false, owner = 'cleo@build-7',
+    stale = { user = 'cleo', machine = 'build-7', since = '2026-01-11T18:45:03.000Z', heartbeat = true },
+  })
+  H.eq(line, '⚠ shop/deployment/cart  stale  by cleo@build-7  silent since 2026-01-11T18:45:03.000Z; :DevMode reset restores it', 'stale')
+end)

@@ -23,6 +23,7 @@ local glyphs = {
   ['devMode-starting'] = '◐',
   ['devMode-mine'] = '◆',
   ['devMode-other'] = '◇',
+  ['devMode-stale'] = '⚠',
   unreachable = '✗',
 }
 
@@ -35,6 +36,7 @@ local highlights = {
   ['devMode-starting'] = 'DevModePending',
   ['devMode-mine'] = 'DevModeMine',
   ['devMode-other'] = 'DevModeOther',
+  ['devMode-stale'] = 'DevModeFailed',
   unreachable = 'DevModeFailed',
 }
 
