@@ -83,6 +83,26 @@ function progressOf(token: string | number): { kind: string; message?: string; c
 }
 
 describe('named errors from the cluster and the dev pod', () => {
+  test('UnsupportedKind: DevMode on a pod that another object owns without controlling it', async () => {
+    const owner = await sandbox.kubectl(['create', 'configmap', 'scratch-owner']);
+    if (owner.code !== 0) throw new Error(owner.stderr);
+    const uid = (await kubectlJson<{ metadata: { uid: string } }>(sandbox, ['get', 'configmap', 'scratch-owner']))
+      .metadata.uid;
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: owned-scratch\n' +
+      `  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: scratch-owner, uid: ${uid}}]\n` +
+      'spec:\n  containers: [{name: scratch, image: busybox, command: [sleep, "3600"]}]\n';
+    const created = await sandbox.kubectl(['create', '-f', '-'], { input: pod });
+    if (created.code !== 0) throw new Error(created.stderr);
+    const error = await client.requestError('devMode/start', {
+      target: { namespace: 'default', kind: 'Pod', name: 'owned-scratch' },
+      localDir: projectDir('image: devmode/dev\n'),
+    });
+    expect(error.code).toBe(-31006);
+    expect(error.data?.reason).toBe('PodHasOwner');
+    expect(error.message).toContain('ConfigMap scratch-owner');
+  });
+
   test('OwnedByController: DevMode on a pod that a ReplicaSet owns', async () => {
     const [pod] = await podsOf('ratings');
     const error = await client.requestError('devMode/start', {

@@ -4,18 +4,24 @@ import dev.devmode.core.logs.LogEvent
 import dev.devmode.core.logs.LogStreams
 import dev.devmode.core.progress.ProgressRouter
 import dev.devmode.core.progress.ProgressSink
+import dev.devmode.core.session.DevModeSessions
 import dev.devmode.core.protocol.CancelWorkDoneProgressParams
 import dev.devmode.core.protocol.DevModeServerApi
+import dev.devmode.core.protocol.DevModeSession
+import dev.devmode.core.protocol.DevModeStaleness
+import dev.devmode.core.protocol.DidChangeDevModeStateParams
 import dev.devmode.core.protocol.DidAppendLogsParams
 import dev.devmode.core.protocol.DidExitTerminalParams
 import dev.devmode.core.protocol.DidOutputTerminalParams
 import dev.devmode.core.protocol.LogAttachment
+import dev.devmode.core.protocol.ListDevModeSessionsResult
 import dev.devmode.core.protocol.LogLine
 import dev.devmode.core.protocol.OpenLogsParams
 import dev.devmode.core.protocol.OpenLogsResult
 import dev.devmode.core.protocol.OpenTerminalResult
 import dev.devmode.core.protocol.PodTarget
 import dev.devmode.core.protocol.ProgressParams
+import dev.devmode.core.protocol.Target
 import dev.devmode.core.protocol.WorkDoneProgressBegin
 import dev.devmode.core.protocol.WorkDoneProgressEnd
 import dev.devmode.core.protocol.WorkDoneProgressReport
@@ -66,6 +72,24 @@ class ViewModelsTest {
         router.progress(ProgressParams(token, WorkDoneProgressReport(kind = "report", message = "after the end")))
         assertEquals(listOf("begin", "report", "end"), events.map { (it as? WorkDoneProgressBegin)?.kind ?: (it as? WorkDoneProgressReport)?.kind ?: (it as WorkDoneProgressEnd).kind })
         assertEquals(listOf("windowWorkDoneProgressCancel" to CancelWorkDoneProgressParams(token)), calls.toList())
+    }
+
+    @Test
+    fun `a stale session from devMode-list says who left it and since when, until a state change replaces it`() {
+        val stale = DevModeStaleness(
+            user = "cleo", machine = "build-7", since = "2026-01-11T18:45:03.000Z", heartbeat = true,
+            thresholdSeconds = 60, hint = "devMode/reset restores the workload.",
+        )
+        val target = Target(namespace = "shop", kind = "Deployment", name = "cart")
+        answers["devModeList"] = CompletableFuture.completedFuture(
+            ListDevModeSessionsResult(listOf(DevModeSession(target = target, state = "stale", mode = "replace", mine = false, owner = "cleo@build-7", stale = stale))),
+        )
+        val sessions = DevModeSessions({ server }, ProgressRouter({ server }) { null })
+        val view = sessions.refresh().get(5, TimeUnit.SECONDS).single()
+        assertEquals(stale, view.stale)
+        assertEquals("cart: stale, DevMode by cleo@build-7, silent since 2026-01-11T18:45:03.000Z; reset restores it", view.summary)
+        sessions.didChangeState(DidChangeDevModeStateParams(target = target, state = "stopping"))
+        assertEquals("cart: stopping, DevMode by cleo@build-7", sessions.of(target)!!.summary)
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.devmode.core.protocol.DevModeMode
 import dev.devmode.core.protocol.DevModePhase
 import dev.devmode.core.protocol.DevModeServerApi
 import dev.devmode.core.protocol.DevModeSession
+import dev.devmode.core.protocol.DevModeStaleness
 import dev.devmode.core.protocol.DevModeState
 import dev.devmode.core.protocol.DidChangeDevModeStateParams
 import dev.devmode.core.protocol.ListDevModeSessionsParams
@@ -34,14 +35,23 @@ data class SessionView(
     val mine: Boolean,
     val owner: String?,
     val pod: String?,
+    /** Set when the session's owner stopped renewing its heartbeat: who left it and since when. */
+    val stale: DevModeStaleness? = null,
 ) {
-    /** One line for the person: "ratings: starting (waitPod)", "ratings: failed: <why>", "ratings: DevMode by alice@laptop". */
+    /**
+     * One line for the person: "ratings: starting (waitPod)", "ratings: failed: <why>", "ratings: DevMode by
+     * alice@laptop", "ratings: stale, DevMode by alice@laptop, silent since <time>; reset restores it".
+     */
     val summary: String
         get() = buildString {
             append(target.name).append(": ").append(state)
             phase?.let { append(" (").append(it).append(')') }
             message?.let { append(": ").append(it) }
             if (!mine && owner != null) append(", DevMode by ").append(owner)
+            stale?.let {
+                append(if (it.heartbeat) ", silent since " else ", no heartbeat since ").append(it.since)
+                append("; reset restores it")
+            }
         }
 }
 
@@ -126,6 +136,8 @@ class DevModeSessions(private val server: () -> DevModeServerApi, private val pr
                 mine = params.sessionId != null || previous?.mine == true,
                 owner = previous?.owner,
                 pod = previous?.pod,
+                // A state the server reports is newer news than a silence seen in a list.
+                stale = null,
             )
         }!!
         listeners.forEach { it.changed(view) }
@@ -141,6 +153,7 @@ class DevModeSessions(private val server: () -> DevModeServerApi, private val pr
         mine = session.mine,
         owner = session.owner,
         pod = session.pod,
+        stale = session.stale,
     )
 
     // The context stays out of the key: a request may leave it out where the server's notification names it.
