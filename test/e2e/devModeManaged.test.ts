@@ -93,16 +93,18 @@ describe('a workload managed by Helm and Argo CD', () => {
           'Deployment storefront is managed by Helm release shop, which may undo DevMode when it syncs or upgrades it',
         hint: 'Use mode "duplicate" to develop in a copy and leave the original untouched, or pause Helm release shop while in DevMode.',
       },
-      expect.objectContaining({
+      {
         manager: 'Argo CD application shop-apps',
         evidence: ['annotation argocd.argoproj.io/tracking-id=shop-apps:apps/Deployment:default/storefront'],
-        hint: expect.stringContaining('duplicate'),
-      }),
+        message:
+          'Deployment storefront is managed by Argo CD application shop-apps, which may undo DevMode when it syncs or upgrades it',
+        hint: 'Use mode "duplicate" to develop in a copy and leave the original untouched, or pause Argo CD application shop-apps while in DevMode.',
+      },
     ]);
     expect(progressOf('managed-1')).toEqual(
       expect.arrayContaining([
-        'Warning: Deployment storefront is managed by Helm release shop, which may undo DevMode when it syncs or upgrades it',
-        'Warning: Deployment storefront is managed by Argo CD application shop-apps, which may undo DevMode when it syncs or upgrades it',
+        'Deployment storefront is managed by Helm release shop, which may undo DevMode when it syncs or upgrades it',
+        'Deployment storefront is managed by Argo CD application shop-apps, which may undo DevMode when it syncs or upgrades it',
       ]),
     );
     await client.request('devMode/stop', { sessionId: started.sessionId });
@@ -126,11 +128,11 @@ describe('a workload managed by Helm and Argo CD', () => {
       target: { namespace: 'default', kind: 'Deployment', name: 'ratings' },
       localDir: projectDir('image: devmode/dev\n'),
     });
-    expect(started.warnings).toEqual([
-      expect.objectContaining({
-        manager: 'HorizontalPodAutoscaler ratings',
-        message: expect.stringContaining('pins it to one replica'),
-      }),
+    expect(started.warnings?.map((warning) => [warning.manager, warning.message])).toEqual([
+      [
+        'HorizontalPodAutoscaler ratings',
+        'Deployment ratings is scaled by HorizontalPodAutoscaler ratings; DevMode pins it to one replica and gives its bounds back on stop',
+      ],
     ]);
     await client.request('devMode/stop', { sessionId: started.sessionId });
   }, 120_000);
@@ -157,7 +159,7 @@ describe('a workload its controller would rewrite', () => {
     );
     expect(error.data).toMatchObject({
       controller: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet },
-      hint: expect.stringContaining(`ReplicaSet ${replicaSet}`),
+      hint: `Start DevMode on the workload that owns the pod: ReplicaSet ${replicaSet} (or the Deployment that owns it).`,
     });
     expect(await snapshot(sandbox, 'pod', pod.metadata.name)).toBe(before);
     expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(deploymentBefore);

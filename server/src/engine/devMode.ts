@@ -201,7 +201,7 @@ export class DevModeEngine {
             // A duplicate leaves the original untouched, so only replace mode has anyone to warn about.
             const hpas = await hpasTargeting(cluster.objects, target.namespace, target.kind, target.name);
             start.warnings = workloadManagers(workload, hpas);
-            for (const warning of start.warnings) reporter.progress('loadConfig', `Warning: ${warning.message}`);
+            for (const warning of start.warnings) reporter.progress('loadConfig', warning.message);
           }
         },
       },
