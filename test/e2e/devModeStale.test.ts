@@ -101,6 +101,8 @@ describe('a session whose server was killed', () => {
 
       // Alive: for more than twice the threshold, the other server lists it as running, the heartbeat keeps being
       // renewed, and the tree does not call it stale.
+      await rolledOut(sandbox, 'deployment/ratings');
+      const aliveFrom = other.notifications.length;
       const aliveUntil = Date.now() + 2 * staleAfterSeconds * 1000 + 1000;
       let renewals = new Set<string>();
       while (Date.now() < aliveUntil) {
@@ -116,15 +118,19 @@ describe('a session whose server was killed', () => {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(renewals.size).toBeGreaterThan(3);
+      // A renewal changes nothing the tree shows, so it does not make clients read the tree again.
+      const treeChanges = other.notifications
+        .slice(aliveFrom)
+        .filter((n) => n.method === 'tree/didChange' && (n.params.nodeIds as string[]).includes(groupId));
+      expect(treeChanges).toEqual([]);
 
       // Killed: no goodbye, no restore.
       owner.server.child.kill('SIGKILL');
       await owner.server.exited;
       const lastBeat = await heartbeat();
-      // The tree read the group while the session was alive. Once the last renewal's change has been reported
-      // (changes are sent within 100 ms), nothing changes in the cluster any more: a tree/didChange after that can
-      // only be the tree noticing the silence, and a client that reads the group again then sees it stale.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Renewals are not reported to the tree's clients, and nothing changes in the cluster once the server is gone:
+      // a tree/didChange now can only be the tree noticing the silence, and a client that reads the group again then
+      // sees it stale.
       let seen = other.notifications.length;
       let node = await ratingsNode(other, groupId);
       while (node?.state !== 'devMode-stale') {

@@ -1,11 +1,12 @@
 import type { TreeNode, TreeNodeAction, TreeNodeState, WorkloadKind } from '@devmode/protocol';
 import { KubeError } from '../kube/errors.js';
 import { workloadApiVersions, workloadKinds as kinds } from '../kube/resources.js';
-import type { KubeObject, ObjectClient } from '../kube/objects.js';
+import type { KubeObject, ObjectClient, WatchEventType } from '../kube/objects.js';
 import type { Clusters } from './clusters.js';
 import { currentOwner, sameOwner, type Owner } from './identity.js';
 import { EngineError } from './engineError.js';
 import { workDirVolumeName } from './devPodTemplate.js';
+import { canonicalJson, heartbeatAnnotation } from './objects.js';
 import { heartbeatSettings, readHeartbeat, staleAt, staleness, type HeartbeatSettings } from './heartbeat.js';
 
 /** The annotation DevMode records the original workload in; its presence means "in DevMode". */
@@ -44,10 +45,11 @@ export class WorkloadTree {
   private pending = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   /**
-   * A session turns stale with time, not with a change in the cluster: one timer per group node fires when the
-   * first session shown in it would turn stale, and reports the group changed (a heartbeat in between re-reads the
-   * group anyway, which sets the timer again).
+   * A session turns stale with time, not with a change in the cluster. Per group node: when each of its workloads
+   * in DevMode would turn stale without another heartbeat (epoch ms), kept from the list and the watch; one timer
+   * fires at the first of them and reports the group changed.
    */
+  private readonly staleDeadlines = new Map<string, Map<string, number>>();
   private readonly staleTimers = new Map<string, NodeJS.Timeout>();
 
   public constructor(
@@ -131,7 +133,18 @@ export class WorkloadTree {
     if (entry === undefined) throw new UnknownNodeError(`unknown workload kind "${kind}"`);
     const client = await this.clusters.client(context);
     const groupId = nodeId('group', context, namespace, kind);
-    this.watchOnce(`${context}/${namespace}/${kind}`, client.objects, entry.apiVersion, kind, namespace, [groupId]);
+    // A renewed heartbeat changes nothing a client shows; it only moves the moment the session would turn stale.
+    const shown = new Map<string, string>();
+    this.watchOnce(`${context}/${namespace}/${kind}`, client.objects, entry.apiVersion, kind, namespace, [groupId], {
+      onEvent: (type, object) => {
+        const name = object.metadata.name;
+        this.noteStaleDeadline(groupId, object, type === 'DELETED');
+        const before = shown.get(name);
+        if (type === 'DELETED') shown.delete(name);
+        else shown.set(name, shownFingerprint(object));
+        return type !== 'MODIFIED' || before !== shown.get(name);
+      },
+    });
     let items = await client.objects.list(entry.apiVersion, kind, namespace);
     // Pods that a workload owns appear under that workload, not as bare pods.
     if (kind === 'Pod') items = items.filter((pod) => (pod.metadata.ownerReferences ?? []).length === 0);
@@ -139,7 +152,8 @@ export class WorkloadTree {
     const nodes = items
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
       .map((item) => this.workloadNode(context, namespace, kind, item, now));
-    this.recheckStaleness(groupId, items);
+    this.staleDeadlines.set(groupId, new Map());
+    for (const item of items) this.noteStaleDeadline(groupId, item, false);
     return nodes;
   }
 
@@ -191,28 +205,34 @@ export class WorkloadTree {
     };
   }
 
-  /** Sets the group's timer for the first of its sessions that would turn stale if no heartbeat came. */
-  private recheckStaleness(groupId: string, items: KubeObject[]): void {
+  /** Notes when a workload of a group would turn stale (or that it never will), and sets the group's timer. */
+  private noteStaleDeadline(groupId: string, item: KubeObject, deleted: boolean): void {
+    const deadlines = this.staleDeadlines.get(groupId) ?? new Map<string, number>();
+    this.staleDeadlines.set(groupId, deadlines);
+    const recorded = deleted ? undefined : parseRecord(item.metadata.annotations?.[recordAnnotationName]);
+    if (recorded?.startedAt === undefined) deadlines.delete(item.metadata.name);
+    else
+      deadlines.set(
+        item.metadata.name,
+        staleAt(
+          { startedAt: recorded.startedAt },
+          readHeartbeat(item, recorded.sessionId ?? ''),
+          this.heartbeats.staleAfterMs,
+        ),
+      );
     const previous = this.staleTimers.get(groupId);
     if (previous !== undefined) clearTimeout(previous);
     this.staleTimers.delete(groupId);
     const now = Date.now();
-    let first: number | undefined;
-    for (const item of items) {
-      const recorded = parseRecord(item.metadata.annotations?.[recordAnnotationName]);
-      if (recorded?.startedAt === undefined) continue;
-      const at = staleAt(
-        { startedAt: recorded.startedAt },
-        readHeartbeat(item, recorded.sessionId ?? ''),
-        this.heartbeats.staleAfterMs,
-      );
-      if (at > now && (first === undefined || at < first)) first = at;
-    }
-    if (first === undefined) return;
-    const timer = setTimeout(() => {
-      this.staleTimers.delete(groupId);
-      this.changed([groupId]);
-    }, first - now);
+    const upcoming = [...deadlines.values()].filter((at) => at > now);
+    if (upcoming.length === 0) return;
+    const timer = setTimeout(
+      () => {
+        this.staleTimers.delete(groupId);
+        this.changed([groupId]);
+      },
+      Math.min(...upcoming) - now,
+    );
     timer.unref();
     this.staleTimers.set(groupId, timer);
   }
@@ -237,7 +257,7 @@ export class WorkloadTree {
         'Pod',
         namespace,
         [workloadId],
-        selector,
+        selector === undefined ? {} : { labelSelector: selector },
       );
     }
     return pods.map((pod) => ({
@@ -291,9 +311,14 @@ export class WorkloadTree {
     kind: string,
     namespace: string | undefined,
     nodeIds: string[],
-    labelSelector?: string,
+    options: {
+      labelSelector?: string;
+      /** Sees every event, the replayed ones too; says whether it changes what a client shows (true when absent). */
+      onEvent?: (type: WatchEventType, object: KubeObject) => boolean;
+    } = {},
   ): void {
     if (this.watches.has(key)) return;
+    const { labelSelector, onEvent } = options;
     // The watch first replays the current objects as ADDED: those are what the client just read. Every event after
     // that first list is a change, however soon it comes.
     let replaying = true;
@@ -302,8 +327,9 @@ export class WorkloadTree {
       kind,
       namespace,
       { ...(labelSelector === undefined ? {} : { labelSelector }), onSynced: () => (replaying = false) },
-      () => {
-        if (!replaying) this.changed(nodeIds);
+      (type, object) => {
+        const matters = onEvent?.(type, object) ?? true;
+        if (!replaying && matters) this.changed(nodeIds);
       },
     );
     this.watches.set(key, stop);
@@ -319,6 +345,13 @@ export class WorkloadTree {
       this.onChange(ids);
     }, 100);
   }
+}
+
+/** What a client is shown of an object, as text: all of it but the resourceVersion, managedFields and heartbeat. */
+function shownFingerprint(object: KubeObject): string {
+  const { resourceVersion: _version, managedFields: _fields, annotations, ...metadata } = object.metadata;
+  const { [heartbeatAnnotation]: _beat, ...shownAnnotations } = annotations ?? {};
+  return canonicalJson({ ...object, metadata: { ...metadata, annotations: shownAnnotations } });
 }
 
 /** Who a DevMode record names, the containers it put into DevMode, its session and start. */
