@@ -2,7 +2,8 @@
  * devmode against the real Kubernetes API server (kube-apiserver v1.32.4 with its controllers and scheduler, no
  * node): everything DevMode does that needs no running pod. The workload tree, the dev config, a start whose pod no
  * node can run (a named error with the scheduler's reason, and the workload back exactly as it was), SIGKILL in the
- * middle of a start then reset, ownership between two servers, and a user RBAC denies.
+ * middle of a start then reset, ownership between two servers, a user RBAC denies, and the heartbeat a session's
+ * server renews (the real server compares a JSON patch's test by its JSON text, which the sandbox does not).
  *
  * "Exactly as it was" is checked on `kubectl get -o json` with only what the server legitimately changes removed:
  * resourceVersion, generation and managedFields (each write bumps or records them), the Deployment controller's
@@ -222,6 +223,41 @@ describe('DevMode whose pod no node can run', () => {
       .filter((n) => n.method === '$/progress' && n.params.token === 'unschedulable')
       .map((n) => (n.params.value as { message?: string }).message ?? '');
     expect(messages.some((message) => message.includes(noNode))).toBe(true);
+  }, 180_000);
+});
+
+describe('the heartbeat on the real API server', () => {
+  test('is renewed while the start waits for a pod, and the rollback leaves none behind', async () => {
+    await settled();
+    const before = await originals();
+    const beating = await startClient({ ...cluster.env, DEVMODE_HEARTBEAT_SECONDS: '1' });
+    try {
+      const start = beating.requestError('devMode/start', {
+        target: ratings,
+        localDir: projectDir('image: devmode/dev\n'),
+        timeoutSeconds: 3600,
+      });
+      // The real API server takes the first write (checked against the record) and the renewals (JSON patches that
+      // test the heartbeat written last).
+      const seen = new Set<string>();
+      await waitUntil(
+        async () => {
+          const result = await cluster.kubectl(['get', 'deployment', 'ratings', '-o', 'json']);
+          const annotations = (JSON.parse(result.stdout) as { metadata: { annotations?: Record<string, string> } })
+            .metadata.annotations;
+          const text = annotations?.['devmode.dev/heartbeat'];
+          if (text !== undefined) seen.add((JSON.parse(text) as { at: string }).at);
+          return seen.size >= 2;
+        },
+        20_000,
+        'two heartbeats on the Deployment',
+      );
+      expect((await start).code).toBe(-31013);
+      expect(await originals()).toEqual(before);
+      await noDevLeftovers();
+    } finally {
+      await beating.close();
+    }
   }, 180_000);
 });
 

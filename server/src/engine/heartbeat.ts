@@ -3,10 +3,14 @@
  *
  * While a session runs, the server that owns it renews the `devmode.dev/heartbeat` annotation on the objects that
  * hold the session's record (the workload, and the Deployment generated for it) every `DEVMODE_HEARTBEAT_SECONDS`.
- * The write is a JSON patch that first tests that the record annotation is exactly the one read: it carries no
- * resourceVersion, so it never conflicts with a controller's status update, and it can neither clobber the record
- * nor put a heartbeat on a workload someone restored meanwhile (the test fails and nothing is written). It changes
- * only the object's metadata, never a pod template, so no pod restarts.
+ * A renewal is a JSON patch that tests that the heartbeat this server wrote last is still there, then replaces it:
+ * it carries no resourceVersion, so it never conflicts with a controller's status update, and it never touches the
+ * record. A workload someone restored meanwhile has lost that heartbeat with the rest of DevMode, so the test fails
+ * and nothing is written. (The test compares the JSON text of the value, and a heartbeat is text that every JSON
+ * encoder writes alike; the record, which holds commands and scripts, is not.) The first write, and any write after
+ * a failed test, reads the object, checks that it still holds the session's record, and writes with the
+ * resourceVersion read (a conflict is read again). Either way only metadata changes, never a pod template, so no
+ * pod restarts.
  *
  * A session of another server whose last heartbeat (or, for a record written by a server without heartbeats, its
  * start) is older than `DEVMODE_STALE_AFTER_SECONDS` is stale. The heartbeat time is the owner's clock; the threshold
@@ -14,7 +18,9 @@
  */
 import type { DevModeStaleness } from '@devmode/protocol';
 import type { ObjectClient, ObjectRef } from '../kube/objects.js';
+import { KubeError } from '../kube/errors.js';
 import { readRecord, type DevModeRecord } from './devModeRecord.js';
+import { retryOnConflict } from './phases.js';
 import { heartbeatAnnotation, isJsonObject, type KubeObject, recordAnnotation } from './objects.js';
 
 /** How often an owner renews its heartbeat, and how long a silence makes a session stale, in milliseconds. */
@@ -94,25 +100,27 @@ export function staleAt(
   return Date.parse(lastHeartbeat ?? record.startedAt) + staleAfterMs + 1;
 }
 
-/** The JSON patch that renews a heartbeat, only while the object still holds exactly `recordText`. */
-export function heartbeatPatch(recordText: string, sessionId: string, at: string): unknown[] {
-  const escape = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+/** The heartbeat annotation's text for a session at a time. */
+export function heartbeatText(sessionId: string, at: string): string {
+  return JSON.stringify({ sessionId, at });
+}
+
+const heartbeatPath = `/metadata/annotations/${heartbeatAnnotation.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+
+/** The JSON patch that renews a heartbeat, only while the object still holds the heartbeat written last. */
+export function renewalPatch(previous: string, next: string): unknown[] {
   return [
-    { op: 'test', path: `/metadata/annotations/${escape(recordAnnotation)}`, value: recordText },
-    {
-      op: 'add',
-      path: `/metadata/annotations/${escape(heartbeatAnnotation)}`,
-      value: JSON.stringify({ sessionId, at }),
-    },
+    { op: 'test', path: heartbeatPath, value: previous },
+    { op: 'replace', path: heartbeatPath, value: next },
   ];
 }
 
 /**
  * Renews one session's heartbeat on each object holding its record (the workload, and the Deployment generated for
  * it), now and then every interval, until stopped. An object that does not hold the session's record (a bare Pod
- * DevMode replaced, the original of a duplicate) is skipped. A failed renewal (the cluster does not answer) is
- * logged once and tried again at the next interval; ending the session when its record is gone is the record
- * watch's business.
+ * DevMode replaced, the original of a duplicate, a workload restored meanwhile) is left alone. A failed renewal (the
+ * cluster does not answer) is logged once and tried again at the next interval; ending the session when its record
+ * is gone is the record watch's business.
  */
 export function startHeartbeat(
   objects: ObjectClient,
@@ -124,16 +132,41 @@ export function startHeartbeat(
   let stopped = false;
   let failing = false;
   let beating: Promise<void> = Promise.resolve();
-  const beatOn = async (holder: ObjectRef): Promise<void> => {
-    const object = await objects.get(holder);
-    if (stopped || object === undefined) return;
-    const text = object.metadata.annotations?.[recordAnnotation];
-    if (text === undefined || readRecord(object)?.sessionId !== sessionId) return;
-    await objects.patch(holder, heartbeatPatch(text, sessionId, new Date().toISOString()), 'json');
+  /** The heartbeat text last written on each holder, by index. */
+  const written = new Map<number, string>();
+  const checkedWrite = async (holder: ObjectRef, text: string): Promise<boolean> =>
+    retryOnConflict(
+      () => objects.get(holder),
+      async (object) => {
+        if (stopped || object === undefined) return false;
+        if (object.metadata.annotations?.[recordAnnotation] === undefined) return false;
+        if (readRecord(object)?.sessionId !== sessionId) return false;
+        const patch = {
+          metadata: { resourceVersion: object.metadata.resourceVersion, annotations: { [heartbeatAnnotation]: text } },
+        };
+        await objects.patch(holder, patch, 'merge');
+        return true;
+      },
+    );
+  const beatOn = async (holder: ObjectRef, index: number): Promise<void> => {
+    const text = heartbeatText(sessionId, new Date().toISOString());
+    const previous = written.get(index);
+    if (previous !== undefined) {
+      try {
+        await objects.patch(holder, renewalPatch(previous, text), 'json');
+        written.set(index, text);
+        return;
+      } catch (error) {
+        // 422: the heartbeat is not the one written last (the workload was restored, or renewed by someone else).
+        if (!(error instanceof KubeError && (error.status === 422 || error.status === 404))) throw error;
+        written.delete(index);
+      }
+    }
+    if (await checkedWrite(holder, text)) written.set(index, text);
   };
   const beat = async (): Promise<void> => {
     try {
-      for (const holder of holders) await beatOn(holder);
+      for (const [index, holder] of holders.entries()) if (!stopped) await beatOn(holder, index);
       failing = false;
     } catch (error) {
       if (!failing && !stopped) log(`cannot renew the heartbeat of DevMode session ${sessionId}: ${String(error)}`);
