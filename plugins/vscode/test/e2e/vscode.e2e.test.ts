@@ -110,13 +110,22 @@ async function showDevModeView(): Promise<void> {
 
 /** Expands the current context, the default namespace and its Deployments, down to the ratings row. */
 async function expandToRatings(): Promise<void> {
-  for (const level of [/./, /^default$/, /^Deployments$/]) {
+  const levels = [/./, /^default$/, /^Deployments$/, /^ratings$/];
+  for (const [i, level] of levels.slice(0, -1).entries()) {
     const row =
       level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
+    const child = treeRow(levels[i + 1]!);
     await row.waitFor({ timeout: 60_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    // A click on a row the tree is re-rendering (its first children arriving) is lost: the row stays collapsed.
+    // Click again until it is expanded; an expanded row whose children are still loading is left alone.
+    const deadline = Date.now() + 60_000;
+    while (!(await child.isVisible())) {
+      if (Date.now() > deadline) throw new Error(`the tree row ${String(level)} never showed ${String(levels[i + 1])}`);
+      if ((await row.getAttribute('aria-expanded').catch(() => null)) !== 'true')
+        await row.click({ timeout: 5_000 }).catch(() => undefined);
+      await child.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
   }
-  await treeRow(/^ratings$/).waitFor({ timeout: 60_000 });
 }
 
 async function runCommand(title: string): Promise<void> {
