@@ -314,7 +314,10 @@ export class DevModeEngine {
             kind: current.devObject.kind as DevModeKind,
             name: current.devObject.metadata.name,
           };
-          start.holders = sameWorkload(devObject, target) ? [target] : [target, devObject];
+          // The record is on the generated or duplicate Deployment, and in replace mode on the workload too (but
+          // for a bare Pod, which is deleted).
+          const recordedOnTarget = request.mode === 'replace' && target.kind !== 'Pod';
+          start.holders = sameWorkload(devObject, target) || !recordedOnTarget ? [devObject] : [target, devObject];
           failpoint('start:afterApply');
           if (current.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
           if (current.needsPodDeletion) await this.deleteWorkloadPods(objects, target, current.devObject);
