@@ -2,7 +2,8 @@
  * Stale sessions: the server that owns a session renews a heartbeat on the workload while it runs. Another server
  * never shows a live session as stale, however long it runs; once the owner is killed, its session turns stale in
  * devMode/list, in the tree (which is told to refresh without any change in the cluster) and in `devmode list`,
- * with who and since when, and reset brings the workload back exactly.
+ * with who and since when, and reset brings the workload back exactly. A session whose record is on two objects (a
+ * parked DaemonSet and its dev Deployment) keeps both alive.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
@@ -53,6 +54,7 @@ beforeAll(async () => {
     DEVMODE_MACHINE: 'laptop-7',
   };
   await apply(sandbox, 'deployment.yaml');
+  await apply(sandbox, 'daemonset.yaml');
 }, 120_000);
 
 afterAll(async () => {
@@ -70,19 +72,23 @@ async function heartbeat(): Promise<{ sessionId: string; at: string } | undefine
   return text === undefined ? undefined : (JSON.parse(text) as { sessionId: string; at: string });
 }
 
-async function deploymentsGroup(client: DevmodeClient): Promise<string> {
+async function groupOf(client: DevmodeClient, label: string): Promise<string> {
   const [root] = (await client.request<{ nodes: TreeNode[] }>('tree/children', {})).nodes;
   const namespaces = await client.request<{ nodes: TreeNode[] }>('tree/children', { nodeId: root?.id });
   const namespace = namespaces.nodes.find((node) => node.label === 'default');
   const groups = await client.request<{ nodes: TreeNode[] }>('tree/children', { nodeId: namespace?.id });
-  const group = groups.nodes.find((node) => node.label === 'Deployments');
-  if (group === undefined) throw new Error('no Deployments group in the tree');
+  const group = groups.nodes.find((node) => node.label === label);
+  if (group === undefined) throw new Error(`no ${label} group in the tree`);
   return group.id;
 }
 
-async function ratingsNode(client: DevmodeClient, groupId: string): Promise<TreeNode | undefined> {
+async function nodeIn(client: DevmodeClient, groupId: string, name: string): Promise<TreeNode | undefined> {
   const nodes = await client.request<{ nodes: TreeNode[] }>('tree/children', { nodeId: groupId });
-  return nodes.nodes.find((node) => node.label === 'ratings');
+  return nodes.nodes.find((node) => node.label === name);
+}
+
+async function ratingsNode(client: DevmodeClient, groupId: string): Promise<TreeNode | undefined> {
+  return nodeIn(client, groupId, 'ratings');
 }
 
 describe('a session whose server was killed', () => {
@@ -97,7 +103,7 @@ describe('a session whose server was killed', () => {
         target,
         localDir: projectDir('image: devmode/dev\n'),
       });
-      const groupId = await deploymentsGroup(other);
+      const groupId = await groupOf(other, 'Deployments');
 
       // Alive: for more than twice the threshold, the other server lists it as running, the heartbeat keeps being
       // renewed, and the tree does not call it stale.
@@ -202,6 +208,37 @@ describe('a session whose server was killed', () => {
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
     } finally {
       await owner.close();
+    }
+  }, 120_000);
+});
+
+describe('a live session whose record is on two objects', () => {
+  test('a parked DaemonSet and its dev Deployment both carry the heartbeat and never show as stale', async () => {
+    const before = await snapshot(sandbox, 'daemonset', 'agent');
+    const owner = await startClient(env);
+    const other = await startClient(env);
+    try {
+      const started = await owner.request<{ sessionId: string }>('devMode/start', {
+        target: { namespace: 'default', kind: 'DaemonSet', name: 'agent' },
+        localDir: projectDir('image: devmode/dev\n'),
+      });
+      const daemonSets = await groupOf(other, 'DaemonSets');
+      const deployments = await groupOf(other, 'Deployments');
+      const aliveUntil = Date.now() + 2 * staleAfterSeconds * 1000 + 1000;
+      while (Date.now() < aliveUntil) {
+        const listed = await other.request<Listed>('devMode/list', { namespace: 'default' });
+        expect(listed.sessions.map((session) => [session.sessionId, session.state])).toEqual([
+          [started.sessionId, 'running'],
+        ]);
+        expect((await nodeIn(other, daemonSets, 'agent'))?.state).toBe('devMode-mine');
+        expect((await nodeIn(other, deployments, 'agent-devmode'))?.state).toBe('devMode-mine');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      await owner.request('devMode/stop', { sessionId: started.sessionId });
+      expect(await snapshot(sandbox, 'daemonset', 'agent')).toBe(before);
+    } finally {
+      await owner.close();
+      await other.close();
     }
   }, 120_000);
 });
