@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
+  type DebugAttachInfo,
   type DevModeErrorData,
   type DevModeMode,
   type DevModeSession,
@@ -24,9 +25,10 @@ import {
   StopPortForwardRequest,
 } from '@devmode/protocol';
 import { DevModeClient } from './client';
+import { attachAddress, attachConfiguration } from './debugAttach';
 import { DevConfigDiagnostics, devConfigFileName } from './devConfig';
 import { chooseFolder } from './folders';
-import { podLabel, targetLabel } from './labels';
+import { podLabel, targetLabel, workloadLabel } from './labels';
 import { Logs } from './logs';
 import { ProgressView } from './progress';
 import { SessionsView, targetKey, type SessionItem } from './sessions';
@@ -55,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const sync = new SyncStatusBar(devClient, progress);
   for (const view of [progress, sessions, clusters, terminals, logs, sync])
     registrations.push((connection) => view.register(connection));
+  context.subscriptions.push(sync.onDidChange((change) => sessions.updateSync(change)));
   const devConfig = new DevConfigDiagnostics(devClient, (folder) => rememberedTarget(context, folder));
   context.subscriptions.push(devClient, sync, devConfig);
   context.subscriptions.push(
@@ -139,6 +142,8 @@ export function activate(context: vscode.ExtensionContext): void {
         mine: true,
         localDir,
         pod: started.pod,
+        containers: started.containers,
+        ...(started.debug !== undefined ? { debug: started.debug } : {}),
       });
       for (const forward of started.portForwards) sessions.upsertPortForward(forward);
       if (started.sync !== undefined) await sync.track(started.sessionId, targetLabel(target));
@@ -211,7 +216,10 @@ export function activate(context: vscode.ExtensionContext): void {
   command('devmode.openLogs', async (argument) => {
     let target: LogsTarget | undefined;
     let name: string;
-    if (argument !== undefined && 'session' in argument) {
+    if (argument !== undefined && 'container' in argument) {
+      target = { ...argument.session.target, container: argument.container.container };
+      name = targetLabel(target);
+    } else if (argument !== undefined && 'session' in argument) {
       target = argument.session.target;
       name = targetLabel(argument.session.target);
     } else {
@@ -310,6 +318,70 @@ export function activate(context: vscode.ExtensionContext): void {
     await sync.showActions(sessionId);
   });
 
+  command('devmode.attachDebugger', async (argument) => {
+    const picked = await pickDebuggee(argument);
+    if (picked === undefined) return;
+    const { debug, name } = picked;
+    const configuration = attachConfiguration(debug, `DevMode: ${name}`);
+    if (configuration === undefined) {
+      void vscode.window.showInformationMessage(
+        `DevMode: ${name} runs its own ${debug.kind} debugger; attach yours to ${attachAddress(debug)}.`,
+      );
+      return;
+    }
+    devClient.log.appendLine(`Attaching the debugger: ${JSON.stringify(configuration)}`);
+    const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.uri.fsPath === debug.localRoot);
+    if (!(await vscode.debug.startDebugging(folder, configuration)))
+      throw new Error(
+        `VS Code could not start a ${configuration.type} debug session: is the debugger extension for ${debug.kind} installed?`,
+      );
+  });
+
+  /** The dev command to attach to: the row's container or session, else one picked among those with a debugger. */
+  const pickDebuggee = async (
+    argument: CommandArgument,
+  ): Promise<{ debug: DebugAttachInfo; name: string } | undefined> => {
+    const candidates = debuggees(argument);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(
+        'DevMode: no session of this window runs a debugger; add `debug: {port, kind}` to devmode.yaml and start DevMode again.',
+      );
+      return undefined;
+    }
+    if (candidates.length === 1 || argument !== undefined) return candidates[0];
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((candidate) => ({
+        label: candidate.name,
+        description: `${candidate.debug.kind} debugger on ${candidate.debug.address}:${candidate.debug.localPort}`,
+        candidate,
+      })),
+      { title: 'DevMode: attach the debugger to' },
+    );
+    return picked?.candidate;
+  };
+
+  const debuggees = (argument: CommandArgument): { debug: DebugAttachInfo; name: string }[] => {
+    if (argument !== undefined && 'container' in argument) {
+      const { session, container } = argument;
+      const name = `${workloadLabel(session.target)} (${container.container})`;
+      return container.debug !== undefined ? [{ debug: container.debug, name }] : [];
+    }
+    const chosen =
+      argument !== undefined && 'session' in argument
+        ? [argument.session]
+        : sessions.allSessions().filter((session) => session.mine);
+    return chosen.flatMap((session) => {
+      const containers = session.containers ?? [];
+      const found = containers.flatMap((container) =>
+        container.debug !== undefined
+          ? [{ debug: container.debug, name: `${workloadLabel(session.target)} (${container.container})` }]
+          : [],
+      );
+      if (found.length > 0) return found;
+      return session.debug !== undefined ? [{ debug: session.debug, name: targetLabel(session.target) }] : [];
+    });
+  };
+
   command('devmode.refresh', (argument) => {
     clusters.refresh(argument !== undefined && 'node' in argument ? argument : undefined);
     return Promise.resolve();
@@ -329,7 +401,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (argument !== undefined && 'session' in argument) {
       const { session } = argument;
       if (session.pod !== undefined) {
-        const container = session.target.container;
+        const container = 'container' in argument ? argument.container.container : session.target.container;
         const target: PodTarget = {
           ...(session.target.context !== undefined ? { context: session.target.context } : {}),
           namespace: session.target.namespace,
