@@ -1,0 +1,357 @@
+/**
+ * Attach Debugger end to end in a real VS Code: code-server runs the extension from this folder, DevMode starts a
+ * node dev command under the inspector (`debug: {port: 9229, kind: node}` in devmode.yaml), the Sessions view shows
+ * the container with its debugger, and "Attach Debugger" on that row attaches VS Code's built-in js-debug through
+ * the forwarded debug port: a request to the app stops at a breakpoint set in the local handler.js (bound to the
+ * synced copy in the container through localRoot/remoteRoot), then at its `debugger` statement, and answers once
+ * continued. Screenshots go to plugins/vscode/test-results/debug-*.png.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/sandbox.js';
+import { apply, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
+
+const pluginDir = resolve(import.meta.dirname, '..', '..');
+const root = resolve(pluginDir, '..', '..');
+const results = join(pluginDir, 'test-results');
+const toolsDir = process.env.DEVMODE_TOOLS_DIR ?? join(process.env.HOME ?? '/root', '.cache', 'devmode-tools');
+const codeServer = join(toolsDir, 'code-server-4.100.3', 'node_modules', '.bin', 'code-server');
+const chromiumPath = '/usr/bin/chromium';
+const serverBinary = join(root, 'dist', 'devmode');
+
+let sandbox: TestSandbox | undefined;
+let codeServerProcess: ChildProcess | undefined;
+let browser: BrowserContext | undefined;
+let page: Page;
+let scratch: string;
+let workspace: string;
+let appPort: number;
+let before: string;
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** A GET whose answer may take long: the program is paused at a breakpoint until the debugger resumes it. */
+function slowGet(port: number, path: string): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const sent = request({ host: '127.0.0.1', port, path }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolveBody(body));
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+async function textOf(locator: Locator): Promise<string> {
+  return (await locator.innerText()).replace(/\u00a0/g, ' ');
+}
+
+function treeRow(label: string | RegExp): Locator {
+  return page
+    .locator('.monaco-list-row[role="treeitem"]')
+    .filter({ has: page.locator('.label-name', { hasText: label }) });
+}
+
+/** Runs a row's context-menu entry; a tree re-rendered by a server change closes the menu, so it tries again. */
+async function contextMenu(row: Locator, item: string, effect: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    const menu = page.locator('.monaco-menu').first();
+    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${item}$`) }).first();
+    await entry.hover();
+    await entry.click();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 3_000 });
+    } catch {
+      await page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+    }
+    try {
+      await effect.first().waitFor({ timeout: 20_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+function serverPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline[0] === serverBinary && cmdline[1] === 'serve') pids.push(Number(entry));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids;
+}
+
+const handler = [
+  'module.exports = function handle(name) {',
+  "  const greeting = 'hello ' + name;",
+  '  debugger;',
+  '  return greeting;',
+  '};',
+  '',
+].join('\n');
+
+describe('Attach Debugger in code-server', () => {
+  beforeAll(async () => {
+    if (!existsSync(codeServer))
+      throw new Error(`code-server is not installed at ${codeServer}: run plugins/vscode/test/install-prereqs.sh`);
+    if (!existsSync(chromiumPath))
+      throw new Error(`${chromiumPath} is missing: run plugins/vscode/test/install-prereqs.sh`);
+    mkdirSync(results, { recursive: true });
+    for (const [what, args] of [
+      ['the single binary', [join(root, 'build', 'buildBinary.mjs'), '--if-stale']],
+      ['the extension', [join(pluginDir, 'build.mjs')]],
+    ] as const) {
+      const built = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+      if (built.status !== 0) throw new Error(`building ${what} failed:\n${built.stdout}${built.stderr}`);
+    }
+    sandbox = await startTestSandbox();
+    await apply(sandbox, 'deployment.yaml');
+    await rolledOut(sandbox, 'deployment/ratings');
+    before = await snapshot(sandbox, 'deployment', 'ratings');
+
+    scratch = mkdtempSync(join(tmpdir(), 'devmode-vscode-debug-'));
+    workspace = join(scratch, 'ratings');
+    mkdirSync(workspace);
+    appPort = await freePort();
+    writeFileSync(
+      join(workspace, 'devmode.yaml'),
+      [
+        'image: devmode/dev',
+        'command: ["node", "server.js"]',
+        `portForward: ["${appPort}:8080"]`,
+        'debug: {port: 9229, kind: node}',
+        // The dev command starts before the first sync brings its files: the sync restarts it.
+        'onSync: {match: "*.js", restart: true}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(workspace, 'handler.js'), handler);
+    writeFileSync(
+      join(workspace, 'server.js'),
+      "const handle = require('./handler.js');\n" +
+        "require('node:http').createServer((req, res) => res.end(handle(req.url.slice(1)))).listen(8080, '0.0.0.0');\n",
+    );
+    const userData = join(scratch, 'user-data');
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    writeFileSync(
+      join(userData, 'User', 'settings.json'),
+      JSON.stringify({
+        'devmode.serverPath': serverBinary,
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'workbench.tips.enabled': false,
+        'chat.commandCenter.enabled': false,
+        'debug.openDebug': 'openOnDebugBreak',
+      }),
+    );
+
+    const port = await freePort();
+    const env = { ...sandbox.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}` };
+    const child = spawn(
+      codeServer,
+      [
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--user-data-dir',
+        userData,
+        '--extensions-dir',
+        join(scratch, 'extensions'),
+        workspace,
+      ],
+      { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    codeServerProcess = child;
+    let output = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.on('exit', () => writeFileSync(join(results, 'debug-code-server.log'), output));
+    await waitUntil(async () => Promise.resolve(output.includes('HTTP server listening')), 60_000, 'code-server');
+
+    browser = await chromium.launchPersistentContext(join(scratch, 'browser'), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${pluginDir}`]]);
+    await page.goto(
+      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`,
+    );
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (codeServerProcess?.pid !== undefined) {
+      try {
+        process.kill(-codeServerProcess.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    await waitUntil(async () => Promise.resolve(serverPids().length === 0), 15_000, 'the devmode server to exit').catch(
+      () => {
+        for (const pid of serverPids()) process.kill(pid, 'SIGKILL');
+      },
+    );
+    await sandbox?.stop();
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('shows the container with its debugger, and stops at a breakpoint and a debugger statement in synced code', async () => {
+    try {
+      await attachAndStop();
+    } catch (error) {
+      await page.screenshot({ path: join(results, 'debug-failed.png') }).catch(() => undefined);
+      throw error;
+    }
+  });
+});
+
+async function attachAndStop(): Promise<void> {
+  await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
+  for (const level of [/./, /^default$/, /^Deployments$/]) {
+    const row =
+      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
+    await row.waitFor({ timeout: 60_000 });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  }
+  await contextMenu(
+    treeRow(/^ratings$/),
+    'Start DevMode',
+    page.locator('.notification-toast').filter({ hasText: /DevMode/ }),
+  );
+  await page.locator('.notification-toast').filter({ hasText: 'DevMode is running' }).waitFor({ timeout: 240_000 });
+
+  // The session's row holds one row per container: its sync state and its debugger on the forwarded port.
+  const container = page
+    .locator('.monaco-list-row[role="treeitem"][aria-level="3"]')
+    .filter({ has: page.locator('.label-name', { hasText: /^ratings$/ }) })
+    .filter({ hasText: /node debugger :\d+/ });
+  await container.waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(results, 'debug-container-row.png') });
+  const description = await textOf(container);
+  const debugPort = Number(/node debugger :(\d+)/.exec(description)?.[1]);
+  expect(debugPort).toBeGreaterThan(0);
+  expect(description).toMatch(new RegExp(`127\\.0\\.0\\.1:${appPort}→8080`));
+
+  // The app answers once the sync brought its files and restarted it under the inspector.
+  await waitUntil(
+    async () => {
+      try {
+        return (await (await fetch(`http://127.0.0.1:${appPort}/ready`)).text()) === 'hello ready';
+      } catch {
+        return false;
+      }
+    },
+    120_000,
+    'the app to answer through its forward',
+  );
+  // A breakpoint set in the local handler.js, on the line before the debugger statement.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill('handler.js');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'handler.js' }).first().click();
+  await page.locator('.editor-instance .view-lines').first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').fill(':2');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('F9');
+  await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+
+  const debugToolbar = page.locator('.debug-toolbar');
+  await contextMenu(container, 'Attach Debugger', debugToolbar);
+  // The Breakpoints view shows the breakpoint bound where the container's V8 placed it (line:column) once js-debug
+  // has mapped the local file to the synced one; a request before that would run past it.
+  await page.keyboard.press('Control+Shift+D');
+  await page
+    .locator('.debug-breakpoints .monaco-list-row')
+    .filter({ hasText: 'handler.js' })
+    .filter({ hasText: /handler\.js\s*2:\d+/ })
+    .waitFor({ timeout: 30_000 });
+  const answer = slowGet(appPort, '/world');
+  // Awaited below; a failure before then must not also surface as an unhandled rejection.
+  answer.catch(() => undefined);
+
+  // The breakpoint set in the local file binds to the synced one in the container: the request pauses there.
+  const callStack = page.locator('.debug-call-stack');
+  const pausedOn = async (reason: RegExp, what: string): Promise<void> => {
+    let seen = '';
+    await waitUntil(
+      async () => {
+        seen = await textOf(callStack).catch(() => '');
+        return reason.test(seen);
+      },
+      60_000,
+      what,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the call stack shows: ${seen}`);
+    });
+  };
+  await pausedOn(/paused on breakpoint/i, 'the pause at the breakpoint in the local handler.js');
+  await page.screenshot({ path: join(results, 'debug-paused.png') });
+  expect(await textOf(callStack)).toMatch(/handle/);
+  const continueButton = page.locator('.debug-toolbar .action-label.codicon-debug-continue');
+  await continueButton.click();
+  await pausedOn(/paused on debugger statement/i, 'the pause at the debugger statement');
+
+  // Continue: the request paused in the debugger gets its answer.
+  await continueButton.click();
+  expect(await answer).toBe('hello world');
+  await page.locator('.debug-toolbar .action-label.codicon-debug-disconnect').click();
+  await debugToolbar.waitFor({ state: 'hidden', timeout: 30_000 });
+
+  // Stopping restores the workload exactly.
+  await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
+  const sessionsGroup = treeRow(/^DevMode sessions$/);
+  await contextMenu(
+    treeRow(/^deployment\/ratings$/),
+    'Stop DevMode',
+    treeRow(/^deployment\/ratings$/)
+      .filter({ hasText: 'stopping' })
+      .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ })),
+  );
+  await waitUntil(
+    async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
+    240_000,
+    'the session to end',
+  );
+  if (sandbox === undefined) throw new Error('no sandbox');
+  await rolledOut(sandbox, 'deployment/ratings');
+  expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+}
