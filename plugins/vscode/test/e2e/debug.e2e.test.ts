@@ -32,6 +32,7 @@ let page: Page;
 let scratch: string;
 let workspace: string;
 let appPort: number;
+let debugPort: number;
 let before: string;
 
 function freePort(): Promise<number> {
@@ -138,12 +139,14 @@ describe('Attach Debugger in code-server', () => {
     workspace = join(scratch, 'ratings');
     mkdirSync(workspace);
     appPort = await freePort();
+    debugPort = await freePort();
     writeFileSync(
       join(workspace, 'devmode.yaml'),
       [
         'image: devmode/dev',
         'command: ["node", "server.js"]',
-        `portForward: ["${appPort}:8080"]`,
+        // The debug port gets a free local port too (unforwarded, it would be forwarded on 9229).
+        `portForward: ["${appPort}:8080", "${debugPort}:9229"]`,
         'debug: {port: 9229, kind: node}',
         // The dev command starts before the first sync brings its files: the sync restarts it.
         'onSync: {match: "*.js", restart: true}',
@@ -266,8 +269,7 @@ async function attachAndStop(): Promise<void> {
   await container.waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(results, 'debug-container-row.png') });
   const description = await textOf(container);
-  const debugPort = Number(/node debugger :(\d+)/.exec(description)?.[1]);
-  expect(debugPort).toBeGreaterThan(0);
+  expect(description).toContain(`node debugger :${debugPort}`);
   expect(description).toMatch(new RegExp(`127\\.0\\.0\\.1:${appPort}→8080`));
 
   // The app answers once the sync brought its files and restarted it under the inspector.

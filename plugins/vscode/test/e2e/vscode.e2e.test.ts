@@ -73,6 +73,15 @@ function treeRow(label: string | RegExp): Locator {
     .filter({ has: page.locator('.label-name', { hasText: label }) });
 }
 
+/** A row of the Clusters view only: the Sessions view has rows of the same name (a session's containers). */
+function clusterRow(label: string | RegExp): Locator {
+  return page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header', { hasText: /^Clusters/i }) })
+    .locator('.monaco-list-row[role="treeitem"]')
+    .filter({ has: page.locator('.label-name', { hasText: label }) });
+}
+
 /**
  * Runs a context-menu entry of a row and waits for `effect`, the first thing a person would see happen. A tree
  * that re-renders (the server reported a change) closes an open menu, as it would for a person, who would open it
@@ -116,7 +125,7 @@ async function expandToRatings(): Promise<void> {
     await row.waitFor({ timeout: 60_000 });
     if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
   }
-  await treeRow(/^ratings$/).waitFor({ timeout: 60_000 });
+  await clusterRow(/^ratings$/).waitFor({ timeout: 60_000 });
 }
 
 async function runCommand(title: string): Promise<void> {
@@ -305,7 +314,7 @@ describe('the DevMode extension in code-server', () => {
       await expandToRatings();
     });
     await screenshot('tree');
-    expect(await treeRow(/^ratings$/).count()).toBe(1);
+    expect(await clusterRow(/^ratings$/).count()).toBe(1);
   });
 
   it('logs how long after activation the tree was shown', async () => {
@@ -327,7 +336,7 @@ describe('the DevMode extension in code-server', () => {
         .locator('.notification-toast')
         .filter({ hasText: /DevMode/ })
         .first();
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', toast);
       await screenshot('progress');
       expect(await toast.innerText()).toMatch(/ratings/);
     });
@@ -368,7 +377,7 @@ describe('the DevMode extension in code-server', () => {
   it('runs a command in a terminal and shows its output', async () => {
     await step('terminal runs a command', async () => {
       const rows = page.locator('.xterm-rows').last();
-      await contextMenu(treeRow(/^ratings$/), 'Open terminal', rows);
+      await contextMenu(clusterRow(/^ratings$/), 'Open terminal', rows);
       await waitUntil(async () => (await textOf(rows)).trim().length > 0, 60_000, 'the shell prompt');
       await page.locator('.xterm').last().click();
       await page.keyboard.type('echo "devmode-$((6 * 7))-$(cat index.html | wc -l)"\n');
@@ -387,7 +396,7 @@ describe('the DevMode extension in code-server', () => {
   it('streams the logs into an output channel with the request line', async () => {
     await step('logs channel shows a request line', async () => {
       await contextMenu(
-        treeRow(/^ratings$/),
+        clusterRow(/^ratings$/),
         'Show logs',
         page.locator('.panel .view-lines').filter({ hasText: /HTTP\/1\.1/ }),
       );
@@ -421,7 +430,7 @@ describe('the DevMode extension in code-server', () => {
       const forwards = page.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: /→ 9080/ });
       const before = await forwards.count();
       const input = page.locator('.quick-input-widget input');
-      await contextMenu(treeRow(/^ratings$/), 'Port-forward…', input);
+      await contextMenu(clusterRow(/^ratings$/), 'Port-forward…', input);
       await input.fill('9080');
       await page.keyboard.press('Enter');
       await waitUntil(async () => (await forwards.count()) === before + 1, 30_000, 'the new forward in the view');
@@ -458,13 +467,13 @@ describe('the DevMode extension in code-server', () => {
       const stopping = treeRow(/^deployment\/ratings$/)
         .filter({ hasText: 'stopping' })
         .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ }));
-      await contextMenu(treeRow(/^ratings$/), 'Stop DevMode', stopping);
+      await contextMenu(clusterRow(/^ratings$/), 'Stop DevMode', stopping);
       await waitUntil(
         async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
         240_000,
         'the session to end',
       );
-      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('ready'), 120_000, 'the tree');
+      await waitUntil(async () => (await clusterRow(/^ratings$/).innerText()).includes('ready'), 120_000, 'the tree');
       if (sandbox === undefined) throw new Error('no sandbox');
       await rolledOut(sandbox, 'deployment/ratings');
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
@@ -499,7 +508,11 @@ describe('the DevMode extension in code-server', () => {
       );
       await showDevModeView();
       await expandToRatings();
-      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('2/2 ready'), 60_000, 'the tree');
+      await waitUntil(
+        async () => (await clusterRow(/^ratings$/).innerText()).includes('2/2 ready'),
+        60_000,
+        'the tree',
+      );
     });
     await screenshot('restarted');
   });
@@ -513,7 +526,7 @@ describe('the DevMode extension in code-server', () => {
         .locator('.notification-toast')
         .filter({ hasText: /ratings/ })
         .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', toast);
       await screenshot('cancel');
       await toast.getByRole('button', { name: 'Cancel' }).click();
       // The request answers RequestCancelled, which the server log records.
@@ -557,7 +570,7 @@ describe('the DevMode extension in code-server', () => {
       await showDevModeView();
       const [pod] = (await ratingsPods()).map((running) => running.metadata.name);
       if (pod === undefined) throw new Error('no pod of ratings runs');
-      const ratings = treeRow(/^ratings$/);
+      const ratings = clusterRow(/^ratings$/);
       if ((await ratings.getAttribute('aria-expanded')) !== 'true') await ratings.click();
       // The pod's row names no container: the tab says the pod, then the container terminal/open answers.
       const titles = page
@@ -586,7 +599,7 @@ describe('the DevMode extension in code-server', () => {
       writeFileSync(shared, 'the first version\n');
       await showDevModeView();
       const session = treeRow(/^deployment\/ratings$/);
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', session);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', session);
       await waitUntil(async () => (await session.innerText()).includes('running'), 240_000, 'the session to run');
     });
     await step('conflict: pause, edit in the pod and here, resume, flush', async () => {
@@ -640,7 +653,7 @@ describe('the DevMode extension in code-server', () => {
     await step('Stop the two-way session restores the workload (kubectl)', async () => {
       const sessionsGroup = treeRow(/^DevMode sessions$/);
       await contextMenu(
-        treeRow(/^ratings$/),
+        clusterRow(/^ratings$/),
         'Stop DevMode',
         treeRow(/^deployment\/ratings$/)
           .filter({ hasText: 'stopping' })
