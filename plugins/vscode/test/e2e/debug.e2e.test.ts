@@ -6,45 +6,34 @@
  * synced copy in the container through localRoot/remoteRoot), then at its `debugger` statement, and answers once
  * continued. Screenshots go to plugins/vscode/test-results/debug-*.png.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/sandbox.js';
 import { apply, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
-
-const pluginDir = resolve(import.meta.dirname, '..', '..');
-const root = resolve(pluginDir, '..', '..');
-const results = join(pluginDir, 'test-results');
-const toolsDir = process.env.DEVMODE_TOOLS_DIR ?? join(process.env.HOME ?? '/root', '.cache', 'devmode-tools');
-const codeServer = join(toolsDir, 'code-server-4.100.3', 'node_modules', '.bin', 'code-server');
-const chromiumPath = '/usr/bin/chromium';
-const serverBinary = join(root, 'dist', 'devmode');
+import {
+  closeWorkbench,
+  contextMenuOf,
+  freePort,
+  openWorkbench,
+  prepare,
+  results,
+  textOf,
+  treeRowOf,
+  type Workbench,
+} from './workbench.js';
 
 let sandbox: TestSandbox | undefined;
-let codeServerProcess: ChildProcess | undefined;
-let browser: BrowserContext | undefined;
+let workbench: Partial<Workbench> = {};
 let page: Page;
 let scratch: string;
 let workspace: string;
 let appPort: number;
 let debugPort: number;
 let before: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** A GET whose answer may take long: the program is paused at a breakpoint until the debugger resumes it. */
 function slowGet(port: number, path: string): Promise<string> {
@@ -59,52 +48,12 @@ function slowGet(port: number, path: string): Promise<string> {
   });
 }
 
-async function textOf(locator: Locator): Promise<string> {
-  return (await locator.innerText()).replace(/\u00a0/g, ' ');
-}
-
 function treeRow(label: string | RegExp): Locator {
-  return page
-    .locator('.monaco-list-row[role="treeitem"]')
-    .filter({ has: page.locator('.label-name', { hasText: label }) });
+  return treeRowOf(page, label);
 }
 
-/** Runs a row's context-menu entry; a tree re-rendered by a server change closes the menu, so it tries again. */
 async function contextMenu(row: Locator, item: string, effect: Locator): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await row.click({ button: 'right' });
-    const menu = page.locator('.monaco-menu').first();
-    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${item}$`) }).first();
-    await entry.hover();
-    await entry.click();
-    try {
-      await menu.waitFor({ state: 'hidden', timeout: 3_000 });
-    } catch {
-      await page.keyboard.press('Enter');
-      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
-    }
-    try {
-      await effect.first().waitFor({ timeout: 20_000 });
-      return;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
-}
-
-function serverPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline[0] === serverBinary && cmdline[1] === 'serve') pids.push(Number(entry));
-    } catch {
-      // The process ended while the list was read.
-    }
-  }
-  return pids;
+  await contextMenuOf(page, row, item, effect);
 }
 
 const handler = [
@@ -118,18 +67,7 @@ const handler = [
 
 describe('Attach Debugger in code-server', () => {
   beforeAll(async () => {
-    if (!existsSync(codeServer))
-      throw new Error(`code-server is not installed at ${codeServer}: run plugins/vscode/test/install-prereqs.sh`);
-    if (!existsSync(chromiumPath))
-      throw new Error(`${chromiumPath} is missing: run plugins/vscode/test/install-prereqs.sh`);
-    mkdirSync(results, { recursive: true });
-    for (const [what, args] of [
-      ['the single binary', [join(root, 'build', 'buildBinary.mjs'), '--if-stale']],
-      ['the extension', [join(pluginDir, 'build.mjs')]],
-    ] as const) {
-      const built = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
-      if (built.status !== 0) throw new Error(`building ${what} failed:\n${built.stdout}${built.stderr}`);
-    }
+    prepare();
     sandbox = await startTestSandbox();
     await apply(sandbox, 'deployment.yaml');
     await rolledOut(sandbox, 'deployment/ratings');
@@ -159,79 +97,19 @@ describe('Attach Debugger in code-server', () => {
       "const handle = require('./handler.js');\n" +
         "require('node:http').createServer((req, res) => res.end(handle(req.url.slice(1)))).listen(8080, '0.0.0.0');\n",
     );
-    const userData = join(scratch, 'user-data');
-    mkdirSync(join(userData, 'User'), { recursive: true });
-    writeFileSync(
-      join(userData, 'User', 'settings.json'),
-      JSON.stringify({
-        'devmode.serverPath': serverBinary,
-        'workbench.startupEditor': 'none',
-        'security.workspace.trust.enabled': false,
-        'update.mode': 'none',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'workbench.tips.enabled': false,
-        'chat.commandCenter.enabled': false,
-        'debug.openDebug': 'openOnDebugBreak',
-      }),
-    );
-
-    const port = await freePort();
-    const env = { ...sandbox.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}` };
-    const child = spawn(
-      codeServer,
-      [
-        '--auth',
-        'none',
-        '--bind-addr',
-        `127.0.0.1:${port}`,
-        '--disable-telemetry',
-        '--disable-update-check',
-        '--disable-workspace-trust',
-        '--disable-getting-started-override',
-        '--user-data-dir',
-        userData,
-        '--extensions-dir',
-        join(scratch, 'extensions'),
-        workspace,
-      ],
-      { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    codeServerProcess = child;
-    let output = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.on('exit', () => writeFileSync(join(results, 'debug-code-server.log'), output));
-    await waitUntil(async () => Promise.resolve(output.includes('HTTP server listening')), 60_000, 'code-server');
-
-    browser = await chromium.launchPersistentContext(join(scratch, 'browser'), {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
+    const opened = await openWorkbench({
+      scratch,
+      workspace,
+      env: sandbox.env,
+      logName: 'debug-code-server.log',
+      settings: { 'debug.openDebug': 'openOnDebugBreak' },
     });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${pluginDir}`]]);
-    await page.goto(
-      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`,
-    );
-    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    workbench = opened;
+    page = opened.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (codeServerProcess?.pid !== undefined) {
-      try {
-        process.kill(-codeServerProcess.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-    }
-    await waitUntil(async () => Promise.resolve(serverPids().length === 0), 15_000, 'the devmode server to exit').catch(
-      () => {
-        for (const pid of serverPids()) process.kill(pid, 'SIGKILL');
-      },
-    );
+    await closeWorkbench(workbench);
     await sandbox?.stop();
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });
