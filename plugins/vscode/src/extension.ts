@@ -348,7 +348,7 @@ export function activate(context: vscode.ExtensionContext): void {
       );
       return undefined;
     }
-    if (candidates.length === 1 || argument !== undefined) return candidates[0];
+    if (candidates.length === 1) return candidates[0];
     const picked = await vscode.window.showQuickPick(
       candidates.map((candidate) => ({
         label: candidate.name,
