@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DebugAttachInfo, DebugKind } from '@devmode/protocol';
-import { attachAddress, attachConfiguration } from './debugAttach';
+import { attachAddress, attachConfiguration, debuggees } from './debugAttach';
 
 function info(kind: DebugKind): DebugAttachInfo {
   return {
@@ -66,5 +66,35 @@ describe('attachConfiguration', () => {
     expect(attachAddress(info('custom'))).toBe(
       '127.0.0.1:40123 (port 9229 in the container; /app there is /home/dev/web here)',
     );
+  });
+});
+
+describe('debuggees', () => {
+  const target = { namespace: 'shop', kind: 'Deployment' as const, name: 'web', container: 'web' };
+  const session = {
+    sessionId: 's-1',
+    target,
+    state: 'running' as const,
+    mode: 'replace' as const,
+    mine: true,
+    debug: info('node'),
+    containers: [
+      { container: 'web', workDir: '/app', portForwards: [], debug: info('node') },
+      { container: 'metrics', workDir: '/home/devmode', portForwards: [] },
+      { container: 'jobs', workDir: '/srv', portForwards: [], debug: info('java') },
+    ],
+  };
+
+  it('lists each container under a debugger, named after the workload and the container', () => {
+    expect(debuggees([session]).map(({ name, debug }) => `${name}: ${debug.kind}`)).toEqual([
+      'deployment/web (web): node',
+      'deployment/web (jobs): java',
+    ]);
+  });
+
+  it("falls back to the session's debug info while its containers are not known", () => {
+    const { containers: _containers, ...starting } = session;
+    expect(debuggees([starting]).map(({ name }) => name)).toEqual(['deployment/web']);
+    expect(debuggees([{ ...starting, debug: undefined }])).toEqual([]);
   });
 });

@@ -3,7 +3,32 @@
  * session's attach info. Pure, so that it is unit-tested without VS Code: each kind maps to the attach request of
  * the debugger extension that speaks its protocol.
  */
-import type { DebugAttachInfo } from '@devmode/protocol';
+import type { DebugAttachInfo, DevModeContainer, DevModeSession } from '@devmode/protocol';
+import { workloadLabel } from './labels';
+
+/** A dev command running under a debugger, named as the person reads it: `deployment/web (web)`. */
+export interface Debuggee {
+  debug: DebugAttachInfo;
+  name: string;
+}
+
+/** One container's dev command, when it runs under a debugger. */
+export function containerDebuggee(session: DevModeSession, container: DevModeContainer): Debuggee | undefined {
+  if (container.debug === undefined) return undefined;
+  return { debug: container.debug, name: `${workloadLabel(session.target)} (${container.container})` };
+}
+
+/**
+ * The dev commands of `sessions` that run under a debugger: each container whose dev config asks for `debug`, else
+ * (while the containers are not known yet) the session's own debug info.
+ */
+export function debuggees(sessions: readonly DevModeSession[]): Debuggee[] {
+  return sessions.flatMap((session) => {
+    const found = (session.containers ?? []).flatMap((container) => containerDebuggee(session, container) ?? []);
+    if (found.length > 0 || session.debug === undefined) return found;
+    return [{ debug: session.debug, name: workloadLabel(session.target) }];
+  });
+}
 
 /** A debug configuration as `vscode.debug.startDebugging` takes it. */
 export interface AttachConfiguration {

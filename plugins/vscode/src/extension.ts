@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
-  type DebugAttachInfo,
   type DevModeErrorData,
   type DevModeMode,
   type DevModeSession,
@@ -25,10 +24,10 @@ import {
   StopPortForwardRequest,
 } from '@devmode/protocol';
 import { DevModeClient } from './client';
-import { attachAddress, attachConfiguration } from './debugAttach';
+import { attachAddress, attachConfiguration, containerDebuggee, type Debuggee, debuggees } from './debugAttach';
 import { DevConfigDiagnostics, devConfigFileName } from './devConfig';
 import { chooseFolder } from './folders';
-import { podLabel, targetLabel, workloadLabel } from './labels';
+import { podLabel, targetLabel } from './labels';
 import { Logs } from './logs';
 import { ProgressView } from './progress';
 import { SessionsView, targetKey, type SessionItem } from './sessions';
@@ -338,10 +337,8 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   /** The dev command to attach to: the row's container or session, else one picked among those with a debugger. */
-  const pickDebuggee = async (
-    argument: CommandArgument,
-  ): Promise<{ debug: DebugAttachInfo; name: string } | undefined> => {
-    const candidates = debuggees(argument);
+  const pickDebuggee = async (argument: CommandArgument): Promise<Debuggee | undefined> => {
+    const candidates = debuggeesOf(argument);
     if (candidates.length === 0) {
       void vscode.window.showInformationMessage(
         'DevMode: no session of this window runs a debugger; add `debug: {port, kind}` to devmode.yaml and start DevMode again.',
@@ -360,26 +357,14 @@ export function activate(context: vscode.ExtensionContext): void {
     return picked?.candidate;
   };
 
-  const debuggees = (argument: CommandArgument): { debug: DebugAttachInfo; name: string }[] => {
+  /** The dev commands the command means: the row's container, the row's session's, or all of this window's. */
+  const debuggeesOf = (argument: CommandArgument): Debuggee[] => {
     if (argument !== undefined && 'container' in argument) {
-      const { session, container } = argument;
-      const name = `${workloadLabel(session.target)} (${container.container})`;
-      return container.debug !== undefined ? [{ debug: container.debug, name }] : [];
+      const found = containerDebuggee(argument.session, argument.container);
+      return found !== undefined ? [found] : [];
     }
-    const chosen =
-      argument !== undefined && 'session' in argument
-        ? [argument.session]
-        : sessions.allSessions().filter((session) => session.mine);
-    return chosen.flatMap((session) => {
-      const containers = session.containers ?? [];
-      const found = containers.flatMap((container) =>
-        container.debug !== undefined
-          ? [{ debug: container.debug, name: `${workloadLabel(session.target)} (${container.container})` }]
-          : [],
-      );
-      if (found.length > 0) return found;
-      return session.debug !== undefined ? [{ debug: session.debug, name: targetLabel(session.target) }] : [];
-    });
+    if (argument !== undefined && 'session' in argument) return debuggees([argument.session]);
+    return debuggees(sessions.allSessions().filter((session) => session.mine));
   };
 
   command('devmode.refresh', (argument) => {
