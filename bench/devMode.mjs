@@ -47,11 +47,19 @@ const devPatch = [
 /** The devmode server over stdio, initialized. */
 export async function startServer(env) {
   const { spawnServer } = await import('../server/dist/rpc/client.js');
-  const server = spawnServer({ command: process.execPath, args: [devmodeBin] }, { env });
+  // The server traces each API request it makes on stderr (server/src/kube/trace.ts); see `requestsOf`.
+  const server = spawnServer(
+    { command: process.execPath, args: [devmodeBin] },
+    { env: { ...env, DEVMODE_TRACE_API: '1' } },
+  );
   await server.connection.sendRequest('initialize', { clientInfo: { name: 'bench' } });
   await server.connection.sendNotification('initialized', {});
   return {
     request: (method, params) => server.connection.sendRequest(method, params),
+    /** How much the server has written to stderr so far: a mark for `requestsSince`. */
+    traceMark: () => server.stderr().length,
+    /** The API requests the server traced since `mark`, in the order it sent them. */
+    requestsSince: (mark) => requestsOf(server.stderr().slice(mark)),
     async stop() {
       await server.connection.sendRequest('shutdown').catch(() => undefined);
       await server.connection.sendNotification('exit').catch(() => undefined);
@@ -66,17 +74,67 @@ export async function startServer(env) {
  * Runs `action`, timing it and counting the API requests made meanwhile; over an emulated network also the round
  * trips the emulator saw, and how many of them followed one another.
  */
-async function measured(api, netem, action) {
+async function measured(api, netem, action, devmode) {
   const scrape = async () => (await api.call('GET', '/metrics')).text;
   const before = await scrape();
   const mark = await netem?.mark();
+  const traceMark = devmode?.traceMark();
   const started = process.hrtime.bigint();
   const result = await action();
   const ms = elapsedMs(started);
   const traffic = await netem?.since(mark);
+  const requests = devmode?.requestsSince(traceMark);
   // A watch ends a moment after its client lets go of it; let the server see that before counting.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return { ms, ...requestsBetween(before, await scrape()), traffic, result };
+  return { ms, ...requestsBetween(before, await scrape()), traffic, requests, result };
+}
+
+/** The requests in a stretch of the server's stderr, as `server/src/kube/trace.ts` writes them. */
+function requestsOf(text) {
+  const requests = [];
+  for (const line of text.split('\n')) {
+    const match = /^devmode api (\S+) (\S+) (\S+) (\S+) (\S+)$/.exec(line);
+    if (match === null) continue;
+    const [, sent, took, method, path, status] = match;
+    requests.push({ sent: Number(sent), took: Number(took), method, path, status });
+  }
+  return requests;
+}
+
+/**
+ * The longest chain of requests that did not overlap in time (each sent after the previous one's answer began):
+ * the requests the operation waited for one after another. Marks them `sequential`.
+ */
+function markSequential(requests) {
+  const sorted = [...requests].sort((a, b) => a.sent - b.sent);
+  const best = sorted.map(() => ({ length: 1, previous: -1 }));
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (sorted[j].sent + sorted[j].took <= sorted[i].sent && best[j].length + 1 > best[i].length)
+        best[i] = { length: best[j].length + 1, previous: j };
+    }
+  }
+  let at = best.reduce((top, entry, i) => (entry.length > (best[top]?.length ?? 0) ? i : top), -1);
+  while (at >= 0) {
+    sorted[at].sequential = true;
+    at = best[at].previous;
+  }
+  return sorted;
+}
+
+/** Prints the API requests devmode made in one run, in the order sent; `*` marks those it waited for in sequence. */
+function printRequests(requests) {
+  const marked = markSequential(requests);
+  const first = marked[0]?.sent ?? 0;
+  const sequential = marked.filter((request) => request.sequential).length;
+  console.log(`  devmode's API requests, last run (${marked.length}, ${sequential} in sequence marked *):`);
+  for (const request of marked) {
+    const path = request.path.length > 110 ? `${request.path.slice(0, 107)}...` : request.path;
+    console.log(
+      `    ${request.sequential ? '*' : ' '} +${(request.sent - first).toFixed(0).padStart(5)} ms ` +
+        `${request.took.toFixed(0).padStart(4)} ms  ${request.method} ${path} ${request.status}`,
+    );
+  }
 }
 
 const countsText = (counts) =>
@@ -113,6 +171,7 @@ function summarize(name, ours, theirs, baselineName) {
       );
     }
   }
+  if (ours.at(-1).requests !== undefined) printRequests(ours.at(-1).requests);
   for (const [who, results] of [
     ['devmode', ours],
     ['kubectl', theirs],
@@ -145,9 +204,17 @@ export async function run() {
 
     const results = { start: [], stop: [], kubectlStart: [], kubectlStop: [] };
     for (let i = 0; i <= runs; i++) {
-      const start = await measured(api, sandbox.netem, () => devmode.request('devMode/start', { target, localDir }));
-      const stop = await measured(api, sandbox.netem, () =>
-        devmode.request('devMode/stop', { sessionId: start.result.sessionId }),
+      const start = await measured(
+        api,
+        sandbox.netem,
+        () => devmode.request('devMode/start', { target, localDir }),
+        devmode,
+      );
+      const stop = await measured(
+        api,
+        sandbox.netem,
+        () => devmode.request('devMode/stop', { sessionId: start.result.sessionId }),
+        devmode,
       );
       const kubectlStart = await measured(api, sandbox.netem, () =>
         kubectlSteps([

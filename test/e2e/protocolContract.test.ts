@@ -3,7 +3,7 @@
  * other test produces, waiting for a pod that is being replaced, the dev config methods, and what the server says
  * outside any request (window/showMessage, server-created progress and its cancellation).
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
@@ -360,4 +360,27 @@ describe('what the server says outside any request', () => {
       await client.request('devMode/stop', { sessionId });
     }
   }, 300_000);
+});
+
+describe('DEVMODE_TRACE_API', () => {
+  test('writes each API request with its timing and status to stderr, and no credential', async () => {
+    const traced = await startClient({ ...sandbox.env, DEVMODE_TRACE_API: '1' });
+    try {
+      await traced.request('devMode/list', {});
+      const lines = traced.server
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('devmode api '));
+      // devMode/list reads every workload kind DevMode works on.
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^devmode api \d+\.\d \d+\.\d GET \/apis\/apps\/v1\/deployments 200$/),
+      );
+      expect(lines).toContainEqual(expect.stringMatching(/^devmode api \S+ \S+ GET \/api\/v1\/pods 200$/));
+      const token = /token: (\S+)/.exec(readFileSync(sandbox.kubeconfig, 'utf8'))?.[1];
+      expect(token).toBeDefined();
+      expect(traced.server.stderr()).not.toContain(token);
+    } finally {
+      await traced.close();
+    }
+  });
 });

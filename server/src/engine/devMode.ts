@@ -34,7 +34,7 @@ import {
 import { lastingContainerTrouble, waitForDevPod } from './devPod.js';
 import { EngineError } from './engineError.js';
 import { failpoint } from './failpoints.js';
-import { clampHpas, restoreHpas } from './hpa.js';
+import { clampHpas, listHpas, restoreHpas } from './hpa.js';
 import { abandonedByOwner, currentOwner, sameOwner, type Owner } from './identity.js';
 import { retryOnConflict, type PhaseStep } from './phases.js';
 import { generatedForLabel, sessionLabel } from './objects.js';
@@ -68,6 +68,15 @@ export interface ResetOutcome {
   endedSessions: string[];
   podsNotReady?: string;
 }
+
+/** A workload as read, with the records of every DevMode on it (on itself and on Deployments generated for it). */
+interface Lookup {
+  workload: KubeObject | undefined;
+  records: DevModeRecord[];
+}
+
+/** What `stop` restores: the records `stoppable` allowed, and the workload as it read it. */
+export type StopPlan = Lookup;
 
 /** What a successful start leaves running on the cluster. */
 export interface StartedWorkload {
@@ -139,6 +148,10 @@ export class DevModeEngine {
     let config: EffectiveDevConfig | undefined;
     let containers: DevContainerSet | undefined;
     let plan: ReturnType<DevModeEngine['plan']> | undefined;
+    // The workload as the record's write left it, and the namespace's HPAs, read while that write is on its way:
+    // the next steps start from them instead of asking again, one round trip each less to a distant cluster.
+    let recorded: KubeObject | undefined;
+    let hpas: Promise<KubeObject[]> | undefined;
     let restored = false;
     const rollback = async (): Promise<void> => {
       if (restored || cluster === undefined) return;
@@ -179,8 +192,13 @@ export class DevModeEngine {
         // The record goes into the cluster before anything else changes; from here on, undo is a restore.
         phase: 'replaceImage',
         run: async () => {
-          if (need(plan).recordPatch === undefined) return;
           const objects = need(cluster).objects;
+          if (request.mode === 'replace' && (target.kind === 'Deployment' || target.kind === 'StatefulSet')) {
+            hpas = listHpas(objects, target.namespace);
+            // Awaited by the next step; a failure of this step must not leave its rejection unheard meanwhile.
+            hpas.catch(() => undefined);
+          }
+          if (need(plan).recordPatch === undefined) return;
           let first = true;
           // The record carries the resourceVersion read, so a concurrent write (often a controller updating status)
           // is a conflict: read again and record what is there now, unless someone else started DevMode meanwhile.
@@ -197,7 +215,9 @@ export class DevModeEngine {
               plan = this.plan(current, target, need(containers), request.mode, sessionId);
               return current;
             },
-            (current) => this.recordOriginal(objects, current, need(plan).recordPatch?.patch ?? {}),
+            async (current) => {
+              recorded = await this.recordOriginal(objects, current, need(plan).recordPatch?.patch ?? {});
+            },
           );
           failpoint('start:afterRecord');
         },
@@ -209,7 +229,7 @@ export class DevModeEngine {
           const objects = need(cluster).objects;
           const current = need(plan);
           if (request.mode === 'replace' && (target.kind === 'Deployment' || target.kind === 'StatefulSet')) {
-            const clamped = await clampHpas(objects, target.namespace, target.kind, target.name);
+            const clamped = await clampHpas(objects, target.namespace, target.kind, target.name, hpas);
             if (clamped.length > 0)
               reporter.progress('replaceImage', `Pinned HorizontalPodAutoscaler ${clamped.join(', ')} to one replica`);
             failpoint('start:afterHpa');
@@ -244,10 +264,15 @@ export class DevModeEngine {
           if (current.devObjectAction === 'create') {
             await this.createOrReplace(objects, current.devObject);
           } else {
-            await this.updateWithRetry(objects, workloadRef(target), (live) => {
-              const replanned = this.plan(withoutRecord(live), target, need(containers), request.mode, sessionId);
-              return replanned.devObject;
-            });
+            await this.updateWithRetry(
+              objects,
+              workloadRef(target),
+              (live) => {
+                const replanned = this.plan(withoutRecord(live), target, need(containers), request.mode, sessionId);
+                return replanned.devObject;
+              },
+              recorded,
+            );
           }
           failpoint('start:afterApply');
           if (current.deleteOriginalPod) await objects.delete(workloadRef(target), { gracePeriodSeconds: 0 });
@@ -306,9 +331,9 @@ export class DevModeEngine {
   public async stoppable(
     target: WorkloadTarget,
     owned: { sessionId: string } | { takeOver: boolean },
-  ): Promise<DevModeRecord[]> {
+  ): Promise<StopPlan> {
     const cluster = await this.clusters.client(target.context);
-    const records = await this.findRecords(cluster.objects, target);
+    const { records, workload } = await this.lookUp(cluster.objects, target);
     const mine = records.filter((record) =>
       'sessionId' in owned
         ? record.sessionId === owned.sessionId
@@ -333,25 +358,23 @@ export class DevModeEngine {
         hint: 'Nothing to stop. devMode/list shows the workloads in DevMode.',
       });
     }
-    for (const record of mine) await this.refuseForeignChanges(cluster.objects, target, record);
-    return mine;
+    for (const record of mine) await this.refuseForeignChanges(cluster.objects, target, record, workload);
+    return { records: mine, workload };
   }
 
   /**
    * Restores the workload from the records `stoppable` returned, and waits until it has rolled out again; resolves
    * with why its pods are not ready when they cannot become so (see `waitForRestored`).
    */
-  public async stop(
-    target: WorkloadTarget,
-    records: DevModeRecord[],
-    reporter: DevModeReporter,
-  ): Promise<string | undefined> {
+  public async stop(target: WorkloadTarget, plan: StopPlan, reporter: DevModeReporter): Promise<string | undefined> {
     const cluster = await this.clusters.client(target.context);
     let podsNotReady: string | undefined;
-    for (const record of records) {
-      podsNotReady =
-        (await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: false }, reporter)) ??
-        podsNotReady;
+    // What `stoppable` read serves the first restore; each restore changes the workload, so later ones read again.
+    let known: Lookup | undefined = { records: plan.records, workload: plan.workload };
+    for (const record of plan.records) {
+      const options = { sessionId: record.sessionId, wait: true, force: false };
+      podsNotReady = (await this.restore(cluster, target, options, reporter, known)) ?? podsNotReady;
+      known = undefined;
     }
     return podsNotReady;
   }
@@ -417,10 +440,11 @@ export class DevModeEngine {
     objects: ObjectClient,
     target: WorkloadTarget,
     record: DevModeRecord,
+    workload: KubeObject | undefined,
   ): Promise<void> {
     const holder =
       record.mode === 'replace' && (record.kind === 'Deployment' || record.kind === 'StatefulSet')
-        ? await objects.get(workloadRef(target))
+        ? workload
         : await objects.get(deploymentRef(target.namespace, generatedDeploymentName(record)));
     if (holder === undefined) return;
     const changes = foreignChanges({ current: holder, record, sessionId: record.sessionId });
@@ -438,8 +462,11 @@ export class DevModeEngine {
   /** Restores a workload from what is recorded in the cluster alone, whoever started DevMode and whatever state it is in. */
   public async reset(target: WorkloadTarget, reporter: DevModeReporter): Promise<ResetOutcome> {
     const cluster = await this.clusters.client(target.context);
-    const records = await this.findRecords(cluster.objects, target);
-    const hpaRestored = await restoreHpas(cluster.objects, target.namespace, target.kind, target.name);
+    const [found, hpaRestored] = await Promise.all([
+      this.lookUp(cluster.objects, target),
+      restoreHpas(cluster.objects, target.namespace, target.kind, target.name),
+    ]);
+    const records = found.records;
     if (records.length === 0 && hpaRestored.length === 0) {
       throw new EngineError('NotInDevMode', `${target.kind} ${target.name} has no DevMode record to reset`, {
         hint: 'The workload is already as it was. devMode/list shows the workloads in DevMode.',
@@ -447,10 +474,11 @@ export class DevModeEngine {
     }
     this.onStateChange({ target, state: 'stopping', phase: 'restoreWorkload', message: 'reset' });
     let podsNotReady: string | undefined;
+    let known: Lookup | undefined = found;
     for (const record of records) {
-      podsNotReady =
-        (await this.restore(cluster, target, { sessionId: record.sessionId, wait: true, force: true }, reporter)) ??
-        podsNotReady;
+      const options = { sessionId: record.sessionId, wait: true, force: true };
+      podsNotReady = (await this.restore(cluster, target, options, reporter, known)) ?? podsNotReady;
+      known = undefined;
     }
     const ended = records.map((record) => record.sessionId);
     this.onStateChange({ target, state: 'stopped', message: 'reset' });
@@ -459,11 +487,18 @@ export class DevModeEngine {
 
   /** The records of every DevMode on a target: on the workload itself and on Deployments generated for it. */
   public async findRecords(objects: ObjectClient, target: WorkloadTarget): Promise<DevModeRecord[]> {
+    return (await this.lookUp(objects, target)).records;
+  }
+
+  /** The workload as it is now, and the records of every DevMode on it, read at the same time. */
+  private async lookUp(objects: ObjectClient, target: WorkloadTarget): Promise<Lookup> {
     const records = new Map<string, DevModeRecord>();
-    const workload = await objects.get(workloadRef(target));
+    const [workload, generated] = await Promise.all([
+      objects.get(workloadRef(target)),
+      objects.list('apps/v1', 'Deployment', target.namespace),
+    ]);
     const own = workload === undefined ? undefined : this.recordOf(workload);
     if (own !== undefined) records.set(own.sessionId, own);
-    const generated = await objects.list('apps/v1', 'Deployment', target.namespace);
     const value = `${target.kind.toLowerCase()}.${target.name}`;
     for (const deployment of generated) {
       const label = deployment.metadata.labels?.[generatedForLabel];
@@ -472,25 +507,27 @@ export class DevModeEngine {
       if (record !== undefined && record.kind === target.kind && record.name === target.name)
         records.set(record.sessionId, record);
     }
-    return [...records.values()];
+    return { workload, records: [...records.values()] };
   }
 
   /** Workloads in DevMode in a namespace (or every namespace), as the cluster records them. */
   public async clusterRecords(context: string | undefined, namespace: string | undefined): Promise<DevModeRecord[]> {
     const cluster = await this.clusters.client(context);
     const records = new Map<string, DevModeRecord>();
-    for (const kind of Object.keys(workloadApiVersions) as DevModeKind[]) {
-      let items: KubeObject[];
-      try {
-        items = await cluster.objects.list(workloadApiVersions[kind], kind, namespace);
-      } catch (error) {
-        if (error instanceof KubeError && error.status === 403) continue;
-        throw error;
-      }
-      for (const item of items) {
-        const record = this.recordOf(item);
-        if (record !== undefined) records.set(record.sessionId, record);
-      }
+    // One list per kind, all at once: the kinds a user may not list (403) are left out.
+    const lists = await Promise.all(
+      (Object.keys(workloadApiVersions) as DevModeKind[]).map(async (kind) => {
+        try {
+          return await cluster.objects.list(workloadApiVersions[kind], kind, namespace);
+        } catch (error) {
+          if (error instanceof KubeError && error.status === 403) return [];
+          throw error;
+        }
+      }),
+    );
+    for (const item of lists.flat()) {
+      const record = this.recordOf(item);
+      if (record !== undefined) records.set(record.sessionId, record);
     }
     return [...records.values()];
   }
@@ -595,9 +632,9 @@ export class DevModeEngine {
     objects: ObjectClient,
     workload: KubeObject,
     patch: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<KubeObject> {
     const metadata = (patch.metadata ?? {}) as Record<string, unknown>;
-    await objects.patch(
+    return objects.patch(
       workloadRef({
         namespace: workload.metadata.namespace ?? 'default',
         kind: workload.kind as DevModeKind,
@@ -608,15 +645,21 @@ export class DevModeEngine {
     );
   }
 
-  /** Re-reads and rewrites on a resourceVersion conflict (a controller updating status is the usual cause). */
+  /**
+   * Rewrites the object, starting from `known` (a copy just read or written) when given; re-reads and rewrites on a
+   * resourceVersion conflict (a controller updating status is the usual cause, or `known` being out of date).
+   */
   private async updateWithRetry(
     objects: ObjectClient,
     ref: ObjectRef,
     rewrite: (current: KubeObject) => KubeObject,
+    known?: KubeObject,
   ): Promise<KubeObject> {
+    let first = known;
     return retryOnConflict(
       async () => {
-        const current = await objects.get(ref);
+        const current = first ?? (await objects.get(ref));
+        first = undefined;
         if (current === undefined)
           throw new EngineError('NotFound', `${ref.kind} ${ref.name} disappeared during DevMode`);
         return current;
@@ -662,72 +705,106 @@ export class DevModeEngine {
     target: WorkloadTarget,
     options: { sessionId: string; wait: boolean; force: boolean },
     reporter: DevModeReporter,
+    known?: Lookup,
   ): Promise<string | undefined> {
     const objects = cluster.objects;
     const ref = workloadRef(target);
-    const records = await this.findRecords(objects, target);
+    const { records, workload: current } = known ?? (await this.lookUp(objects, target));
     const record = records.find((candidate) => candidate.sessionId === options.sessionId);
     reporter.progress('restoreWorkload', `Restoring ${target.kind} ${target.name}`);
+    // The HPAs are read while the workload is written back; they do not depend on it.
+    const hpas = record === undefined || record.mode === 'replace' ? listHpas(objects, target.namespace) : undefined;
+    // Awaited below; a failed write must not leave its rejection unheard meanwhile.
+    hpas?.catch(() => undefined);
+    const devReplicaSets = target.kind === 'Deployment' && (record === undefined || record.mode === 'replace');
+    let restored = current;
     if (record !== undefined) {
-      const current = await objects.get(ref);
       const plan = planRestore({ current, record });
       if (plan.update !== undefined) {
-        await this.updateWithRetry(objects, ref, (live) => {
-          const next = planRestore({ current: live, record }).update;
-          return next ?? live;
-        });
+        restored = await this.updateWithRetry(
+          objects,
+          ref,
+          (live) => planRestore({ current: live, record }).update ?? live,
+          current,
+        );
       }
       if (plan.create !== undefined) await this.createOrIgnore(objects, plan.create);
-      if (record.mode === 'replace' && target.kind === 'Deployment')
-        await this.deleteSessionReplicaSets(objects, target, options.sessionId);
+      // The dev template's ReplicaSets are looked for only once the workload holds the original again: a controller
+      // still acting on the dev template may be making one until then. The HPAs get their bounds back meanwhile.
+      await Promise.all([
+        devReplicaSets
+          ? this.deleteSessionReplicaSets(
+              objects,
+              target,
+              restored,
+              this.sessionReplicaSets(objects, target, options.sessionId),
+            )
+          : undefined,
+        hpas === undefined ? undefined : restoreHpas(objects, target.namespace, target.kind, target.name, hpas),
+      ]);
       failpoint('stop:afterRestore');
-      if (record.mode === 'replace') await restoreHpas(objects, target.namespace, target.kind, target.name);
       failpoint('stop:afterHpa');
       if (plan.deleteDeployment !== undefined)
         await objects.delete(deploymentRef(target.namespace, plan.deleteDeployment));
       failpoint('stop:afterCleanup');
     } else {
       // No record is left (a crash between steps): clean up whatever else the session may have left behind.
-      await restoreHpas(objects, target.namespace, target.kind, target.name);
-      if (target.kind === 'Deployment') await this.deleteSessionReplicaSets(objects, target, options.sessionId);
       const leftover = generatedDeploymentName({ name: target.name, mode: 'replace', sessionId: options.sessionId });
-      const deployment = await objects.get(deploymentRef(target.namespace, leftover));
+      const [, , deployment] = await Promise.all([
+        restoreHpas(objects, target.namespace, target.kind, target.name, hpas),
+        devReplicaSets
+          ? this.deleteSessionReplicaSets(
+              objects,
+              target,
+              current,
+              this.sessionReplicaSets(objects, target, options.sessionId),
+            )
+          : undefined,
+        objects.get(deploymentRef(target.namespace, leftover)),
+      ]);
       if (deployment?.metadata.labels?.[sessionLabel] === options.sessionId)
         await objects.delete(deploymentRef(target.namespace, leftover));
     }
-    return options.wait ? this.waitForRestored(objects, target, options.sessionId, reporter) : undefined;
+    return options.wait ? this.waitForRestored(objects, target, options.sessionId, reporter, restored) : undefined;
+  }
+
+  /** The ReplicaSets the Deployment controller made for a session's dev template (they carry the session label). */
+  private sessionReplicaSets(objects: ObjectClient, target: WorkloadTarget, sessionId: string): Promise<KubeObject[]> {
+    return objects.list('apps/v1', 'ReplicaSet', target.namespace, `${sessionLabel}=${sessionId}`);
   }
 
   /**
-   * Deletes the ReplicaSets the Deployment controller made for the dev template (they carry the session label), and
-   * with them their pods. Left to the controller, a rolling update back to the original can never finish while no
-   * pod is available: with `maxUnavailable: 0` it keeps the dev pods until the original ones are ready, and an
-   * original pod that cannot run (no node has room) leaves dev pods running forever. A user who may not delete
-   * ReplicaSets gets the controller's own rollout instead.
+   * Deletes the ReplicaSets the Deployment controller made for the dev template, and with them their pods. Left to
+   * the controller, a rolling update back to the original can never finish while no pod is available: with
+   * `maxUnavailable: 0` it keeps the dev pods until the original ones are ready, and an original pod that cannot
+   * run (no node has room) leaves dev pods running forever. Only ReplicaSets the workload owns (by uid) go. A user
+   * who may not delete ReplicaSets gets the controller's own rollout instead.
    */
   private async deleteSessionReplicaSets(
     objects: ObjectClient,
     target: WorkloadTarget,
-    sessionId: string,
+    workload: KubeObject | undefined,
+    listed: Promise<KubeObject[]>,
   ): Promise<void> {
-    const workload = await objects.get(workloadRef(target));
-    const replicaSets = await objects.list('apps/v1', 'ReplicaSet', target.namespace, `${sessionLabel}=${sessionId}`);
-    for (const replicaSet of replicaSets) {
-      const owned = replicaSet.metadata.ownerReferences?.some(
+    const owned = (await listed).filter((replicaSet) =>
+      replicaSet.metadata.ownerReferences?.some(
         (owner) => owner.kind === 'Deployment' && owner.name === target.name && owner.uid === workload?.metadata.uid,
-      );
-      if (owned !== true) continue;
-      try {
-        await objects.delete({
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          namespace: target.namespace,
-          name: replicaSet.metadata.name,
-        });
-      } catch (error) {
-        if (!(error instanceof KubeError && error.status === 403)) throw error;
-      }
-    }
+      ),
+    );
+    await Promise.all(
+      owned.map(async (replicaSet) => {
+        try {
+          await objects.delete({
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            namespace: target.namespace,
+            name: replicaSet.metadata.name,
+          });
+        } catch (error) {
+          if (!(error instanceof KubeError && error.status === 403)) throw error;
+        }
+      }),
+    );
   }
 
   private async createOrIgnore(objects: ObjectClient, object: KubeObject): Promise<void> {
@@ -751,13 +828,27 @@ export class DevModeEngine {
     target: WorkloadTarget,
     sessionId: string,
     reporter: DevModeReporter,
+    known?: KubeObject,
   ): Promise<string | undefined> {
     const ref = workloadRef(target);
-    const live = await objects.get(ref);
+    // The restore's write answered with the workload; only without it is it read here.
+    const live = known ?? (await objects.get(ref));
     const workloadSelector =
       live !== undefined && (live.kind === 'Deployment' || live.kind === 'StatefulSet') ? selectorOf(live) : '';
     const devPods = new Set<string>();
     const troubles = new Map<string, string>();
+    // A Deployment controller still acting on the dev template can make its ReplicaSet after the restore looked for
+    // it; a dev pod that is not going away names it, and it goes too (best effort: the wait reports what is left).
+    const lateReplicaSets = new Set<string>();
+    const deleteLateReplicaSet = (pod: KubeObject): void => {
+      const owner = pod.metadata.ownerReferences?.find((reference) => reference.kind === 'ReplicaSet');
+      if (live?.kind !== 'Deployment' || owner === undefined || lateReplicaSets.has(owner.name)) return;
+      lateReplicaSets.add(owner.name);
+      const replicaSet = objects
+        .get({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: target.namespace, name: owner.name })
+        .then((found) => (found?.metadata.labels?.[sessionLabel] === sessionId ? [found] : []));
+      this.deleteSessionReplicaSets(objects, target, live, replicaSet).catch(() => undefined);
+    };
     let workload: KubeObject | undefined;
     let podsSynced = false;
     let workloadSynced = false;
@@ -815,7 +906,10 @@ export class DevModeEngine {
         },
         (type, pod) => {
           if (type === 'DELETED') devPods.delete(pod.metadata.name);
-          else devPods.add(pod.metadata.name);
+          else {
+            devPods.add(pod.metadata.name);
+            if (pod.metadata.deletionTimestamp === undefined) deleteLateReplicaSet(pod);
+          }
           check();
         },
       );

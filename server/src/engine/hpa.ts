@@ -10,26 +10,33 @@ interface HpaSpec {
   scaleTargetRef?: { kind?: string; name?: string };
 }
 
+/** The HorizontalPodAutoscalers of a namespace, for `clampHpas` and `restoreHpas` (read ahead of them when it saves a round trip). */
+export function listHpas(objects: ObjectClient, namespace: string): Promise<KubeObject[]> {
+  return objects.list('autoscaling/v2', 'HorizontalPodAutoscaler', namespace);
+}
+
 /**
  * Pins every HorizontalPodAutoscaler that targets the workload to one replica, recording its bounds on the HPA
  * itself, so an autoscaler cannot scale the dev workload back up. Already-clamped HPAs are left alone, which makes
- * a retried start harmless.
+ * a retried start harmless. `listed` is the namespace's HPAs when already asked for.
  */
 export async function clampHpas(
   objects: ObjectClient,
   namespace: string,
   kind: string,
   name: string,
+  listed: Promise<KubeObject[]> = listHpas(objects, namespace),
 ): Promise<string[]> {
-  const clamped: string[] = [];
-  for (const hpa of await objects.list('autoscaling/v2', 'HorizontalPodAutoscaler', namespace)) {
+  const targeting = (await listed).filter((hpa) => {
     const spec = (hpa.spec ?? {}) as HpaSpec;
-    if (spec.scaleTargetRef?.kind !== kind || spec.scaleTargetRef.name !== name) continue;
-    clamped.push(hpa.metadata.name);
-    if (hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined) continue;
-    await pinHpa(objects, hpa);
-  }
-  return clamped;
+    return spec.scaleTargetRef?.kind === kind && spec.scaleTargetRef.name === name;
+  });
+  await Promise.all(
+    targeting
+      .filter((hpa) => hpa.metadata.annotations?.[hpaRecordAnnotation] === undefined)
+      .map((hpa) => pinHpa(objects, hpa)),
+  );
+  return targeting.map((hpa) => hpa.metadata.name);
 }
 
 /**
@@ -72,19 +79,23 @@ export async function restoreHpas(
   namespace: string,
   kind: string,
   name: string,
+  listed: Promise<KubeObject[]> = listHpas(objects, namespace),
 ): Promise<string[]> {
-  const restored: string[] = [];
-  for (const hpa of await objects.list('autoscaling/v2', 'HorizontalPodAutoscaler', namespace)) {
+  const clamped = (await listed).filter((hpa) => {
     const spec = (hpa.spec ?? {}) as HpaSpec;
-    const text = hpa.metadata.annotations?.[hpaRecordAnnotation];
-    if (text === undefined || spec.scaleTargetRef?.kind !== kind || spec.scaleTargetRef.name !== name) continue;
-    const bounds = JSON.parse(text) as { minReplicas: number | null; maxReplicas: number | null };
-    await objects.patch(
-      { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: hpa.metadata.name },
-      { metadata: { annotations: { [hpaRecordAnnotation]: null } }, spec: bounds },
-      'merge',
-    );
-    restored.push(hpa.metadata.name);
-  }
-  return restored;
+    const recorded = hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined;
+    return recorded && spec.scaleTargetRef?.kind === kind && spec.scaleTargetRef.name === name;
+  });
+  await Promise.all(
+    clamped.map((hpa) => {
+      const text = hpa.metadata.annotations?.[hpaRecordAnnotation] ?? '{}';
+      const bounds = JSON.parse(text) as { minReplicas: number | null; maxReplicas: number | null };
+      return objects.patch(
+        { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: hpa.metadata.name },
+        { metadata: { annotations: { [hpaRecordAnnotation]: null } }, spec: bounds },
+        'merge',
+      );
+    }),
+  );
+  return clamped.map((hpa) => hpa.metadata.name);
 }

@@ -314,9 +314,9 @@ export class SessionRegistry {
         });
       }
       const target = selector.target;
-      const records = await this.engine.stoppable(target, { takeOver: selector.takeOver === true });
+      const plan = await this.engine.stoppable(target, { takeOver: selector.takeOver === true });
       this.onStateChange({ target, state: 'stopping', phase: 'restoreWorkload' });
-      const podsNotReady = await this.engine.stop(target, records, reporter);
+      const podsNotReady = await this.engine.stop(target, plan, reporter);
       this.onStateChange({ target, state: 'stopped' });
       return { target, ...(podsNotReady !== undefined ? { podsNotReady } : {}) };
     }
@@ -328,7 +328,7 @@ export class SessionRegistry {
     }
     const target = session.started?.target ?? session.target;
     // A refusal (someone else changed the workload) leaves the session running, for devMode/reset to end.
-    const records = await this.engine.stoppable(target, { sessionId: session.sessionId });
+    const plan = await this.engine.stoppable(target, { sessionId: session.sessionId });
     session.state = 'stopping';
     session.phase = 'restoreWorkload';
     this.onStateChange({ sessionId: session.sessionId, target, state: 'stopping', phase: 'restoreWorkload' });
@@ -336,7 +336,7 @@ export class SessionRegistry {
     await this.endLocalParts(session);
     let podsNotReady: string | undefined;
     try {
-      podsNotReady = await this.engine.stop(target, records, reporter);
+      podsNotReady = await this.engine.stop(target, plan, reporter);
     } finally {
       this.sessions.delete(session.sessionId);
     }
@@ -502,11 +502,17 @@ export class SessionRegistry {
       const target = { namespace: started.target.namespace, pod, container: container.container };
       return execInPod(cluster, target, command, { stdin });
     };
+    // The start has just seen this pod running: the first connection goes there without asking the cluster again.
+    let startedPod: string | undefined = started.pod;
     const sync = new SyncSession({
       localDir,
       workDir: config.workDir,
       config: config.sync,
-      openRemote: async (command) => execIn(await this.devPod(session.sessionId, started), command, true),
+      openRemote: async (command) => {
+        const known = startedPod;
+        startedPod = undefined;
+        return execIn(known ?? (await this.devPod(session.sessionId, started)), command, true);
+      },
       ...(config.onSync.length > 0 ? { onBatch: (batch) => container.onSync?.batchLanded(batch) } : {}),
       onProgress: (progress) => {
         if (progress.operation !== 'initial') return;

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import type * as k8s from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 import { sharedSecureContext } from './tlsContext.js';
+import { traceRequest } from './trace.js';
 
 /**
  * A small REST transport over the client library's authentication (tokens, client certificates, exec plugins).
@@ -86,11 +87,16 @@ export class RestTransport {
     // https.request hands its options to tls.connect, which takes a built context (its types omit it here).
     if (secureContext !== undefined) Object.assign(options, { secureContext });
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const traced = traceRequest(method, path);
     return new Promise((resolve, reject) => {
-      const req = send(options, resolve);
-      req.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`)),
-      );
+      const req = send(options, (response) => {
+        traced(response.statusCode ?? 0);
+        resolve(response);
+      });
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        traced(error.code ?? 'error');
+        reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`));
+      });
       // A request to an API server that stopped answering must fail, not hang the operation waiting on it.
       if (timeoutMs !== undefined) {
         req.setTimeout(timeoutMs, () =>

@@ -6,6 +6,7 @@
  */
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { traceRequest } from './trace.js';
 
 /** How much one read can hand over; TLS records are at most 16 KiB, a plain socket fills what it is given. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -82,6 +83,8 @@ export function requestUpgrade(
     // The request must not wait behind Nagle for the ACK of the handshake's last flight.
     noDelay: true,
   };
+  // Traced from the connection's first packet: an upgrade always opens a connection of its own.
+  const traced = traceRequest('UPGRADE', `${url.pathname}${url.search}`);
   const socket = plain ? netConnect({ host, port, onread, noDelay: true }) : tlsConnect(secure);
   if (request.onSession !== undefined) socket.on('session', request.onSession);
   return new Promise((resolve, reject) => {
@@ -89,6 +92,7 @@ export function requestUpgrade(
     const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
+      traced(error instanceof UpgradeFailure ? error.code : 'refused');
       clearTimeout(timer);
       socket.destroy();
       reject(error);
@@ -118,11 +122,15 @@ export function requestUpgrade(
         return;
       }
       if (done.status !== 101) {
-        if (response.bodyComplete) fail(refused(done));
+        if (response.bodyComplete) {
+          traced(done.status);
+          fail(refused(done));
+        }
         return;
       }
       if (settled) return;
       settled = true;
+      traced(101);
       clearTimeout(timer);
       // The reader of the upgraded stream learns of errors from its close; an error must not go unheard meanwhile.
       socket.removeAllListeners('error');
@@ -141,8 +149,10 @@ export function requestUpgrade(
     };
     socket.once('close', () => {
       const done = response.head;
-      if (done !== undefined && done.status !== 101) fail(refused(done));
-      else
+      if (done !== undefined && done.status !== 101) {
+        traced(done.status);
+        fail(refused(done));
+      } else
         fail(
           new UpgradeFailure('ConnectionLost', `the API server closed the connection while opening ${url.pathname}`),
         );

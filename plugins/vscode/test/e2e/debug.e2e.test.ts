@@ -16,7 +16,9 @@ import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/san
 import { apply, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
 import {
   closeWorkbench,
+  clusterRowOf,
   contextMenuOf,
+  expandClusters,
   freePort,
   openWorkbench,
   prepare,
@@ -126,14 +128,9 @@ describe('Attach Debugger in code-server', () => {
 
 async function attachAndStop(): Promise<void> {
   await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
-  for (const level of [/./, /^default$/, /^Deployments$/]) {
-    const row =
-      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
-    await row.waitFor({ timeout: 60_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-  }
+  await expandClusters(page, [/^default$/, /^Deployments$/, /^ratings$/]);
   await contextMenu(
-    treeRow(/^ratings$/),
+    clusterRowOf(page, /^ratings$/),
     'Start DevMode',
     page.locator('.notification-toast').filter({ hasText: /DevMode/ }),
   );

@@ -13,7 +13,9 @@ import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/san
 import { apply, kubectlJson, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
 import {
   closeWorkbench,
+  clusterRowOf,
   contextMenuOf,
+  expandClusters,
   freePort,
   openWorkbench,
   prepare,
@@ -58,11 +60,7 @@ function treeRow(label: string | RegExp): Locator {
 
 /** A row of the Clusters view only: the Sessions view has rows of the same name (a session's containers). */
 function clusterRow(label: string | RegExp): Locator {
-  return page
-    .locator('.pane')
-    .filter({ has: page.locator('.pane-header', { hasText: /^Clusters/i }) })
-    .locator('.monaco-list-row[role="treeitem"]')
-    .filter({ has: page.locator('.label-name', { hasText: label }) });
+  return clusterRowOf(page, label);
 }
 
 /** Runs a context-menu entry of a row and waits for `effect` (see contextMenuOf). */
@@ -78,13 +76,7 @@ async function showDevModeView(): Promise<void> {
 
 /** Expands the current context, the default namespace and its Deployments, down to the ratings row. */
 async function expandToRatings(): Promise<void> {
-  for (const level of [/./, /^default$/, /^Deployments$/]) {
-    const row =
-      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
-    await row.waitFor({ timeout: 60_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-  }
-  await clusterRow(/^ratings$/).waitFor({ timeout: 60_000 });
+  await expandClusters(page, [/^default$/, /^Deployments$/, /^ratings$/]);
 }
 
 async function runCommand(title: string): Promise<void> {

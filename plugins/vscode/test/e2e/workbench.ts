@@ -208,3 +208,39 @@ export async function contextMenuOf(page: Page, row: Locator, item: string, effe
     }
   }
 }
+
+/** A row of the Clusters view only: the Sessions view has rows of the same name (a session's containers). */
+export function clusterRowOf(page: Page, label: string | RegExp): Locator {
+  return page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header', { hasText: /^Clusters/i }) })
+    .locator('.monaco-list-row[role="treeitem"]')
+    .filter({ has: page.locator('.label-name', { hasText: label }) });
+}
+
+/**
+ * Expands the Clusters view's first context, then each of `path` but the last, until the last row shows (e.g. the
+ * `default` namespace, its Deployments, down to `ratings`).
+ */
+export async function expandClusters(page: Page, path: readonly RegExp[]): Promise<void> {
+  const levels = [undefined, ...path];
+  for (const [i, level] of levels.slice(0, -1).entries()) {
+    const row =
+      level === undefined
+        ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first()
+        : clusterRowOf(page, level);
+    const next = levels[i + 1];
+    if (next === undefined) continue;
+    const child = clusterRowOf(page, next);
+    await row.waitFor({ timeout: 60_000 });
+    // A click on a row the tree is re-rendering (its first children arriving) is lost: the row stays collapsed.
+    // Click again until it is expanded; an expanded row whose children are still loading is left alone.
+    const deadline = Date.now() + 60_000;
+    while (!(await child.isVisible())) {
+      if (Date.now() > deadline) throw new Error(`the tree row ${String(level)} never showed ${String(next)}`);
+      if ((await row.getAttribute('aria-expanded').catch(() => null)) !== 'true')
+        await row.click({ timeout: 5_000 }).catch(() => undefined);
+      await child.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
+  }
+}
