@@ -7,6 +7,7 @@
 //   node plugins/neovim/test/run.mjs [--unit-only | --e2e-only] [--nvim PATH]...
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,10 +128,30 @@ function isZombie(pid) {
   return result.stdout.trim().startsWith('Z') || result.stdout.trim() === '';
 }
 
-const sampleConfig = `# The dev config the e2e suite starts DevMode with.
+/**
+ * The dev config the e2e suite starts DevMode with. Its `custom` debugger (the command is left as it is) gives the
+ * session debug info for `:DevMode debug` to print, on a free local port.
+ */
+function sampleConfig(debugPort) {
+  return `# The dev config the e2e suite starts DevMode with.
 image: devmode/dev
 command: ["sh", "-c", "echo nvim-dev-started; exec serve 9080"]
+portForward: ["${debugPort}:9229"]
+debug: {port: 9229, kind: custom}
 `;
+}
+
+/** A local port nothing listens on now. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
 
 async function main() {
   const present = editors.filter((nvim) => requireTool(nvim, 'nvim'));
@@ -175,7 +196,8 @@ async function main() {
     for (const nvim of present) {
       const project = mkdtempSync(join(tmpdir(), 'devmode-nvim-project-'));
       mkdirSync(join(project, 'src'));
-      writeFileSync(join(project, 'devmode.yaml'), sampleConfig);
+      const debugPort = await freePort();
+      writeFileSync(join(project, 'devmode.yaml'), sampleConfig(debugPort));
       writeFileSync(join(project, 'index.html'), '<h1>ratings, version 1</h1>\n');
       process.stdout.write(`\n== e2e suite on ${nvim}\n`);
       const output = await runSuite(nvim, 'e2e', {
@@ -183,6 +205,7 @@ async function main() {
         DEVMODE_TEST_BIN: binary,
         DEVMODE_TEST_PROJECT: join(project, 'src'),
         DEVMODE_TEST_KUBE_HOME: home,
+        DEVMODE_TEST_DEBUG_PORT: String(debugPort),
       });
       checkServersGone(output, nvim);
       rmSync(project, { recursive: true, force: true });

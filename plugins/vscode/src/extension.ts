@@ -24,6 +24,7 @@ import {
   StopPortForwardRequest,
 } from '@devmode/protocol';
 import { DevModeClient } from './client';
+import { attachAddress, attachConfiguration, containerDebuggee, type Debuggee, debuggees } from './debugAttach';
 import { DevConfigDiagnostics, devConfigFileName } from './devConfig';
 import { chooseFolder } from './folders';
 import { podLabel, targetLabel } from './labels';
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const sync = new SyncStatusBar(devClient, progress);
   for (const view of [progress, sessions, clusters, terminals, logs, sync])
     registrations.push((connection) => view.register(connection));
+  context.subscriptions.push(sync.onDidChange((change) => sessions.updateSync(change)));
   const devConfig = new DevConfigDiagnostics(devClient, (folder) => rememberedTarget(context, folder));
   context.subscriptions.push(devClient, sync, devConfig);
   context.subscriptions.push(
@@ -139,6 +141,8 @@ export function activate(context: vscode.ExtensionContext): void {
         mine: true,
         localDir,
         pod: started.pod,
+        containers: started.containers,
+        ...(started.debug !== undefined ? { debug: started.debug } : {}),
       });
       for (const forward of started.portForwards) sessions.upsertPortForward(forward);
       if (started.sync !== undefined) await sync.track(started.sessionId, targetLabel(target));
@@ -211,7 +215,10 @@ export function activate(context: vscode.ExtensionContext): void {
   command('devmode.openLogs', async (argument) => {
     let target: LogsTarget | undefined;
     let name: string;
-    if (argument !== undefined && 'session' in argument) {
+    if (argument !== undefined && 'container' in argument) {
+      target = { ...argument.session.target, container: argument.container.container };
+      name = targetLabel(target);
+    } else if (argument !== undefined && 'session' in argument) {
       target = argument.session.target;
       name = targetLabel(argument.session.target);
     } else {
@@ -310,6 +317,56 @@ export function activate(context: vscode.ExtensionContext): void {
     await sync.showActions(sessionId);
   });
 
+  command('devmode.attachDebugger', async (argument) => {
+    const picked = await pickDebuggee(argument);
+    if (picked === undefined) return;
+    const { debug, name } = picked;
+    const configuration = attachConfiguration(debug, `DevMode: ${name}`);
+    if (configuration === undefined) {
+      void vscode.window.showInformationMessage(
+        `DevMode: ${name} runs its own ${debug.kind} debugger; attach yours to ${attachAddress(debug)}.`,
+      );
+      return;
+    }
+    devClient.log.appendLine(`Attaching the debugger: ${JSON.stringify(configuration)}`);
+    const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.uri.fsPath === debug.localRoot);
+    if (!(await vscode.debug.startDebugging(folder, configuration)))
+      throw new Error(
+        `VS Code could not start a ${configuration.type} debug session: is the debugger extension for ${debug.kind} installed?`,
+      );
+  });
+
+  /** The dev command to attach to: the row's container or session, else one picked among those with a debugger. */
+  const pickDebuggee = async (argument: CommandArgument): Promise<Debuggee | undefined> => {
+    const candidates = debuggeesOf(argument);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(
+        'DevMode: no session of this window runs a debugger; add `debug: {port, kind}` to devmode.yaml and start DevMode again.',
+      );
+      return undefined;
+    }
+    if (candidates.length === 1) return candidates[0];
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((candidate) => ({
+        label: candidate.name,
+        description: `${candidate.debug.kind} debugger on ${candidate.debug.address}:${candidate.debug.localPort}`,
+        candidate,
+      })),
+      { title: 'DevMode: attach the debugger to' },
+    );
+    return picked?.candidate;
+  };
+
+  /** The dev commands the command means: the row's container, the row's session's, or all of this window's. */
+  const debuggeesOf = (argument: CommandArgument): Debuggee[] => {
+    if (argument !== undefined && 'container' in argument) {
+      const found = containerDebuggee(argument.session, argument.container);
+      return found !== undefined ? [found] : [];
+    }
+    if (argument !== undefined && 'session' in argument) return debuggees([argument.session]);
+    return debuggees(sessions.allSessions().filter((session) => session.mine));
+  };
+
   command('devmode.refresh', (argument) => {
     clusters.refresh(argument !== undefined && 'node' in argument ? argument : undefined);
     return Promise.resolve();
@@ -329,7 +386,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (argument !== undefined && 'session' in argument) {
       const { session } = argument;
       if (session.pod !== undefined) {
-        const container = session.target.container;
+        const container = 'container' in argument ? argument.container.container : session.target.container;
         const target: PodTarget = {
           ...(session.target.context !== undefined ? { context: session.target.context } : {}),
           namespace: session.target.namespace,

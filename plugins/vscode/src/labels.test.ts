@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DevModeSession, PortForward } from '@devmode/protocol';
 import {
+  containerDescription,
   contextValue,
   podLabel,
   portForwardDescription,
@@ -99,5 +100,78 @@ describe('podLabel', () => {
     expect(podLabel('ratings-7d9f4-x2x8q', 'ratings')).toBe('ratings-7d9f4-x2x8q/ratings');
     expect(podLabel('ratings-7d9f4-x2x8q')).toBe('ratings-7d9f4-x2x8q');
     expect(podLabel('ratings-7d9f4-x2x8q', '')).toBe('ratings-7d9f4-x2x8q');
+  });
+});
+
+describe('containerDescription', () => {
+  it('shows the sync state with pending files, the forwards and the debugger of one container', () => {
+    expect(
+      containerDescription({
+        container: 'worker',
+        workDir: '/srv/worker',
+        sync: {
+          sessionId: 's-1',
+          container: 'worker',
+          state: 'syncing',
+          localDir: '/w',
+          remoteDir: '/srv/worker',
+          mode: 'send',
+          pendingFiles: 3,
+          errors: [],
+          conflicts: [],
+        },
+        portForwards: [
+          {
+            id: 'pf-1',
+            target: { namespace: 'd', pod: 'p' },
+            address: '127.0.0.1',
+            localPort: 18080,
+            remotePort: 8080,
+            state: 'active',
+          },
+        ],
+        debug: {
+          kind: 'node',
+          address: '127.0.0.1',
+          localPort: 40123,
+          remotePort: 9229,
+          remoteRoot: '/srv/worker',
+          localRoot: '/w',
+        },
+      }),
+    ).toBe('syncing, 3 pending · 127.0.0.1:18080→8080 · node debugger :40123');
+  });
+
+  it('says when a container syncs nothing', () => {
+    expect(containerDescription({ container: 'metrics', workDir: '/home/devmode', portForwards: [] })).toBe('no sync');
+  });
+});
+
+describe('containerDescription and the debugger forward', () => {
+  it('names the debug port once, as the debugger, not also as a forward', () => {
+    expect(
+      containerDescription({
+        container: 'web',
+        workDir: '/app',
+        portForwards: [
+          {
+            id: 'pf-2',
+            target: { namespace: 'd', pod: 'p' },
+            address: '127.0.0.1',
+            localPort: 40123,
+            remotePort: 9229,
+            state: 'active',
+          },
+        ],
+        debug: {
+          kind: 'python',
+          address: '127.0.0.1',
+          localPort: 40123,
+          remotePort: 9229,
+          remoteRoot: '/app',
+          localRoot: '/w',
+        },
+      }),
+    ).toBe('no sync · python debugger :40123');
   });
 });

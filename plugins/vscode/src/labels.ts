@@ -2,7 +2,16 @@
  * How protocol values read in the editor: phases, states, icons and the context-menu key of a tree node. Pure,
  * so that it is unit-tested without VS Code.
  */
-import type { DevModePhase, DevModeSession, PortForward, SyncState, Target, TreeNodeAction } from '@devmode/protocol';
+import type {
+  DebugAttachInfo,
+  DevModeContainer,
+  DevModePhase,
+  DevModeSession,
+  PortForward,
+  SyncState,
+  Target,
+  TreeNodeAction,
+} from '@devmode/protocol';
 
 const phaseLabels: Record<DevModePhase, string> = {
   loadConfig: 'Reading the dev config',
@@ -85,4 +94,26 @@ export function syncStatusText(state: SyncState, pendingFiles: number, problems:
   const pending = pendingFiles > 0 ? ` ${pendingFiles} pending` : '';
   const trouble = problems > 0 ? ` · ${problems} problem${problems === 1 ? '' : 's'}` : '';
   return `${syncIcons[state] ?? ''} DevMode sync: ${state}${pending}${trouble}`;
+}
+
+/** `node debugger :40123`: which debugger a dev command runs under, and the local port it is reached on. */
+export function debugLabel(debug: DebugAttachInfo): string {
+  return `${debug.kind} debugger :${debug.localPort}`;
+}
+
+/**
+ * One container's row in the Sessions view: its sync state (with pending files), its forwards other than the
+ * debugger's, and its debugger. `syncing, 3 pending · 127.0.0.1:18080→8080 · node debugger :40123`.
+ */
+export function containerDescription(container: DevModeContainer): string {
+  const parts: string[] = [];
+  const { sync, debug } = container;
+  if (sync === undefined) parts.push('no sync');
+  else parts.push(sync.pendingFiles > 0 ? `${sync.state}, ${sync.pendingFiles} pending` : sync.state);
+  const forwards = container.portForwards
+    .filter((forward) => debug === undefined || forward.localPort !== debug.localPort)
+    .map((forward) => `${forward.address}:${forward.localPort}→${forward.remotePort}`);
+  if (forwards.length > 0) parts.push(forwards.join(', '));
+  if (debug !== undefined) parts.push(debugLabel(debug));
+  return parts.join(' · ');
 }

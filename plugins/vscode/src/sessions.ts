@@ -10,16 +10,27 @@ import {
   DidChangePortForwardStateNotification,
   ListDevModeSessionsRequest,
   ListPortForwardsRequest,
+  type DevModeContainer,
   type DevModePhase,
   type DevModeSession,
+  type DidChangeSyncStateParams,
   type PortForward,
   type Target,
 } from '@devmode/protocol';
-import { portForwardDescription, portForwardLabel, sessionDescription, targetLabel, workloadLabel } from './labels';
+import {
+  containerDescription,
+  portForwardDescription,
+  portForwardLabel,
+  sessionDescription,
+  targetLabel,
+  workloadLabel,
+} from './labels';
 
+/** A row of the view. A container's row carries its session, so session commands work on it too. */
 export type SessionItem =
   | { group: 'sessions' | 'portForwards' }
   | { session: DevModeSession; phase?: DevModePhase }
+  | { session: DevModeSession; container: DevModeContainer }
   | { portForward: PortForward };
 
 /** One key per workload, so that a session seen in the cluster and the same session of this server merge. */
@@ -103,6 +114,19 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
     this.changed.fire(undefined);
   }
 
+  /** Keeps a container row's sync state current, from the `sync/didChangeState` the sync status bar receives. */
+  public updateSync(change: DidChangeSyncStateParams): void {
+    for (const { session } of this.sessions.values()) {
+      if (session.sessionId !== change.sessionId) continue;
+      const container =
+        session.containers?.find((candidate) => candidate.container === change.container) ?? session.containers?.[0];
+      if (container?.sync === undefined) return;
+      container.sync = { ...container.sync, state: change.state, pendingFiles: change.pendingFiles };
+      this.changed.fire(undefined);
+      return;
+    }
+  }
+
   public allSessions(): DevModeSession[] {
     return [...this.sessions.values()].map(({ session }) => session);
   }
@@ -124,10 +148,33 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
       row.description = String(count);
       return row;
     }
+    if ('container' in item) {
+      const { session, container } = item;
+      const row = new vscode.TreeItem(container.container, vscode.TreeItemCollapsibleState.None);
+      row.id = `container/${targetKey(session.target)}/${container.container}`;
+      row.description = containerDescription(container);
+      row.tooltip = [
+        `container ${container.container}, working in ${container.workDir}`,
+        container.localDir !== undefined ? `syncing ${container.localDir}` : 'syncing nothing',
+        container.debug !== undefined
+          ? `${container.debug.kind} debugger on ${container.debug.address}:${container.debug.localPort}`
+          : undefined,
+      ]
+        .filter((line) => line !== undefined)
+        .join('\n');
+      row.contextValue = `container-${session.mine ? 'mine' : 'other'}${container.debug !== undefined ? '-debug' : ''}`;
+      row.iconPath = new vscode.ThemeIcon(container.debug !== undefined ? 'debug-alt' : 'package');
+      return row;
+    }
     if ('session' in item) {
       const { session } = item;
-      const row = new vscode.TreeItem(workloadLabel(session.target), vscode.TreeItemCollapsibleState.None);
-      row.id = `session/${targetKey(session.target)}`;
+      const expandable = (session.containers?.length ?? 0) > 0;
+      const row = new vscode.TreeItem(
+        workloadLabel(session.target),
+        expandable ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+      );
+      // A session's row becomes expandable when its containers are known; a new id makes VS Code show it expanded.
+      row.id = `session/${targetKey(session.target)}${expandable ? '/containers' : ''}`;
       row.description = sessionDescription(session, item.phase);
       row.tooltip = [
         `${targetLabel(session.target)} in ${session.target.namespace}`,
@@ -137,7 +184,7 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
       ]
         .filter((line) => line !== undefined)
         .join('\n');
-      row.contextValue = session.mine ? 'session-mine' : 'session-other';
+      row.contextValue = `session-${session.mine ? 'mine' : 'other'}${session.debug !== undefined ? '-debug' : ''}`;
       const icon =
         session.state === 'running'
           ? 'tools'
@@ -160,6 +207,8 @@ export class SessionsView implements vscode.TreeDataProvider<SessionItem> {
 
   public getChildren(item?: SessionItem): SessionItem[] {
     if (item === undefined) return [this.groups.sessions, this.groups.portForwards];
+    if ('session' in item && !('container' in item))
+      return (item.session.containers ?? []).map((container) => ({ session: item.session, container }));
     if (!('group' in item)) return [];
     if (item.group === 'sessions') return [...this.sessions.values()];
     return [...this.portForwards.values()].map((portForward) => ({ portForward }));

@@ -12,6 +12,7 @@ import {
   PauseSyncRequest,
   ResumeSyncRequest,
   ResyncRequest,
+  type DidChangeSyncStateParams,
   type SyncConflict,
   type SyncFileError,
   type SyncState,
@@ -56,6 +57,9 @@ export class SyncStatusBar implements vscode.Disposable {
   );
   private readonly sessions = new Map<string, SessionSync>();
   private lastStarted: string | undefined;
+  private readonly changed = new vscode.EventEmitter<DidChangeSyncStateParams>();
+  /** Every `sync/didChangeState`, for the views that show a container's sync (one handler per method). */
+  public readonly onDidChange = this.changed.event;
 
   public constructor(
     private readonly client: DevModeClient,
@@ -70,6 +74,7 @@ export class SyncStatusBar implements vscode.Disposable {
     this.sessions.clear();
     this.render();
     connection.onNotification(DidChangeSyncStateNotification.type, (change) => {
+      this.changed.fire(change);
       const known = this.sessions.get(change.sessionId);
       if (known === undefined) return;
       known.state = change.state;
@@ -224,6 +229,7 @@ export class SyncStatusBar implements vscode.Disposable {
   }
 
   public dispose(): void {
+    this.changed.dispose();
     this.providerRegistration.dispose();
     this.item.dispose();
   }

@@ -15,7 +15,7 @@ local M = {}
 
 local function tree() return require('devmode.tree') end
 
---- Splits `start deploy/ratings --duplicate -n shop` into positional words and flags.
+--- Splits `start deploy/ratings --duplicate -n shop -c web` into positional words and flags.
 function M.parse_args(words)
   local positional, flags = {}, {}
   local i = 1
@@ -28,6 +28,11 @@ function M.parse_args(words)
       i = i + 1
     elseif word:match('^%-%-namespace=') then
       flags.namespace = word:sub(#'--namespace=' + 1)
+    elseif word == '-c' or word == '--container' then
+      flags.container = words[i + 1]
+      i = i + 1
+    elseif word:match('^%-%-container=') then
+      flags.container = word:sub(#'--container=' + 1)
     else
       table.insert(positional, word)
     end
@@ -89,8 +94,13 @@ local function with_session(args, flags, prompt, callback)
   end)
 end
 
---- Where a terminal or a log stream goes: a named pod, the sidebar node, the active session's pod, or a choice.
-local function with_stream_target(args, flags, prompt, callback)
+--- Where a terminal or a log stream goes: a named pod, the sidebar node, the active session's pod, or a choice;
+--- in the container `-c` names, when given.
+local function with_stream_target(args, flags, prompt, on_target)
+  local callback = on_target
+  if flags.container then
+    callback = function(target) on_target(vim.tbl_extend('force', target, { container = flags.container })) end
+  end
   local session = devMode.active()
   if args[1] then
     if args[1]:find('/') then
@@ -196,6 +206,7 @@ M.subcommands = {
     ask_workload('Forward ' .. ports .. ' to', flags, function(t) require('devmode.portForward').start(t, ports) end)
   end,
   sync = function(args) require('devmode.sync').run(args[1] or 'status') end,
+  debug = function(_, flags) require('devmode.debug').run(flags.container) end,
   config = function() M.open_config() end,
   log = function() require('devmode.serverLog').open() end,
   cancel = function()
@@ -204,7 +215,7 @@ M.subcommands = {
   end,
 }
 
-local order = { 'tree', 'start', 'stop', 'reset', 'list', 'terminal', 'logs', 'forward', 'sync', 'config', 'log', 'cancel' }
+local order = { 'tree', 'start', 'stop', 'reset', 'list', 'terminal', 'logs', 'forward', 'sync', 'debug', 'config', 'log', 'cancel' }
 
 --- The `:DevMode` command.
 function M.run(opts)
@@ -230,6 +241,8 @@ function M.complete(arg_lead, cmd_line)
   elseif words[2] == 'start' then
     candidates = { '--duplicate', '-n' }
     for _, node in ipairs(tree().workloads()) do table.insert(candidates, devMode.describe_target(node.target)) end
+  elseif words[2] == 'terminal' or words[2] == 'logs' or words[2] == 'debug' then
+    candidates = { '-c', '-n' }
   elseif words[2] == 'stop' or words[2] == 'reset' then
     candidates = {}
     for _, session in pairs(devMode.sessions) do

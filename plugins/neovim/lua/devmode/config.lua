@@ -25,6 +25,9 @@ M.defaults = {
   terminal = { split = 'belowright split' },
   --- Lines of history a logs buffer asks for when it opens.
   logs = { tail_lines = 200, split = 'belowright split' },
+  --- The nvim-dap adapter `:DevMode debug` attaches through, per debug kind: the names nvim-dap-vscode-js,
+  --- nvim-dap-python, nvim-jdtls and nvim-dap-go register.
+  debug_adapters = { node = 'pwa-node', python = 'python', java = 'java', go = 'go' },
 }
 
 ---@type devmode.Options

@@ -101,6 +101,7 @@ function M.start(target, opts)
       session.pod, session.container, session.localDir = result.pod, result.container, params.localDir
       session.sync = result.sync and { state = result.sync.state, pendingFiles = result.sync.pendingFiles } or session.sync
       session.portForwards = result.portForwards
+      session.debug, session.containers = result.debug, result.containers
       M.active_id = result.sessionId
       local ports = {}
       for _, forward in ipairs(result.portForwards or {}) do
@@ -178,7 +179,27 @@ function M.list_line(s)
   return line
 end
 
---- `:DevMode list`: one line per session.
+--- One container of a session, as `:DevMode list` shows it under the session: its name, workDir, sync state,
+--- forwards (the debugger's aside) and debugger.
+function M.container_line(container)
+  local parts = { '    ' .. container.container, container.workDir }
+  local sync = container.sync
+  if not sync then
+    table.insert(parts, 'no sync')
+  else
+    table.insert(parts, (sync.pendingFiles or 0) > 0 and ('%s, %d pending'):format(sync.state, sync.pendingFiles) or sync.state)
+  end
+  local debug = container.debug
+  for _, forward in ipairs(container.portForwards or {}) do
+    if not debug or forward.localPort ~= debug.localPort then
+      table.insert(parts, ('%s:%d→%d'):format(forward.address, forward.localPort, forward.remotePort))
+    end
+  end
+  if debug then table.insert(parts, ('%s debugger %s:%d'):format(debug.kind, debug.address, debug.localPort)) end
+  return table.concat(parts, '  ')
+end
+
+--- `:DevMode list`: one line per session, then one per container of this server's sessions.
 function M.show_list()
   M.list(function(sessions)
     if #sessions == 0 then
@@ -188,6 +209,7 @@ function M.show_list()
     local lines = {}
     for _, s in ipairs(sessions) do
       table.insert(lines, M.list_line(s))
+      for _, container in ipairs(s.containers or {}) do table.insert(lines, M.container_line(container)) end
     end
     server.notify(table.concat(lines, '\n'))
   end)

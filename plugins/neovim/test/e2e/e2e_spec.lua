@@ -142,6 +142,21 @@ H.test('a local edit reaches the container and the statusline shows synced', fun
   H.say(('  note: %d sync/didChangeState notification(s) received so far'):format(received['sync/didChangeState'] or 0))
 end)
 
+H.test(':DevMode list shows the container with its debugger; :DevMode debug prints where to attach', function()
+  local port = os.getenv('DEVMODE_TEST_DEBUG_PORT')
+  vim.cmd('DevMode list')
+  local listed = H.wait_for(function() return noted('custom debugger 127.0.0.1:' .. port) end, 30000,
+    function() return 'the container line in :DevMode list: ' .. vim.inspect(notes[#notes]) end)
+  H.truthy(listed.message:find('\n    ratings  /', 1, true), 'the ratings container line in: ' .. listed.message)
+  -- The sandbox's nvim has no nvim-dap, and a custom debugger is printed in any case.
+  vim.cmd('DevMode debug')
+  local printed = H.wait_for(function() return noted('custom debugger on 127.0.0.1:' .. port) end, 30000,
+    function() return ':DevMode debug to print the attach info: ' .. vim.inspect(notes[#notes]) end)
+  H.contains(printed.message, 'deployment/ratings (ratings): custom debugger on 127.0.0.1:' .. port .. ' (port 9229 in the container); ', 'the attach info')
+  H.contains(printed.message, ' there is ' .. project .. ' here', 'the local root')
+  no_prompts()
+end)
+
 H.test(':DevMode terminal opens a terminal buffer in the dev container that runs a command and follows resizes', function()
   local terminal = require('devmode.terminal')
   vim.cmd('DevMode terminal')
@@ -189,7 +204,7 @@ end)
 H.test(':DevMode forward :9080 forwards a free local port to the dev server, which serves the synced edit', function()
   vim.cmd('wincmd l')
   vim.cmd('DevMode forward :9080')
-  local note = H.wait_for(function() return noted('Forwarding 127.0.0.1:') or noted('port-forward failed') end, 30000, 'the forward')
+  local note = H.wait_for(function() return noted(' → 9080') or noted('port-forward failed') end, 30000, 'the forward')
   local port = H.truthy(note.message:match('^Forwarding 127%.0%.0%.1:(%d+) → 9080$'), 'the forwarded port in: ' .. note.message)
   H.wait_for(function()
     local page = vim.fn.system({ 'python3', '-c', 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())', 'http://127.0.0.1:' .. port .. '/index.html' })

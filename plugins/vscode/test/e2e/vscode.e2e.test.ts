@@ -4,28 +4,31 @@
  * the sandbox cluster and the built single binary do the rest. Every step writes a screenshot to
  * plugins/vscode/test-results/ and its time to test-results/steps.json.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../../../../test/helpers/sandbox.js';
 import { apply, kubectlJson, rolledOut, snapshot, waitUntil } from '../../../../test/e2e/devModeHelpers.js';
-
-const pluginDir = resolve(import.meta.dirname, '..', '..');
-const root = resolve(pluginDir, '..', '..');
-const results = join(pluginDir, 'test-results');
-const toolsDir = process.env.DEVMODE_TOOLS_DIR ?? join(process.env.HOME ?? '/root', '.cache', 'devmode-tools');
-const codeServer = join(toolsDir, 'code-server-4.100.3', 'node_modules', '.bin', 'code-server');
-const chromiumPath = '/usr/bin/chromium';
-const serverBinary = join(root, 'dist', 'devmode');
+import {
+  closeWorkbench,
+  clusterRowOf,
+  contextMenuOf,
+  expandClusters,
+  freePort,
+  openWorkbench,
+  prepare,
+  results,
+  serverPids,
+  textOf,
+  treeRowOf,
+  type Workbench,
+} from './workbench.js';
 
 const steps: { step: string; seconds: number }[] = [];
 let sandbox: TestSandbox | undefined;
-let codeServerProcess: ChildProcess | undefined;
-let browser: Browser | BrowserContext | undefined;
+let workbench: Partial<Workbench> = {};
 let page: Page;
 let workspace: string;
 let scratch: string;
@@ -50,56 +53,19 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: join(results, `${name}.png`) });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-/** The text of an xterm or Monaco element; Monaco renders spaces as U+00A0. */
-async function textOf(locator: Locator): Promise<string> {
-  return (await locator.innerText()).replace(/\u00a0/g, ' ');
-}
-
-/** The Clusters view's row for a label, e.g. the `ratings` workload. */
+/** A row of either view by its label, e.g. `deployment/ratings` in the Sessions view. */
 function treeRow(label: string | RegExp): Locator {
-  return page
-    .locator('.monaco-list-row[role="treeitem"]')
-    .filter({ has: page.locator('.label-name', { hasText: label }) });
+  return treeRowOf(page, label);
 }
 
-/**
- * Runs a context-menu entry of a row and waits for `effect`, the first thing a person would see happen. A tree
- * that re-renders (the server reported a change) closes an open menu, as it would for a person, who would open it
- * again: so does this, up to three times.
- */
+/** A row of the Clusters view only: the Sessions view has rows of the same name (a session's containers). */
+function clusterRow(label: string | RegExp): Locator {
+  return clusterRowOf(page, label);
+}
+
+/** Runs a context-menu entry of a row and waits for `effect` (see contextMenuOf). */
 async function contextMenu(row: Locator, item: string, effect: Locator): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await row.click({ button: 'right' });
-    const menu = page.locator('.monaco-menu').first();
-    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${item}$`) }).first();
-    await entry.hover();
-    // A menu ignores the mouse for a moment after it opens; Enter on the hovered entry runs it then.
-    await entry.click();
-    try {
-      await menu.waitFor({ state: 'hidden', timeout: 3_000 });
-    } catch {
-      await page.keyboard.press('Enter');
-      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
-    }
-    try {
-      await effect.first().waitFor({ timeout: 20_000 });
-      return;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
+  await contextMenuOf(page, row, item, effect);
 }
 
 /** Opens the DevMode container in the side bar; clicking its icon while it shows would close it. */
@@ -110,22 +76,7 @@ async function showDevModeView(): Promise<void> {
 
 /** Expands the current context, the default namespace and its Deployments, down to the ratings row. */
 async function expandToRatings(): Promise<void> {
-  const levels = [/./, /^default$/, /^Deployments$/, /^ratings$/];
-  for (const [i, level] of levels.slice(0, -1).entries()) {
-    const row =
-      level.source === '.' ? page.locator('.monaco-list-row[role="treeitem"][aria-level="1"]').first() : treeRow(level);
-    const child = treeRow(levels[i + 1]!);
-    await row.waitFor({ timeout: 60_000 });
-    // A click on a row the tree is re-rendering (its first children arriving) is lost: the row stays collapsed.
-    // Click again until it is expanded; an expanded row whose children are still loading is left alone.
-    const deadline = Date.now() + 60_000;
-    while (!(await child.isVisible())) {
-      if (Date.now() > deadline) throw new Error(`the tree row ${String(level)} never showed ${String(levels[i + 1])}`);
-      if ((await row.getAttribute('aria-expanded').catch(() => null)) !== 'true')
-        await row.click({ timeout: 5_000 }).catch(() => undefined);
-      await child.waitFor({ timeout: 5_000 }).catch(() => undefined);
-    }
-  }
+  await expandClusters(page, [/^default$/, /^Deployments$/, /^ratings$/]);
 }
 
 async function runCommand(title: string): Promise<void> {
@@ -133,21 +84,6 @@ async function runCommand(title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().click();
-}
-
-/** The processes of the devmode server this run started, found by the binary they run. */
-function serverPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline[0] === serverBinary && cmdline[1] === 'serve') pids.push(Number(entry));
-    } catch {
-      // The process ended while the list was read.
-    }
-  }
-  return pids;
 }
 
 function rssMb(pid: number): number {
@@ -180,21 +116,8 @@ async function ratingsPods(): Promise<PodList['items']> {
 
 describe('the DevMode extension in code-server', () => {
   beforeAll(async () => {
-    if (!existsSync(codeServer))
-      throw new Error(`code-server is not installed at ${codeServer}: run plugins/vscode/test/install-prereqs.sh`);
-    if (!existsSync(chromiumPath))
-      throw new Error(
-        `${chromiumPath} is missing: run plugins/vscode/test/install-prereqs.sh (apt-get install chromium)`,
-      );
     rmSync(results, { recursive: true, force: true });
-    mkdirSync(results, { recursive: true });
-    for (const [what, args] of [
-      ['the single binary', [join(root, 'build', 'buildBinary.mjs'), '--if-stale']],
-      ['the extension', [join(pluginDir, 'build.mjs')]],
-    ] as const) {
-      const built = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
-      if (built.status !== 0) throw new Error(`building ${what} failed:\n${built.stdout}${built.stderr}`);
-    }
+    prepare();
 
     sandbox = await step('start the sandbox and deploy ratings', async () => {
       const started = await startTestSandbox();
@@ -213,97 +136,18 @@ describe('the DevMode extension in code-server', () => {
       ['image: devmode/dev', 'command: ["serve", "9080"]', `portForward: ["${forwardPort}:9080"]`, ''].join('\n'),
     );
     writeFileSync(join(workspace, 'index.html'), '<h1>ratings, version 1</h1>\n');
-    const userData = join(scratch, 'user-data');
-    mkdirSync(join(userData, 'User'), { recursive: true });
-    writeFileSync(
-      join(userData, 'User', 'settings.json'),
-      JSON.stringify({
-        'devmode.serverPath': serverBinary,
-        'workbench.startupEditor': 'none',
-        'security.workspace.trust.enabled': false,
-        'update.mode': 'none',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'terminal.integrated.gpuAcceleration': 'off',
-        'workbench.tips.enabled': false,
-        'chat.commandCenter.enabled': false,
-      }),
-    );
-
-    const port = await freePort();
-    await step('start code-server', async () => {
-      // code-server 4.100.3 runs on the machine's Node 20, not the project's Node 24 that npm puts first on PATH.
-      const env = { ...sandbox?.env, PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}` };
-      const child = spawn(
-        codeServer,
-        [
-          '--auth',
-          'none',
-          '--bind-addr',
-          `127.0.0.1:${port}`,
-          '--disable-telemetry',
-          '--disable-update-check',
-          '--disable-workspace-trust',
-          '--disable-getting-started-override',
-          '--user-data-dir',
-          userData,
-          '--extensions-dir',
-          join(scratch, 'extensions'),
-          workspace,
-        ],
-        { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      codeServerProcess = child;
-      let output = '';
-      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      child.on('exit', () => writeFileSync(join(results, 'code-server.log'), output));
-      await waitUntil(async () => Promise.resolve(output.includes('HTTP server listening')), 60_000, 'code-server');
-    });
-
-    const context = await chromium.launchPersistentContext(join(scratch, 'browser'), {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    browser = context;
-    page = context.pages()[0] ?? (await context.newPage());
-    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${pluginDir}`]]);
-    await step('open the workbench', async () => {
-      await page.goto(
-        `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`,
-      );
-      await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await step('start code-server and open the workbench', async () => {
+      if (sandbox === undefined) throw new Error('no sandbox');
+      const opened = await openWorkbench({ scratch, workspace, env: sandbox.env, logName: 'code-server.log' });
+      workbench = opened;
+      page = opened.page;
     });
   });
 
   afterAll(async () => {
     writeFileSync(join(results, 'steps.json'), `${JSON.stringify(steps, null, 2)}\n`);
     for (const { step: name, seconds } of steps) console.log(`  ${seconds.toFixed(1).padStart(6)} s  ${name}`);
-    await browser?.close();
-    if (codeServerProcess?.pid !== undefined) {
-      try {
-        process.kill(-codeServerProcess.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-    }
-    // The extension host ends its server on shutdown; a server left behind would hold the sandbox's pods.
-    await waitUntil(async () => Promise.resolve(serverPids().length === 0), 15_000, 'the devmode server to exit').catch(
-      () => {
-        for (const pid of serverPids()) process.kill(pid, 'SIGKILL');
-      },
-    );
+    await closeWorkbench(workbench);
     await sandbox?.stop();
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });
@@ -314,7 +158,7 @@ describe('the DevMode extension in code-server', () => {
       await expandToRatings();
     });
     await screenshot('tree');
-    expect(await treeRow(/^ratings$/).count()).toBe(1);
+    expect(await clusterRow(/^ratings$/).count()).toBe(1);
   });
 
   it('logs how long after activation the tree was shown', async () => {
@@ -336,7 +180,7 @@ describe('the DevMode extension in code-server', () => {
         .locator('.notification-toast')
         .filter({ hasText: /DevMode/ })
         .first();
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', toast);
       await screenshot('progress');
       expect(await toast.innerText()).toMatch(/ratings/);
     });
@@ -377,7 +221,7 @@ describe('the DevMode extension in code-server', () => {
   it('runs a command in a terminal and shows its output', async () => {
     await step('terminal runs a command', async () => {
       const rows = page.locator('.xterm-rows').last();
-      await contextMenu(treeRow(/^ratings$/), 'Open terminal', rows);
+      await contextMenu(clusterRow(/^ratings$/), 'Open terminal', rows);
       await waitUntil(async () => (await textOf(rows)).trim().length > 0, 60_000, 'the shell prompt');
       await page.locator('.xterm').last().click();
       await page.keyboard.type('echo "devmode-$((6 * 7))-$(cat index.html | wc -l)"\n');
@@ -396,7 +240,7 @@ describe('the DevMode extension in code-server', () => {
   it('streams the logs into an output channel with the request line', async () => {
     await step('logs channel shows a request line', async () => {
       await contextMenu(
-        treeRow(/^ratings$/),
+        clusterRow(/^ratings$/),
         'Show logs',
         page.locator('.panel .view-lines').filter({ hasText: /HTTP\/1\.1/ }),
       );
@@ -430,7 +274,7 @@ describe('the DevMode extension in code-server', () => {
       const forwards = page.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: /→ 9080/ });
       const before = await forwards.count();
       const input = page.locator('.quick-input-widget input');
-      await contextMenu(treeRow(/^ratings$/), 'Port-forward…', input);
+      await contextMenu(clusterRow(/^ratings$/), 'Port-forward…', input);
       await input.fill('9080');
       await page.keyboard.press('Enter');
       await waitUntil(async () => (await forwards.count()) === before + 1, 30_000, 'the new forward in the view');
@@ -467,13 +311,13 @@ describe('the DevMode extension in code-server', () => {
       const stopping = treeRow(/^deployment\/ratings$/)
         .filter({ hasText: 'stopping' })
         .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ }));
-      await contextMenu(treeRow(/^ratings$/), 'Stop DevMode', stopping);
+      await contextMenu(clusterRow(/^ratings$/), 'Stop DevMode', stopping);
       await waitUntil(
         async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
         240_000,
         'the session to end',
       );
-      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('ready'), 120_000, 'the tree');
+      await waitUntil(async () => (await clusterRow(/^ratings$/).innerText()).includes('ready'), 120_000, 'the tree');
       if (sandbox === undefined) throw new Error('no sandbox');
       await rolledOut(sandbox, 'deployment/ratings');
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
@@ -508,7 +352,11 @@ describe('the DevMode extension in code-server', () => {
       );
       await showDevModeView();
       await expandToRatings();
-      await waitUntil(async () => (await treeRow(/^ratings$/).innerText()).includes('2/2 ready'), 60_000, 'the tree');
+      await waitUntil(
+        async () => (await clusterRow(/^ratings$/).innerText()).includes('2/2 ready'),
+        60_000,
+        'the tree',
+      );
     });
     await screenshot('restarted');
   });
@@ -522,7 +370,7 @@ describe('the DevMode extension in code-server', () => {
         .locator('.notification-toast')
         .filter({ hasText: /ratings/ })
         .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', toast);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', toast);
       await screenshot('cancel');
       await toast.getByRole('button', { name: 'Cancel' }).click();
       // The request answers RequestCancelled, which the server log records.
@@ -566,7 +414,7 @@ describe('the DevMode extension in code-server', () => {
       await showDevModeView();
       const [pod] = (await ratingsPods()).map((running) => running.metadata.name);
       if (pod === undefined) throw new Error('no pod of ratings runs');
-      const ratings = treeRow(/^ratings$/);
+      const ratings = clusterRow(/^ratings$/);
       if ((await ratings.getAttribute('aria-expanded')) !== 'true') await ratings.click();
       // The pod's row names no container: the tab says the pod, then the container terminal/open answers.
       const titles = page
@@ -595,7 +443,7 @@ describe('the DevMode extension in code-server', () => {
       writeFileSync(shared, 'the first version\n');
       await showDevModeView();
       const session = treeRow(/^deployment\/ratings$/);
-      await contextMenu(treeRow(/^ratings$/), 'Start DevMode', session);
+      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', session);
       await waitUntil(async () => (await session.innerText()).includes('running'), 240_000, 'the session to run');
     });
     await step('conflict: pause, edit in the pod and here, resume, flush', async () => {
@@ -649,7 +497,7 @@ describe('the DevMode extension in code-server', () => {
     await step('Stop the two-way session restores the workload (kubectl)', async () => {
       const sessionsGroup = treeRow(/^DevMode sessions$/);
       await contextMenu(
-        treeRow(/^ratings$/),
+        clusterRow(/^ratings$/),
         'Stop DevMode',
         treeRow(/^deployment\/ratings$/)
           .filter({ hasText: 'stopping' })
