@@ -15,7 +15,7 @@
 // for the pinned version). `-X` ldflags set the version packages so /version answers v1.32.4.
 //
 // When stamp.json matches the pinned versions and the binaries are there, the script only says so (a second run costs
-// well under a second). Cold, it takes about 10 minutes on 2 cores. A lock file in the cache folder makes a second
+// well under a second). Cold, it takes about 5 minutes on 2 cores. A lock file in the cache folder makes a second
 // build wait for the first rather than run alongside it. `--print-dir` prints the bin folder and exits 0 when the
 // build is complete (1 otherwise), without building.
 import { spawn, spawnSync } from 'node:child_process';
@@ -263,7 +263,7 @@ export async function buildControlPlane() {
       return;
     }
     const started = Date.now();
-    log(`building with ${version} into ${controlPlaneDir} (about 10 minutes cold on 2 cores)`);
+    log(`building with ${version} into ${controlPlaneDir} (about 5 minutes cold on 2 cores)`);
     rmSync(stampFile, { force: true });
     await buildEtcd(go);
     await buildKubernetes(go);
