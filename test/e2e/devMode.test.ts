@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { apply, kubectlJson, projectDir, rolledOut, snapshot, waitUntil } from './devModeHelpers.js';
+import { freePort } from '../helpers/freePort.js';
 
 let sandbox: TestSandbox;
 let client: DevmodeClient;
@@ -359,17 +359,6 @@ describe('port-forwards of the dev config', () => {
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
   }, 60_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe('file sync of a DevMode session', () => {
   test('the local folder is in the container when start returns; edits appear after sync/flush', async () => {

@@ -5,13 +5,13 @@
  * be unsafe across containers is refused with its file, line and field before anything changes.
  */
 import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { apply, kubectlJson, projectDir, rolledOut, snapshot, waitUntil } from './devModeHelpers.js';
+import { freePort } from '../helpers/freePort.js';
 
 const DevConfigInvalid = -31010;
 const UnknownId = -31021;
@@ -54,17 +54,6 @@ interface Started {
   portForwards: { localPort: number }[];
   sync?: { container?: string; remoteDir: string };
   containers: ContainerState[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** A dev command that says which container it is and where it runs, then idles until SIGTERM. */

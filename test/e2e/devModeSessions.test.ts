@@ -3,11 +3,11 @@
  * both answer truthfully; another server sees the session as not its own and may not stop it without taking it
  * over; the owning server notices when its session is ended elsewhere and stops what it started, and only that.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startClient, type DevmodeClient } from '../helpers/devmodeClient.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { apply, projectDir, rolledOut, snapshot, waitUntil } from './devModeHelpers.js';
+import { freePort } from '../helpers/freePort.js';
 
 let sandbox: TestSandbox;
 let client: DevmodeClient;
@@ -180,14 +180,3 @@ describe('two servers of the same user', () => {
     }
   }, 180_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}

@@ -23,6 +23,7 @@ import {
   openWorkbench,
   prepare,
   results,
+  stopDevModeFrom,
   textOf,
   treeRowOf,
   type Workbench,
@@ -215,19 +216,7 @@ async function attachAndStop(): Promise<void> {
 
   // Stopping restores the workload exactly.
   await page.locator('.activitybar .action-item a[aria-label^="DevMode"]').click();
-  const sessionsGroup = treeRow(/^DevMode sessions$/);
-  await contextMenu(
-    treeRow(/^deployment\/ratings$/),
-    'Stop DevMode',
-    treeRow(/^deployment\/ratings$/)
-      .filter({ hasText: 'stopping' })
-      .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ })),
-  );
-  await waitUntil(
-    async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
-    240_000,
-    'the session to end',
-  );
+  await stopDevModeFrom(page, treeRow(/^deployment\/ratings$/));
   if (sandbox === undefined) throw new Error('no sandbox');
   await rolledOut(sandbox, 'deployment/ratings');
   expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);

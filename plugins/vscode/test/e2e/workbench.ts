@@ -5,10 +5,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { waitUntil } from '../../../../test/e2e/devModeHelpers.js';
+import { freePort } from '../../../../test/helpers/freePort.js';
+
+export { freePort };
 
 export const pluginDir = resolve(import.meta.dirname, '..', '..');
 export const root = resolve(pluginDir, '..', '..');
@@ -34,17 +36,6 @@ export function prepare(): void {
     const built = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`building ${what} failed:\n${built.stdout}${built.stderr}`);
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** The text of an xterm or Monaco element; Monaco renders spaces as U+00A0. */
@@ -207,6 +198,26 @@ export async function contextMenuOf(page: Page, row: Locator, item: string, effe
       if (attempt === 3) throw error;
     }
   }
+}
+
+/**
+ * Runs Stop DevMode from `row`'s context menu and waits until the Sessions view counts no session; the caller then
+ * checks the workload with kubectl. `session` is the session's row, which shows `stopping` first.
+ */
+export async function stopDevModeFrom(page: Page, row: Locator, session = /^deployment\/ratings$/): Promise<void> {
+  const sessionsGroup = treeRowOf(page, /^DevMode sessions$/);
+  const noSession = sessionsGroup.filter({ hasText: /sessions\s*0$/ });
+  await contextMenuOf(
+    page,
+    row,
+    'Stop DevMode',
+    treeRowOf(page, session).filter({ hasText: 'stopping' }).or(noSession),
+  );
+  await waitUntil(
+    async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
+    240_000,
+    'the session to end',
+  );
 }
 
 /** A row of the Clusters view only: the Sessions view has rows of the same name (a session's containers). */
