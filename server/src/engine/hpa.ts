@@ -86,11 +86,9 @@ export async function restoreHpas(
   name: string,
   listed: Promise<KubeObject[]> = listHpas(objects, namespace),
 ): Promise<string[]> {
-  const clamped = (await listed).filter((hpa) => {
-    const spec = (hpa.spec ?? {}) as HpaSpec;
-    const recorded = hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined;
-    return recorded && spec.scaleTargetRef?.kind === kind && spec.scaleTargetRef.name === name;
-  });
+  const clamped = hpasTargeting(await listed, kind, name).filter(
+    (hpa) => hpa.metadata.annotations?.[hpaRecordAnnotation] !== undefined,
+  );
   await Promise.all(
     clamped.map((hpa) => {
       const text = hpa.metadata.annotations?.[hpaRecordAnnotation] ?? '{}';
