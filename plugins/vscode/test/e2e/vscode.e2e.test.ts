@@ -20,6 +20,7 @@ import {
   openWorkbench,
   prepare,
   results,
+  stopDevModeFrom,
   serverPids,
   textOf,
   treeRowOf,
@@ -34,6 +35,24 @@ let workspace: string;
 let scratch: string;
 let forwardPort: number;
 let before: string;
+/** The `stuck` Deployment as deployed: its pods wait in an init container forever. */
+let stuckBefore: string;
+
+/** A Deployment whose pod never gets past its init container, so a DevMode start on it waits until cancelled. */
+const stuckDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: stuck }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: stuck } }
+  template:
+    metadata: { labels: { app: stuck } }
+    spec:
+      initContainers:
+        - { name: wait, image: busybox, command: ['sleep', '3600'] }
+      containers:
+        - { name: main, image: busybox, command: ['sleep', '3600'] }
+`;
 
 async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -122,10 +141,13 @@ describe('the DevMode extension in code-server', () => {
     sandbox = await step('start the sandbox and deploy ratings', async () => {
       const started = await startTestSandbox();
       await apply(started, 'deployment.yaml');
+      const stuck = await started.kubectl(['apply', '-f', '-'], { input: stuckDeployment });
+      if (stuck.code !== 0) throw new Error(`kubectl apply stuck failed: ${stuck.stderr}`);
       await rolledOut(started, 'deployment/ratings');
       return started;
     });
     before = await snapshot(sandbox, 'deployment', 'ratings');
+    stuckBefore = await snapshot(sandbox, 'deployment', 'stuck');
 
     scratch = mkdtempSync(join(tmpdir(), 'devmode-vscode-e2e-'));
     workspace = join(scratch, 'ratings');
@@ -363,14 +385,15 @@ describe('the DevMode extension in code-server', () => {
 
   it('cancels a start from the progress notification and the workload is restored', async () => {
     await step('Cancel on the progress notification restores the workload (kubectl)', async () => {
-      // A dev command that exits at once keeps the dev pod from ever being ready, so the start waits to be cancelled.
-      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\ncommand: ["sh", "-c", "exit 3"]\n');
+      // The dev pod of `stuck` never gets past its init container, and nothing about that will fail the start by
+      // itself (a dev command that exits at once would: a crash loop ends the start before a person can cancel).
+      writeFileSync(join(workspace, 'devmode.yaml'), 'image: devmode/dev\n');
       await showDevModeView();
       const toast = page
         .locator('.notification-toast')
-        .filter({ hasText: /ratings/ })
+        .filter({ hasText: /stuck/ })
         .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
-      await contextMenu(clusterRow(/^ratings$/), 'Start DevMode', toast);
+      await contextMenu(clusterRow(/^stuck$/), 'Start DevMode', toast);
       await screenshot('cancel');
       await toast.getByRole('button', { name: 'Cancel' }).click();
       // The request answers RequestCancelled, which the server log records.
@@ -381,9 +404,15 @@ describe('the DevMode extension in code-server', () => {
         120_000,
         'the start to answer RequestCancelled',
       );
-      if (sandbox === undefined) throw new Error('no sandbox');
-      await rolledOut(sandbox, 'deployment/ratings');
-      expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
+      const cluster = sandbox;
+      if (cluster === undefined) throw new Error('no sandbox');
+      // Its pods never become ready, so there is no rollout to wait for: the spec must come back as it was.
+      await waitUntil(
+        async () => (await snapshot(cluster, 'deployment', 'stuck')) === stuckBefore,
+        60_000,
+        'the stuck Deployment to be restored',
+      );
+      expect(await snapshot(cluster, 'deployment', 'ratings')).toBe(before);
     });
   });
 
@@ -495,19 +524,7 @@ describe('the DevMode extension in code-server', () => {
       expect(readFileSync(shared, 'utf8')).toBe('written in VS Code\n');
     });
     await step('Stop the two-way session restores the workload (kubectl)', async () => {
-      const sessionsGroup = treeRow(/^DevMode sessions$/);
-      await contextMenu(
-        clusterRow(/^ratings$/),
-        'Stop DevMode',
-        treeRow(/^deployment\/ratings$/)
-          .filter({ hasText: 'stopping' })
-          .or(sessionsGroup.filter({ hasText: /sessions\s*0$/ })),
-      );
-      await waitUntil(
-        async () => /sessions\s*0$/.test((await sessionsGroup.innerText()).trim()),
-        240_000,
-        'the session to end',
-      );
+      await stopDevModeFrom(page, clusterRow(/^ratings$/));
       if (sandbox === undefined) throw new Error('no sandbox');
       await rolledOut(sandbox, 'deployment/ratings');
       expect(await snapshot(sandbox, 'deployment', 'ratings')).toBe(before);
