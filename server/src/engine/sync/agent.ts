@@ -317,8 +317,16 @@ export class SyncAgent {
     );
   }
 
-  /** Lists the whole work directory except `prune`; undefined when the container's `find` cannot. */
-  public list(prune: RelPath[]): Promise<Map<RelPath, RemoteEntry> | undefined> {
+  /** Whether `auto` compression still depends on the round trip: the container can decompress. */
+  public get rttDecides(): boolean {
+    return this.compress === 'auto' && this.decompressor !== undefined;
+  }
+
+  /**
+   * Lists the whole work directory except `prune`; undefined when the container's `find` cannot. `onPinged` is
+   * called once the round trip measured with the listing is known, before the listing itself has arrived.
+   */
+  public list(prune: RelPath[], onPinged?: () => void): Promise<Map<RelPath, RemoteEntry> | undefined> {
     return this.exclusive(async () => {
       if (!this.canList) return undefined;
       const ping = this.nextId++;
@@ -331,6 +339,7 @@ export class SyncAgent {
         ),
       );
       await this.pinged(ping, started);
+      onPinged?.();
       const entries = await this.readRecords(false);
       const reply = await this.readReply(id);
       return reply.exitCode === 127 ? undefined : entries;

@@ -4,7 +4,7 @@
  * without a decompressor is sent plain tar.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PassThrough } from 'node:stream';
@@ -14,7 +14,9 @@ import { codecFor, MIN_COMPRESSED_BYTES } from './compression.js';
 import { spawnLocalProcess } from './localRemote.js';
 import type { RelPath } from './paths.js';
 import type { TarEntry } from './tarWriter.js';
-import { removeTempDirs, snapshot, tempDir } from './testkit.js';
+import { IgnoreRules } from './ignore.js';
+import { scanLocal } from './manifest.js';
+import { localContainer, removeTempDirs, snapshot, tempDir } from './testkit.js';
 
 const agents: SyncAgent[] = [];
 afterEach(() => {
@@ -49,8 +51,11 @@ function delayed(process_: SyncProcess, delayMs: number): SyncProcess {
   const stdout = new PassThrough();
   let last = Promise.resolve();
   process_.stdout.on('data', (chunk: Buffer) => {
-    const due = Date.now() + delayMs;
-    last = last.then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))));
+    const due = performance.now() + delayMs;
+    // A timer may fire up to a millisecond early by this clock: round up, plus one.
+    last = last.then(
+      () => new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(due - performance.now()) + 1))),
+    );
     void last.then(() => stdout.write(chunk));
   });
   process_.stdout.on('end', () => void last.then(() => stdout.end()));
@@ -193,6 +198,29 @@ describe('compressed archives', () => {
     });
     await near.list([]);
     expect(near.codec).toBeUndefined();
+  });
+
+  test('a long scan of the local folder is not taken for a far container', async () => {
+    // The scan is synchronous: an answer read only after it would measure the scan, not the round trip.
+    const local = tempDir('local');
+    for (let d = 0; d < 100; d++) {
+      mkdirSync(join(local, `pkg${d}`));
+      for (let f = 0; f < 100; f++) writeFileSync(join(local, `pkg${d}`, `index${f}.js`), sourceText(200 + f, d));
+    }
+    const config = { mode: 'send' as const, ignore: [], include: [], useGitignore: true };
+    const started = performance.now();
+    scanLocal(local, new IgnoreRules(local, config));
+    const scanMs = performance.now() - started;
+    expect(scanMs).toBeGreaterThan(20);
+    // Compression starts at half the scan's time: far above a local round trip, far below the scan.
+    const near = localContainer(config, { compress: 'auto', compressMinRttMs: scanMs / 2 }, { local });
+    try {
+      const counts = await near.session.start();
+      expect(counts.filesTransferred).toBe(10_100); // the files and their folders
+      expect(counts.codec).toBeUndefined();
+    } finally {
+      await near.cleanup();
+    }
   });
 
   test('small archives and archives of compressed formats are not compressed', () => {

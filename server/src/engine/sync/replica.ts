@@ -170,8 +170,20 @@ export class Replica {
   ): Promise<TransferCounts> {
     if (options.forgetRemote) this.remoteBase.clear();
     // The container lists its side while this side is read: the request goes out before the (synchronous) scan.
-    const listed = agent.list(this.rules.prunedNames());
+    // When compression depends on the round trip, the scan also waits for the ping sent ahead of the listing: an
+    // answer read only after the scan would measure the scan, and a near container would be sent compressed.
+    let pinged: () => void = () => undefined;
+    const ping = new Promise<void>((resolve) => (pinged = resolve));
+    const listed = agent.list(this.rules.prunedNames(), pinged);
     listed.catch(() => undefined);
+    if (agent.rttDecides)
+      await Promise.race([
+        ping,
+        listed.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ]);
     await new Promise((resolve) => setImmediate(resolve));
     const scan = scanLocal(this.localDir, this.rules);
     this.issues.noteOutsideLinks(scan.outsideLinks);

@@ -448,6 +448,7 @@ export class SyncSession {
     const agent = await SyncAgent.start(process, this.workDir, {
       onStderr: (text) => this.log(`sync agent: ${text.trimEnd()}`),
       compress: this.options.compress,
+      ...(this.options.compressMinRttMs !== undefined ? { compressMinRttMs: this.options.compressMinRttMs } : {}),
     });
     if (this.stopped) {
       agent.close();

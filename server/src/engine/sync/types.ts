@@ -68,4 +68,6 @@ export interface SyncSessionOptions {
    * container is at least 10 ms away; true always, false never (for tests and benchmarks).
    */
   compress?: Compression;
+  /** The round trip from which `auto` compresses, in ms (10). */
+  compressMinRttMs?: number;
 }
