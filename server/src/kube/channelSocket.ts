@@ -14,12 +14,23 @@ import type { ClusterClient } from './client.js';
 import { KubeError } from './errors.js';
 import { returnSlab, SLAB_BYTES, takeSlab } from './slabs.js';
 import { sharedSecureContext } from './tlsContext.js';
-import { requestUpgrade, UpgradeFailure } from './upgrade.js';
+import { requestUpgrade, SpareConnection, UpgradeFailure } from './upgrade.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** The last TLS session per cluster, so that a new connection resumes it instead of a full handshake. */
 const sessions = new WeakMap<ClusterClient, Buffer>();
+/** A connection per cluster opened ahead of the next upgrade (see SpareConnection). */
+const spares = new WeakMap<ClusterClient, SpareConnection>();
+
+function spareFor(cluster: ClusterClient): SpareConnection {
+  let spare = spares.get(cluster);
+  if (spare === undefined) {
+    spare = new SpareConnection();
+    spares.set(cluster, spare);
+  }
+  return spare;
+}
 
 /** How long the API server may take to answer the upgrade request. */
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -85,9 +96,11 @@ export async function connectChannelSocket(
       {
         url,
         headers: upgradeHeaders(options),
-        tls: tlsOptions(options, sessions.get(cluster)),
+        tls: tlsOptions(options),
+        resume: () => sessions.get(cluster),
         timeoutMs: handshakeTimeoutMs,
         onSession: (session) => sessions.set(cluster, session),
+        spare: spareFor(cluster),
       },
       (response) => statusError(response.status, response.body.toString('utf8'), path),
     ).catch((error: unknown) => {
@@ -152,7 +165,7 @@ function upgradeHeaders(options: RequestOptions): Record<string, string> {
 }
 
 /** The TLS settings the kubeconfig put on the request options. */
-function tlsOptions(options: RequestOptions, session: Buffer | undefined): ConnectionOptions {
+function tlsOptions(options: RequestOptions): ConnectionOptions {
   const picked: ConnectionOptions = {};
   for (const name of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
     const value = (options as Record<string, unknown>)[name];
@@ -160,7 +173,6 @@ function tlsOptions(options: RequestOptions, session: Buffer | undefined): Conne
   }
   const secureContext = sharedSecureContext(picked);
   if (secureContext !== undefined) picked.secureContext = secureContext;
-  if (session !== undefined) picked.session = session;
   return picked;
 }
 

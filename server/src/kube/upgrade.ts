@@ -21,6 +21,10 @@ export interface UpgradeRequest {
   timeoutMs: number;
   /** Receives each TLS session the server offers, to resume the next connection with it. */
   onSession?: (session: Buffer) => void;
+  /** The TLS session to resume, asked for whenever a connection is opened (a spare is opened later). */
+  resume?: () => Buffer | undefined;
+  /** Where a connection opened ahead of need waits: taken when it matches, opened again after an upgrade. */
+  spare?: SpareConnection;
 }
 
 export interface UpgradeResponse {
@@ -51,30 +55,42 @@ export class UpgradeFailure extends Error {
   }
 }
 
-/**
- * Sends the upgrade request and resolves once the server answered with a 101. Any other answer rejects with
- * `refused(response)`'s error, after the whole body was read.
- */
-export function requestUpgrade(
-  request: UpgradeRequest,
-  refused: (response: UpgradeResponse) => Error,
-): Promise<UpgradedConnection> {
+/** A connection being opened or open, reading into its own reused buffer. */
+interface Dialed {
+  socket: Socket;
+  /** Whether the TCP (and TLS) handshake is done. */
+  connected: boolean;
+  /** Receives what the socket reads; replaced as the connection changes hands. */
+  deliver: (view: Buffer) => void;
+}
+
+/** What a connection is to: a spare is only used for a request that would have opened the same one. */
+function identityOf(request: UpgradeRequest): { key: string; context: unknown } {
+  const { url, tls } = request;
+  const key = [url.protocol, url.hostname, url.port, tls.servername ?? '', String(tls.rejectUnauthorized)].join(' ');
+  // Connections with the same credentials share one context (tlsContext.ts): the same object, or none for both.
+  return { key, context: url.protocol === 'http:' ? undefined : tls.secureContext };
+}
+
+function dial(request: UpgradeRequest): Dialed {
   const { url } = request;
   const plain = url.protocol === 'http:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || (plain ? 80 : 443));
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  let deliver: (view: Buffer) => void = () => undefined;
+  const dialed: Dialed = { socket: undefined as unknown as Socket, connected: false, deliver: () => undefined };
   const onread = {
     buffer,
     callback: (bytes: number): boolean => {
-      deliver(buffer.subarray(0, bytes));
+      dialed.deliver(buffer.subarray(0, bytes));
       return true;
     },
   };
   // Node's TLS sockets honour `onread` as plain ones do; the type declarations only list it for the latter.
+  const session = request.resume?.();
   const secure: ConnectionOptions & { onread: OnReadOpts; noDelay: boolean } = {
     ...request.tls,
+    ...(session === undefined ? {} : { session }),
     host,
     port,
     // Like https.request: SNI names the host unless the kubeconfig names another server, never an IP address.
@@ -83,18 +99,118 @@ export function requestUpgrade(
     // The request must not wait behind Nagle for the ACK of the handshake's last flight.
     noDelay: true,
   };
-  // Traced from the connection's first packet: an upgrade always opens a connection of its own.
+  dialed.socket = plain ? netConnect({ host, port, onread, noDelay: true }) : tlsConnect(secure);
+  if (request.onSession !== undefined) dialed.socket.on('session', request.onSession);
+  dialed.socket.once(plain ? 'connect' : 'secureConnect', () => (dialed.connected = true));
+  return dialed;
+}
+
+/** How long a spare connection waits for a request: well within the 32 s an API server gives a request's header. */
+const SPARE_IDLE_MS = 15_000;
+
+/**
+ * At most one connection to an API server, opened (TCP and TLS) ahead of need, so that the next upgrade (a port
+ * forward's connection, a terminal, the sync agent's exec) costs one round trip instead of three. It carries no
+ * request until taken: nothing reaches the pod, and no credential but the TLS client certificate is sent. It
+ * never keeps the process alive, and is closed after `SPARE_IDLE_MS` unused or when the server closes or speaks.
+ */
+export class SpareConnection {
+  private spare:
+    { dialed: Dialed; key: string; context: unknown; discard: () => void; timer: NodeJS.Timeout } | undefined;
+
+  public constructor(private readonly idleMs = SPARE_IDLE_MS) {}
+
+  /** The spare if it is open and goes where `request` would; it is then the caller's. */
+  public take(request: UpgradeRequest): Dialed | undefined {
+    const spare = this.spare;
+    if (spare === undefined) return undefined;
+    this.spare = undefined;
+    clearTimeout(spare.timer);
+    const { dialed } = spare;
+    dialed.socket.off('error', spare.discard).off('close', spare.discard);
+    const { key, context } = identityOf(request);
+    if (spare.key !== key || spare.context !== context || !dialed.connected || dialed.socket.destroyed) {
+      dialed.socket.destroy();
+      return undefined;
+    }
+    dialed.socket.ref();
+    return dialed;
+  }
+
+  /** Opens a spare like the one `request` needed, unless one is open already. */
+  public refill(request: UpgradeRequest): void {
+    if (this.spare !== undefined) return;
+    const dialed = dial(request);
+    dialed.socket.unref();
+    const discard = (): void => {
+      if (this.spare?.dialed === dialed) {
+        clearTimeout(this.spare.timer);
+        this.spare = undefined;
+      }
+      dialed.socket.destroy();
+    };
+    // A server that speaks before it was asked anything is closing the connection (a 408, an alert).
+    dialed.deliver = discard;
+    dialed.socket.on('error', discard).on('close', discard);
+    const timer = setTimeout(discard, this.idleMs);
+    timer.unref();
+    this.spare = { dialed, ...identityOf(request), discard, timer };
+  }
+
+  /** Whether a spare is open now. */
+  public get open(): boolean {
+    return this.spare !== undefined && !this.spare.dialed.socket.destroyed;
+  }
+
+  public close(): void {
+    this.spare?.discard();
+  }
+}
+
+/**
+ * Sends the upgrade request and resolves once the server answered with a 101. Any other answer rejects with
+ * `refused(response)`'s error, after the whole body was read. The request goes on `request.spare` when that is
+ * open to the same server, otherwise on a connection of its own; after a 101 the next spare is opened.
+ */
+export function requestUpgrade(
+  request: UpgradeRequest,
+  refused: (response: UpgradeResponse) => Error,
+): Promise<UpgradedConnection> {
+  const warm = request.spare?.take(request);
+  return warm === undefined
+    ? upgradeOn(request, dial(request), false, refused)
+    : upgradeOn(request, warm, true, refused);
+}
+
+/**
+ * The upgrade on one connection. A spare (`warm`) connection the server closed before answering anything (it
+ * timed out or restarted as the request was sent) cannot have started anything: the request is sent again, once,
+ * on a connection of its own.
+ */
+function upgradeOn(
+  request: UpgradeRequest,
+  dialed: Dialed,
+  warm: boolean,
+  refused: (response: UpgradeResponse) => Error,
+): Promise<UpgradedConnection> {
+  const { url } = request;
+  const { socket } = dialed;
+  // Traced from the connection's first packet, or from the request on a spare connection.
   const traced = traceRequest('UPGRADE', `${url.pathname}${url.search}`);
-  const socket = plain ? netConnect({ host, port, onread, noDelay: true }) : tlsConnect(secure);
-  if (request.onSession !== undefined) socket.on('session', request.onSession);
   return new Promise((resolve, reject) => {
+    const response = new ResponseReader();
     let settled = false;
     const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
-      traced(error instanceof UpgradeFailure ? error.code : 'refused');
       clearTimeout(timer);
       socket.destroy();
+      if (warm && error instanceof UpgradeFailure && error.code !== 'Timeout' && response.nothingReceived) {
+        traced('retried');
+        upgradeOn(request, dial(request), false, refused).then(resolve, reject);
+        return;
+      }
+      traced(error instanceof UpgradeFailure ? error.code : 'refused');
       reject(error);
     };
     const timer = setTimeout(
@@ -107,14 +223,15 @@ export function requestUpgrade(
     socket.once('error', (error: NodeJS.ErrnoException) =>
       fail(new UpgradeFailure(error.code ?? 'Unreachable', `cannot open ${url.pathname}: ${error.message}`)),
     );
-    socket.once(plain ? 'connect' : 'secureConnect', () => {
+    const send = (): void => {
       const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
       for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-    });
+    };
+    if (dialed.connected) send();
+    else socket.once(url.protocol === 'http:' ? 'connect' : 'secureConnect', send);
 
-    const response = new ResponseReader();
-    deliver = (view) => {
+    dialed.deliver = (view) => {
       const done = response.add(view);
       if (done === undefined) {
         if (response.headerBytes > MAX_HEADER_BYTES)
@@ -132,18 +249,19 @@ export function requestUpgrade(
       settled = true;
       traced(101);
       clearTimeout(timer);
+      request.spare?.refill(request);
       // The reader of the upgraded stream learns of errors from its close; an error must not go unheard meanwhile.
       socket.removeAllListeners('error');
       socket.on('error', () => undefined);
       // Until the caller starts reading, what arrives is kept (copied: the read buffer is reused).
       const early: Buffer[] = response.rest.length > 0 ? [response.rest] : [];
-      deliver = (more) => early.push(Buffer.from(more));
+      dialed.deliver = (more) => early.push(Buffer.from(more));
       resolve({
         socket,
         response: done,
         read(reader) {
           for (const chunk of early.splice(0)) reader(chunk);
-          deliver = reader;
+          dialed.deliver = reader;
         },
       });
     };
@@ -168,6 +286,10 @@ class ResponseReader {
   private received: Buffer = Buffer.alloc(0);
   /** A refusal's body bytes as they arrived (still chunk-encoded when the response is chunked). */
   private raw: Buffer = Buffer.alloc(0);
+
+  public get nothingReceived(): boolean {
+    return this.head === undefined && this.received.length === 0;
+  }
 
   public get headerBytes(): number {
     return this.received.length;
