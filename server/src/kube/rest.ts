@@ -87,30 +87,48 @@ export class RestTransport {
     // https.request hands its options to tls.connect, which takes a built context (its types omit it here).
     if (secureContext !== undefined) Object.assign(options, { secureContext });
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const traced = traceRequest(method, path);
-    return new Promise((resolve, reject) => {
-      const req = send(options, (response) => {
-        traced(response.statusCode ?? 0);
-        resolve(response);
-      });
-      req.once('error', (error: NodeJS.ErrnoException) => {
-        traced(error.code ?? 'error');
-        reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`));
-      });
-      // A request to an API server that stopped answering must fail, not hang the operation waiting on it.
-      if (timeoutMs !== undefined) {
-        req.setTimeout(timeoutMs, () =>
-          req.destroy(
-            Object.assign(
-              new Error(`no answer to ${method} ${path.split('?')[0] ?? path} within ${timeoutMs / 1000} s`),
-              { code: 'Timeout' },
+    const attempt = (retried: boolean): Promise<IncomingMessage> => {
+      const traced = traceRequest(method, path);
+      return new Promise((resolve, reject) => {
+        const req = send(options, (response) => {
+          traced(response.statusCode ?? 0);
+          resolve(response);
+        });
+        req.once('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed as the request went out (its idle timeout) answered
+          // nothing: a request that may be sent twice goes again, once, on another connection.
+          if (!retried && req.reusedSocket && closedUnanswered(error) && IDEMPOTENT.has(method)) {
+            traced('retried');
+            attempt(true).then(resolve, reject);
+            return;
+          }
+          traced(error.code ?? 'error');
+          reject(new KubeError(0, error.code ?? 'Unreachable', `cannot reach ${url.origin}: ${error.message}`));
+        });
+        // A request to an API server that stopped answering must fail, not hang the operation waiting on it.
+        if (timeoutMs !== undefined) {
+          req.setTimeout(timeoutMs, () =>
+            req.destroy(
+              Object.assign(
+                new Error(`no answer to ${method} ${path.split('?')[0] ?? path} within ${timeoutMs / 1000} s`),
+                { code: 'Timeout' },
+              ),
             ),
-          ),
-        );
-      }
-      req.end(body);
-    });
+          );
+        }
+        req.end(body);
+      });
+    };
+    return attempt(false);
   }
+}
+
+/** Methods whose request the API server may receive twice with the effect of once. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Whether the connection was closed before any answer came (Node says "socket hang up" for a plain close). */
+function closedUnanswered(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ECONNRESET' || error.code === 'EPIPE';
 }
 
 /** How long a plain (non-streaming) API request may take. */
